@@ -1,0 +1,18 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {DeploymentAuction} from "./market/DeploymentAuction.sol";
+import {DisputeResolution} from "./market/DisputeResolution.sol";
+import {MarketBase} from "./market/MarketBase.sol";
+
+/// @title TroupeMarket
+/// @notice The deployment market: requests, bids and awards (DeploymentAuction), agreements and
+/// their settlement (AgreementSettlement), disputes (DisputeResolution). One contract holds every
+/// escrow and bond, so its token balance always equals the escrows of live requests and
+/// agreements plus the bonds of open disputes.
+/// @dev No admin, no pause: the market has no operator; every state has a timeout path that
+/// anyone may trigger, so no funds can be locked by anyone's absence.
+contract TroupeMarket is DeploymentAuction, DisputeResolution {
+    /// @param config the market's token, registry, offer book and parameters
+    constructor(Config memory config) MarketBase(config) {}
+}
