@@ -4,6 +4,7 @@ import { ZeroHash, id as keccakText } from "ethers";
 import { deployMarket, type MarketDeployment, type MarketParams } from "../../contracts/client/deploy.js";
 import type { IOfferBook } from "../../types/ethers-contracts/OfferBook.js";
 import type { RequestParamsStruct } from "../../types/ethers-contracts/TroupeMarket.js";
+import { Outcome, type UsageReport } from "../../contracts/client/typed-data.js";
 
 export const TOKEN = 10n ** 18n;
 
@@ -105,3 +106,36 @@ export async function postRequest(f: Fixture, overrides: Partial<RequestParamsSt
 
 export { keccakText };
 export type { MarketDeployment };
+
+/** A usage report for agreement `agreementId` with sensible defaults. */
+export function makeReport(agreementId: bigint, overrides: Partial<UsageReport> = {}): UsageReport {
+  return {
+    agreementId,
+    fuelUsed: 400_000_000n,
+    peakMemoryPages: 17,
+    wallMs: 250,
+    outcome: Outcome.Exited,
+    exitCode: 0,
+    outputHash: keccakText("output"),
+    meteringVersion: 1,
+    nonce: 1n,
+    ...overrides,
+  };
+}
+
+/**
+ * Registers providerA (host hostA), posts a request, has providerA bid `price`/`fee` and closes
+ * the auction: returns the agreement id and the offer id.
+ */
+export async function awardedAgreement(
+  f: Fixture,
+  opts: { price?: bigint; fee?: bigint; request?: Partial<RequestParamsStruct> } = {},
+): Promise<{ id: bigint; offerId: bigint }> {
+  const offerId = await registerProvider(f, f.providerA, f.hostA);
+  const id = await postRequest(f, opts.request ?? {});
+  const { market } = f.deployment;
+  await (await market.connect(f.providerA).bid(id, offerId, opts.price ?? 2n * TOKEN / 100n, opts.fee ?? TOKEN / 1000n, ZeroHash)).wait();
+  await f.networkHelpers.time.increase(61);
+  await (await market.closeAuction(id)).wait();
+  return { id, offerId };
+}
