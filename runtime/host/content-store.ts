@@ -1,0 +1,37 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { writeFileAtomic } from "./atomic-file.js";
+import { normaliseSha256, sha256Hex } from "./sha256.js";
+
+/**
+ * Blobs on disk addressed by their sha-256: modules, inputs and job outputs. A blob is written
+ * atomically and checked again when read, so a torn or tampered file is never served.
+ */
+export class ContentStore {
+  constructor(readonly dir: string) {}
+
+  /** Stores `bytes`; returns their sha-256 (hex). Storing the same bytes twice is a no-op. */
+  put(bytes: Uint8Array): string {
+    const hash = sha256Hex(bytes);
+    if (this.get(hash) === undefined) writeFileAtomic(this.pathOf(hash), bytes);
+    return hash;
+  }
+
+  /** The blob with sha-256 `hash`, or undefined when it is missing (or fails its check). */
+  get(hash: string): Uint8Array | undefined {
+    const key = normaliseSha256(hash);
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(this.pathOf(key));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      throw error;
+    }
+    return sha256Hex(bytes) === key ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) : undefined;
+  }
+
+  private pathOf(hash: string): string {
+    const key = normaliseSha256(hash);
+    return join(this.dir, key.slice(0, 2), key);
+  }
+}

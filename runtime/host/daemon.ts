@@ -1,0 +1,337 @@
+import { join } from "node:path";
+import { Wallet, verifyTypedData, type JsonRpcProvider } from "ethers";
+import { ProviderRegistry__factory, TroupeMarket__factory, type TroupeMarket } from "../../types/ethers-contracts/index.js";
+import { Status, STATUS_NAMES } from "../../contracts/client/status.js";
+import { usageReportHash, type SigningContext } from "../../contracts/client/signing.js";
+import { USAGE_ACCEPTANCE_TYPES, marketDomain } from "../../contracts/client/typed-data.js";
+import { readJsonFile, writeJsonAtomic } from "./atomic-file.js";
+import { Backoff } from "./backoff.js";
+import { ChainWatcher, type AgreementCreatedLog } from "./chain-watcher.js";
+import type { CrashPoint, HostConfig } from "./config.js";
+import { ContentStore } from "./content-store.js";
+import type { JobEngine } from "./job-engine.js";
+import { JobExecutor } from "./job-executor.js";
+import { JobQueue, type Job } from "./job-queue.js";
+import { MarketReader } from "./market-reader.js";
+import { Outbox, type OutboxEntry } from "./outbox.js";
+import { OutputServer, type OutputSource } from "./output-server.js";
+import { briefError, pinnedProvider, probeChainId } from "./rpc.js";
+import { Submitter } from "./submitter.js";
+import { buildUsageReport, signReport } from "./usage-report.js";
+
+export type Log = (line: string) => void;
+
+const defaultLog: Log = (line) => console.log(`${new Date().toISOString()} host ${line}`);
+
+/** Which chain, market and provider a data directory belongs to: reusing it for another is refused. */
+interface Identity {
+  chainId: string;
+  market: string;
+  provider: string;
+}
+
+/**
+ * The provider's host: watches the chain for agreements awarded to its provider, runs each one,
+ * writes the signed usage report to the outbox, submits it exactly once, and serves the outputs
+ * to the consumer. Every step's state is on disk, so a crash or an RPC outage only delays it.
+ */
+export class HostDaemon {
+  private stopped = false;
+  private loopDone: Promise<void> = Promise.resolve();
+  private wakeUp: () => void = () => {};
+  private readonly backoff: Backoff;
+  private readonly sending = new Set<bigint>();
+  private lastError: string | undefined;
+
+  private constructor(
+    readonly config: HostConfig,
+    readonly chainId: bigint,
+    private readonly provider: JsonRpcProvider,
+    private readonly wallet: Wallet,
+    private readonly market: TroupeMarket,
+    private readonly jobs: JobQueue,
+    private readonly outbox: Outbox,
+    private readonly watcher: ChainWatcher,
+    private readonly reader: MarketReader,
+    private readonly executor: JobExecutor,
+    private readonly submitter: Submitter,
+    private readonly server: OutputServer,
+    private readonly log: Log,
+    public readonly port: number,
+  ) {
+    this.backoff = new Backoff(Math.min(500, config.maxBackoffMs), config.maxBackoffMs);
+  }
+
+  /** Connects (retrying until the RPC endpoint answers), opens the stores and the output server, and starts the loop. */
+  static async start(config: HostConfig, engine: JobEngine, log: Log = defaultLog): Promise<HostDaemon> {
+    const chainId = await waitForChain(config, log);
+    checkIdentity(config, chainId);
+    const provider = pinnedProvider(config.rpcUrl, chainId, Math.min(config.pollIntervalMs, 1000));
+    const wallet = new Wallet(config.hostKey, provider);
+    const market = TroupeMarket__factory.connect(config.market, wallet);
+    const store = new ContentStore(join(config.dataDir, "store"));
+    const jobs = new JobQueue(join(config.dataDir, "jobs"));
+    const outbox = new Outbox(join(config.dataDir, "outbox"));
+    const reader = new MarketReader(market, provider, config.startBlock, config.logRange);
+    const watcher = new ChainWatcher({
+      market,
+      provider,
+      providerAddress: config.provider,
+      startBlock: config.startBlock,
+      checkpointFile: join(config.dataDir, "checkpoint.json"),
+      maxRange: config.logRange,
+      confirmations: config.confirmations,
+    });
+    const executor = new JobExecutor({
+      engine,
+      store,
+      chainId,
+      market: config.market,
+      maxModuleBytes: config.maxModuleBytes,
+      maxInputBytes: config.maxInputBytes,
+      jobTimeoutMs: config.jobTimeoutMs,
+      fetchTimeoutMs: config.fetchTimeoutMs,
+    });
+    // The submitter's hook and the server call back into the daemon, which is built last.
+    const self: { daemon?: HostDaemon } = {};
+    const submitter = new Submitter({
+      market,
+      provider,
+      reader,
+      outbox,
+      cosignWaitMs: config.cosignWaitMs,
+      afterSend: (entry) => self.daemon!.crashPoint("after-send", entry.report.agreementId),
+    });
+    const source: OutputSource = {
+      chainId,
+      market: config.market,
+      consumerOf: (id) => jobs.get(id)?.agreement.consumer,
+      entry: (id) => outbox.get(id),
+      blob: (hash) => store.get(hash),
+      accept: (id, signature) => self.daemon!.accept(id, signature),
+      health: () => self.daemon!.health(),
+    };
+    const server = new OutputServer(source);
+    const port = await server.listen(config.port, config.bind);
+    const daemon = new HostDaemon(config, chainId, provider, wallet, market, jobs, outbox, watcher, reader, executor, submitter, server, log, port);
+    self.daemon = daemon;
+    log(`serving provider ${config.provider} on market ${config.market} (chain ${chainId}); outputs on http://${config.bind}:${port}`);
+    await daemon.warnOnHostKeyMismatch();
+    daemon.loopDone = daemon.loop();
+    return daemon;
+  }
+
+  /** Stops polling, waits for the current step to finish, closes the server and the connection. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wakeUp();
+    await this.loopDone;
+    await this.server.close();
+    this.provider.destroy();
+  }
+
+  /** Asks the loop to run now instead of after the poll interval. */
+  wake(): void {
+    this.wakeUp();
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopped) {
+      let delay = this.config.pollIntervalMs;
+      try {
+        await this.tick();
+        if (this.backoff.consecutiveFailures > 0) this.log(`reconnected after ${this.backoff.consecutiveFailures} failed attempts`);
+        this.backoff.reset();
+        this.lastError = undefined;
+      } catch (error) {
+        delay = this.backoff.fail();
+        this.lastError = briefError(error);
+        this.log(`chain step failed (${this.backoff.consecutiveFailures} in a row), retrying in ${delay} ms: ${this.lastError}`);
+      }
+      if (this.stopped) break;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, delay);
+        this.wakeUp = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+  }
+
+  /** One pass: find new agreements, run queued jobs, push the outbox to the chain. */
+  private async tick(): Promise<void> {
+    await this.watcher.catchUp((event) => this.onAgreementCreated(event));
+    for (const job of this.jobs.queued()) {
+      if (this.stopped) return;
+      await this.runOne(job);
+    }
+    let failure: unknown;
+    for (const entry of this.outbox.unconfirmed()) {
+      try {
+        await this.submitOne(entry);
+      } catch (error) {
+        // One stuck report must not hold up the others; the pass still counts as failed.
+        failure ??= error;
+        this.log(`agreement ${entry.report.agreementId}: submission failed: ${briefError(error)}`);
+      }
+    }
+    if (failure) throw failure;
+  }
+
+  private async onAgreementCreated(event: AgreementCreatedLog): Promise<void> {
+    if (this.jobs.get(event.agreementId)) return;
+    const agreement = await this.reader.agreementFrom(event);
+    this.jobs.enqueue(agreement);
+    this.log(`agreement ${agreement.agreementId} awarded (block ${agreement.blockNumber}): ${agreement.workloadURI}, fuel ${agreement.maxFuel}, ${agreement.memoryMiB} MiB`);
+  }
+
+  private async runOne(job: Job): Promise<void> {
+    const { agreement } = job;
+    const id = agreement.agreementId;
+    if (this.outbox.get(id)) {
+      this.jobs.update(id, { state: "attested" });
+      return;
+    }
+    const status = await this.reader.status(id);
+    if (status !== Status.Awarded) return this.miss(id, `the agreement is ${STATUS_NAMES[status]}`);
+    const now = await this.reader.chainTime();
+    if (now >= agreement.deadline) return this.miss(id, `the deadline ${agreement.deadline} passed before it ran (chain time ${now})`);
+
+    let result;
+    try {
+      result = await this.executor.run(agreement, (agreement.deadline - now) * 1000);
+    } catch (error) {
+      return this.fault(job, briefError(error));
+    }
+    if (result.hostFault !== undefined) return this.fault(job, `host fault: ${result.hostFault}`);
+
+    const outputs = this.executor.storeOutputs(result);
+    const report = buildUsageReport(id, result, this.outbox.nextNonce());
+    const { signature } = await signReport(this.wallet, this.signingContext, report);
+    this.outbox.add({ report, signature, outputs });
+    this.jobs.update(id, { state: "attested", detail: result.detail });
+    this.log(`agreement ${id} ran: outcome ${result.outcome}, exit ${result.exitCode}, fuel ${result.fuelUsed}, output ${report.outputHash}`);
+    await this.crashPoint("after-outbox", id);
+  }
+
+  private async submitOne(entry: OutboxEntry): Promise<void> {
+    const id = entry.report.agreementId;
+    const job = this.jobs.get(id);
+    if (!job) throw new Error(`outbox entry ${id} has no job record`);
+    this.sending.add(id);
+    try {
+      const after = await this.submitter.submit(entry, job.agreement.deadline);
+      if (after.state !== entry.state || after.txHash !== entry.txHash) this.log(`agreement ${id}: report ${after.state}${after.detail ? ` (${after.detail})` : ""}`);
+    } finally {
+      this.sending.delete(id);
+    }
+  }
+
+  private miss(id: bigint, detail: string): void {
+    this.jobs.update(id, { state: "missed", detail });
+    this.log(`agreement ${id} not run: ${detail}`);
+  }
+
+  /** A run that says nothing about the workload: retry it a bounded number of times, never attest it. */
+  private fault(job: Job, detail: string): void {
+    const id = job.agreement.agreementId;
+    const attempts = job.attempts + 1;
+    const gaveUp = attempts >= this.config.maxJobAttempts;
+    this.jobs.update(id, { attempts, detail, state: gaveUp ? "failed" : "queued" });
+    this.log(`agreement ${id}: attempt ${attempts}/${this.config.maxJobAttempts} failed, ${gaveUp ? "giving up" : "will retry"}: ${detail}`);
+  }
+
+  /** Takes the consumer's co-signature of the report; settles with reportAndSettle if not yet submitted. */
+  private async accept(id: bigint, consumerSignature: string): Promise<{ status: number; message: string }> {
+    const entry = this.outbox.get(id);
+    const consumer = this.jobs.get(id)?.agreement.consumer;
+    if (!entry || !consumer) return { status: 409, message: `agreement ${id} has no report yet: try again once it has run` };
+    let signer: string;
+    try {
+      signer = verifyTypedData(
+        marketDomain(this.chainId, this.config.market),
+        USAGE_ACCEPTANCE_TYPES,
+        { agreementId: id, reportHash: usageReportHash(entry.report) },
+        consumerSignature,
+      );
+    } catch (error) {
+      return { status: 400, message: `malformed signature: ${briefError(error)}` };
+    }
+    if (signer.toLowerCase() !== consumer.toLowerCase()) {
+      return { status: 403, message: `the acceptance is signed by ${signer}, not by the agreement's consumer (or not for this report)` };
+    }
+    if (entry.state === "pending" && !this.sending.has(id)) {
+      this.outbox.update(id, { consumerSignature });
+      this.wake();
+      return { status: 202, message: `accepted: the host settles agreement ${id} with reportAndSettle` };
+    }
+    if (entry.state === "missed") return { status: 410, message: `agreement ${id} can no longer be reported (${entry.detail ?? "missed"})` };
+    return { status: 409, message: `the report of agreement ${id} is already on its way to the chain: call acceptReport(${id}) from the consumer's account` };
+  }
+
+  private health(): Record<string, unknown> {
+    const count = <T extends { state: string }>(items: T[]) =>
+      items.reduce<Record<string, number>>((acc, item) => ({ ...acc, [item.state]: (acc[item.state] ?? 0) + 1 }), {});
+    return {
+      ok: this.lastError === undefined,
+      provider: this.config.provider,
+      market: this.config.market,
+      chainId: this.chainId,
+      checkpoint: this.watcher.checkpoint,
+      jobs: count(this.jobs.all()),
+      outbox: count(this.outbox.all()),
+      lastError: this.lastError ?? null,
+    };
+  }
+
+  private get signingContext(): SigningContext {
+    return { chainId: this.chainId, market: this.config.market };
+  }
+
+  /** Test hook: stop dead at a crash point (the test then SIGKILLs the process). */
+  private async crashPoint(point: CrashPoint, id: bigint): Promise<void> {
+    if (this.config.crashPoint !== point) return;
+    this.log(`crash point ${point} reached for agreement ${id}`);
+    await new Promise<never>(() => {});
+  }
+
+  private async warnOnHostKeyMismatch(): Promise<void> {
+    try {
+      const registry = ProviderRegistry__factory.connect(await this.market.registry(), this.provider);
+      const registered = await registry.hostKeyOf(this.config.provider);
+      if (registered.toLowerCase() !== this.wallet.address.toLowerCase()) {
+        this.log(`warning: HOST_KEY is ${this.wallet.address} but the registry's host key for ${this.config.provider} is ${registered}: reports will be rejected`);
+      }
+    } catch (error) {
+      this.log(`could not check the host key against the registry: ${briefError(error)}`);
+    }
+  }
+}
+
+/** The chain id, asking until the endpoint answers. */
+async function waitForChain(config: HostConfig, log: Log): Promise<bigint> {
+  const backoff = new Backoff(Math.min(500, config.maxBackoffMs), config.maxBackoffMs);
+  for (;;) {
+    try {
+      return await probeChainId(config.rpcUrl);
+    } catch (error) {
+      const delay = backoff.fail();
+      log(`RPC ${config.rpcUrl} not reachable (${briefError(error)}), retrying in ${delay} ms`);
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+}
+
+/** Binds the data directory to one chain, market and provider, so a checkpoint is never applied to another. */
+function checkIdentity(config: HostConfig, chainId: bigint): void {
+  const file = join(config.dataDir, "identity.json");
+  const mine: Identity = { chainId: chainId.toString(), market: config.market, provider: config.provider };
+  const stored = readJsonFile<Identity>(file);
+  if (!stored) return writeJsonAtomic(file, mine);
+  if (stored.chainId !== mine.chainId || stored.market !== mine.market || stored.provider !== mine.provider) {
+    throw new Error(
+      `DATA_DIR ${config.dataDir} belongs to provider ${stored.provider} on market ${stored.market} (chain ${stored.chainId}), not to provider ${mine.provider} on market ${mine.market} (chain ${mine.chainId})`,
+    );
+  }
+}

@@ -1,0 +1,55 @@
+import type { Agreement } from "./agreement.js";
+import { RecordDir } from "./record-dir.js";
+
+/**
+ * Where a job stands: queued to run; attested (its report is in the outbox); failed (given up
+ * after host faults or an unfetchable module: never attested); missed (the deadline passed or
+ * the agreement ended before it could be reported).
+ */
+export type JobState = "queued" | "attested" | "failed" | "missed";
+
+export interface Job {
+  agreement: Agreement;
+  state: JobState;
+  /** Runs that ended in a host fault so far. */
+  attempts: number;
+  /** Why the job failed or was missed, or the last host fault. */
+  detail?: string;
+}
+
+/** The agreements this host has been awarded, kept on disk so a restart resumes them. */
+export class JobQueue {
+  private readonly records: RecordDir<Job>;
+
+  constructor(dir: string) {
+    this.records = new RecordDir<Job>(dir);
+  }
+
+  get(id: bigint): Job | undefined {
+    return this.records.get(id);
+  }
+
+  /** Queues a new agreement; an agreement already known is left as it is. */
+  enqueue(agreement: Agreement): boolean {
+    if (this.records.get(agreement.agreementId)) return false;
+    this.records.put(agreement.agreementId, { agreement, state: "queued", attempts: 0 });
+    return true;
+  }
+
+  update(id: bigint, change: Partial<Omit<Job, "agreement">>): Job {
+    const job = this.records.get(id);
+    if (!job) throw new Error(`no job for agreement ${id}`);
+    const next = { ...job, ...change };
+    this.records.put(id, next);
+    return next;
+  }
+
+  /** Jobs still waiting to run, oldest agreement first. */
+  queued(): Job[] {
+    return this.all().filter((j) => j.state === "queued");
+  }
+
+  all(): Job[] {
+    return this.records.ids().flatMap((id) => this.records.get(id) ?? []);
+  }
+}

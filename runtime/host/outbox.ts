@@ -1,0 +1,80 @@
+import type { UsageReport } from "../../contracts/client/typed-data.js";
+import { RecordDir } from "./record-dir.js";
+
+/** Where a job's outputs live in the content store (sha-256 hex of each blob). */
+export interface OutputManifest {
+  stdout: string;
+  stderr: string;
+  files: Record<string, string>;
+}
+
+/**
+ * pending: signed, not yet sent; sent: a transaction carries it (`txHash`); confirmed: the chain
+ * holds the report; missed: the agreement can no longer be reported (deadline, breach).
+ */
+export type OutboxState = "pending" | "sent" | "confirmed" | "missed";
+
+export interface OutboxEntry {
+  report: UsageReport;
+  /** The host key's EIP-712 signature of `report`. */
+  signature: string;
+  /** The consumer's `UsageAcceptance` of the report, when it co-signed before submission. */
+  consumerSignature?: string;
+  outputs: OutputManifest;
+  state: OutboxState;
+  txHash?: string;
+  /** Unix milliseconds when the entry was written. */
+  createdAt: number;
+  detail?: string;
+}
+
+/**
+ * Signed usage reports, written to disk (atomically, fsynced) before they are submitted and
+ * marked confirmed only once the chain holds them. One file per agreement. The nonce of each
+ * new report is the outbox's next sequence number.
+ */
+export class Outbox {
+  private readonly records: RecordDir<OutboxEntry>;
+  private lastNonce = 0n;
+
+  constructor(dir: string) {
+    this.records = new RecordDir<OutboxEntry>(dir);
+    for (const entry of this.all()) if (entry.report.nonce > this.lastNonce) this.lastNonce = entry.report.nonce;
+  }
+
+  /** The next report's nonce: strictly above every nonce in the outbox. */
+  nextNonce(): bigint {
+    return this.lastNonce + 1n;
+  }
+
+  get(id: bigint): OutboxEntry | undefined {
+    return this.records.get(id);
+  }
+
+  /** Records a newly signed report; it must be the first for its agreement. */
+  add(entry: Omit<OutboxEntry, "state" | "createdAt">): OutboxEntry {
+    const id = entry.report.agreementId;
+    if (this.records.get(id)) throw new Error(`the outbox already holds a report for agreement ${id}`);
+    const full: OutboxEntry = { ...entry, state: "pending", createdAt: Date.now() };
+    this.records.put(id, full);
+    if (entry.report.nonce > this.lastNonce) this.lastNonce = entry.report.nonce;
+    return full;
+  }
+
+  update(id: bigint, change: Partial<Omit<OutboxEntry, "report" | "signature">>): OutboxEntry {
+    const entry = this.records.get(id);
+    if (!entry) throw new Error(`no outbox entry for agreement ${id}`);
+    const next = { ...entry, ...change };
+    this.records.put(id, next);
+    return next;
+  }
+
+  /** Entries the chain does not hold yet, oldest agreement first. */
+  unconfirmed(): OutboxEntry[] {
+    return this.all().filter((e) => e.state === "pending" || e.state === "sent");
+  }
+
+  all(): OutboxEntry[] {
+    return this.records.ids().flatMap((id) => this.records.get(id) ?? []);
+  }
+}

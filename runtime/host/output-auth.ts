@@ -1,0 +1,57 @@
+import { verifyMessage, type Signer } from "ethers";
+
+/** The longest an output-access signature may stay valid, so a leaked one soon stops working. */
+export const MAX_AUTH_LIFETIME_S = 24 * 3600;
+
+/** The EIP-191 message a consumer signs to read an agreement's outputs until `expiry` (unix seconds). */
+export function outputAccessMessage(chainId: bigint, market: string, agreementId: bigint, expiry: number): string {
+  return `troupe-output:${chainId}:${market.toLowerCase()}:${agreementId}:${expiry}`;
+}
+
+/** The `Authorization` header value a consumer sends: `Troupe <expiry>:<signature>`. */
+export async function outputAccessHeader(
+  consumer: Signer,
+  chainId: bigint,
+  market: string,
+  agreementId: bigint,
+  expiry: number,
+): Promise<string> {
+  const signature = await consumer.signMessage(outputAccessMessage(chainId, market, agreementId, expiry));
+  return `Troupe ${expiry}:${signature}`;
+}
+
+/** Why access was refused: 401 when the credential is missing, malformed or expired; 403 for the wrong signer. */
+export class AccessDenied extends Error {
+  constructor(
+    readonly status: 401 | 403,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Checks an `Authorization` header against the agreement's consumer; throws AccessDenied. */
+export function checkOutputAccess(
+  header: string | undefined,
+  expected: { chainId: bigint; market: string; agreementId: bigint; consumer: string },
+  nowSeconds: number,
+): void {
+  if (!header) throw new AccessDenied(401, "missing Authorization header: send `Troupe <expiry>:<signature>`");
+  const match = /^Troupe (\d{1,12}):(0x[0-9a-fA-F]{130})$/.exec(header.trim());
+  if (!match) throw new AccessDenied(401, "malformed Authorization header: expected `Troupe <expiry>:<65-byte hex signature>`");
+  const expiry = Number(match[1]);
+  if (expiry <= nowSeconds) throw new AccessDenied(401, `the signature expired at ${expiry} (now ${nowSeconds})`);
+  if (expiry > nowSeconds + MAX_AUTH_LIFETIME_S) {
+    throw new AccessDenied(401, `the signature's expiry ${expiry} is more than ${MAX_AUTH_LIFETIME_S}s ahead`);
+  }
+  const message = outputAccessMessage(expected.chainId, expected.market, expected.agreementId, expiry);
+  let signer: string;
+  try {
+    signer = verifyMessage(message, match[2]!);
+  } catch {
+    throw new AccessDenied(401, "the signature cannot be recovered");
+  }
+  if (signer.toLowerCase() !== expected.consumer.toLowerCase()) {
+    throw new AccessDenied(403, `signed by ${signer}, not by the agreement's consumer`);
+  }
+}

@@ -1,0 +1,161 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { AccessDenied, checkOutputAccess } from "./output-auth.js";
+import type { OutboxEntry } from "./outbox.js";
+import { toJson } from "./json.js";
+
+/** What the output server reads from the host. */
+export interface OutputSource {
+  chainId: bigint;
+  market: string;
+  /** The consumer of an agreement this host knows, or undefined. */
+  consumerOf(id: bigint): string | undefined;
+  /** The agreement's signed report and outputs, once it ran. */
+  entry(id: bigint): OutboxEntry | undefined;
+  /** A blob of the content store. */
+  blob(sha256: string): Uint8Array | undefined;
+  /** Takes the consumer's co-signature of the report; answers with an HTTP status and a message. */
+  accept(id: bigint, consumerSignature: string): Promise<{ status: number; message: string }>;
+  health(): Record<string, unknown>;
+}
+
+/** An HTTP error with a status and a message meant for the caller. */
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const MAX_BODY_BYTES = 16 * 1024;
+
+/**
+ * Serves job outputs to the agreement's consumer, who proves who it is with a short-lived
+ * EIP-191 signature (see output-auth.ts), and takes its co-signature of the report.
+ *
+ *   GET  /health
+ *   GET  /agreements/:id/report        the signed usage report (to co-sign or dispute)
+ *   GET  /agreements/:id/outputs       the manifest: stdout, stderr, output files (sha-256, size)
+ *   GET  /agreements/:id/stdout | /stderr | /files/:name
+ *   POST /agreements/:id/acceptance    {"signature": "0x…"}: the consumer's UsageAcceptance
+ */
+export class OutputServer {
+  private readonly server: Server;
+
+  constructor(private readonly source: OutputSource) {
+    this.server = createServer((req, res) => {
+      this.route(req, res).catch((error: unknown) => {
+        const status = error instanceof HttpError || error instanceof AccessDenied ? error.status : 500;
+        reply(res, status, { error: error instanceof Error ? error.message : String(error) });
+      });
+    });
+  }
+
+  /** Starts listening; returns the bound port. */
+  async listen(port: number, host = "127.0.0.1"): Promise<number> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once("error", reject);
+      this.server.listen(port, host, () => {
+        this.server.off("error", reject);
+        resolve();
+      });
+    });
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", "http://host");
+    const method = req.method ?? "GET";
+    if (url.pathname === "/health" && method === "GET") return reply(res, 200, this.source.health());
+    const match = /^\/agreements\/(\d{1,78})\/(report|outputs|stdout|stderr|acceptance|files\/(.+))$/.exec(url.pathname);
+    if (!match) throw new HttpError(404, `no such resource: ${method} ${url.pathname}`);
+    const id = BigInt(match[1]!);
+    const resource = match[2]!;
+    const consumer = this.source.consumerOf(id);
+    if (!consumer) throw new HttpError(404, `agreement ${id} is not one of this host's`);
+
+    if (resource === "acceptance") {
+      if (method !== "POST") throw new HttpError(405, "acceptance takes POST");
+      const body = await readJsonBody(req);
+      if (typeof body.signature !== "string") throw new HttpError(400, "the body must be {\"signature\": \"0x…\"}");
+      const answer = await this.source.accept(id, body.signature);
+      return reply(res, answer.status, answer.status < 400 ? { message: answer.message } : { error: answer.message });
+    }
+    if (method !== "GET") throw new HttpError(405, `${resource} takes GET`);
+    checkOutputAccess(
+      req.headers.authorization,
+      { chainId: this.source.chainId, market: this.source.market, agreementId: id, consumer },
+      Math.floor(Date.now() / 1000),
+    );
+    const entry = this.source.entry(id);
+    if (!entry) throw new HttpError(404, `agreement ${id} has not run yet`);
+    switch (resource) {
+      case "report":
+        return reply(res, 200, {
+          report: entry.report,
+          signature: entry.signature,
+          state: entry.state,
+          txHash: entry.txHash ?? null,
+          cosigned: entry.consumerSignature !== undefined,
+        });
+      case "outputs":
+        return reply(res, 200, this.manifest(entry));
+      case "stdout":
+      case "stderr":
+        return this.sendBlob(res, entry.outputs[resource]);
+      default: {
+        const name = decodeURIComponent(match[3]!);
+        const hash = Object.hasOwn(entry.outputs.files, name) ? entry.outputs.files[name] : undefined;
+        if (hash === undefined) throw new HttpError(404, `agreement ${id} has no output file ${JSON.stringify(name)}`);
+        return this.sendBlob(res, hash);
+      }
+    }
+  }
+
+  private manifest(entry: OutboxEntry) {
+    const describe = (hash: string) => ({ sha256: hash, size: this.source.blob(hash)?.length ?? null });
+    return {
+      stdout: describe(entry.outputs.stdout),
+      stderr: describe(entry.outputs.stderr),
+      files: Object.fromEntries(Object.entries(entry.outputs.files).map(([name, hash]) => [name, describe(hash)])),
+      outputHash: entry.report.outputHash,
+    };
+  }
+
+  private sendBlob(res: ServerResponse, hash: string): void {
+    const bytes = this.source.blob(hash);
+    if (!bytes) throw new HttpError(410, `output ${hash} is no longer stored`);
+    res.writeHead(200, { "content-type": "application/octet-stream", "content-length": bytes.length, "x-sha256": hash });
+    res.end(bytes);
+  }
+}
+
+function reply(res: ServerResponse, status: number, body: unknown): void {
+  const text = toJson(body);
+  res.writeHead(status, { "content-type": "application/json" });
+  res.end(text);
+}
+
+async function readJsonBody(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) throw new HttpError(413, `the body is over ${MAX_BODY_BYTES} bytes`);
+    chunks.push(chunk);
+  }
+  try {
+    const value: unknown = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+    if (value && typeof value === "object" && !Array.isArray(value)) return value as Record<string, unknown>;
+  } catch {
+    // answered below
+  }
+  throw new HttpError(400, "the body is not a JSON object");
+}

@@ -1,0 +1,66 @@
+import type { Provider } from "ethers";
+import type { TroupeMarket } from "../../types/ethers-contracts/index.js";
+import { Status, STATUS_NAMES } from "../../contracts/client/status.js";
+import type { MarketReader } from "./market-reader.js";
+import type { Outbox, OutboxEntry } from "./outbox.js";
+
+/** Statuses in which the chain already holds the agreement's report. */
+const REPORTED: ReadonlySet<number> = new Set([Status.Reported, Status.Disputed, Status.Settled, Status.Overturned]);
+
+export interface SubmitterOptions {
+  /** The market, connected to the host key's wallet (it pays the gas). */
+  market: TroupeMarket;
+  provider: Provider;
+  reader: MarketReader;
+  outbox: Outbox;
+  /** How long a fresh report waits for the consumer's co-signature before it is submitted alone. */
+  cosignWaitMs: number;
+  /** Called right after a transaction is sent (test hook for crash points). */
+  afterSend?: (entry: OutboxEntry) => Promise<void>;
+}
+
+/**
+ * Moves outbox entries onto the chain exactly once. Before sending, it asks the chain whether
+ * the report is already there (a receipt of our transaction, or the agreement past Awarded), so
+ * re-running after a crash, or after a transaction whose receipt was lost, never reports twice.
+ */
+export class Submitter {
+  constructor(private readonly opts: SubmitterOptions) {}
+
+  /** Reconciles or sends one entry; returns it as it now stands. */
+  async submit(entry: OutboxEntry, deadline: number): Promise<OutboxEntry> {
+    const { outbox, reader, provider } = this.opts;
+    const id = entry.report.agreementId;
+    if (entry.txHash) {
+      const receipt = await provider.getTransactionReceipt(entry.txHash);
+      if (receipt?.status === 1) return outbox.update(id, { state: "confirmed", detail: `confirmed in block ${receipt.blockNumber}` });
+    }
+    const status = await reader.status(id);
+    if (REPORTED.has(status)) return outbox.update(id, { state: "confirmed", detail: `on chain as ${STATUS_NAMES[status]}` });
+    if (status !== Status.Awarded) return outbox.update(id, { state: "missed", detail: `the agreement is ${STATUS_NAMES[status]}` });
+    const now = await reader.chainTime();
+    if (now >= deadline) return outbox.update(id, { state: "missed", detail: `the deadline ${deadline} passed (chain time ${now})` });
+    if (!entry.consumerSignature && this.waitsForCosignature(entry, deadline - now)) return entry;
+    return this.send(entry);
+  }
+
+  /** Whether a report without a co-signature should wait a little longer for one. */
+  private waitsForCosignature(entry: OutboxEntry, secondsLeft: number): boolean {
+    const waited = Date.now() - entry.createdAt;
+    const margin = this.opts.cosignWaitMs / 1000 + 30;
+    return waited < this.opts.cosignWaitMs && secondsLeft > margin;
+  }
+
+  private async send(entry: OutboxEntry): Promise<OutboxEntry> {
+    const { market, outbox } = this.opts;
+    const id = entry.report.agreementId;
+    const tx = entry.consumerSignature
+      ? await market.reportAndSettle(entry.report, entry.signature, entry.consumerSignature)
+      : await market.submitReport(entry.report, entry.signature);
+    const sent = outbox.update(id, { state: "sent", txHash: tx.hash });
+    await this.opts.afterSend?.(sent);
+    const receipt = await tx.wait();
+    if (receipt?.status !== 1) return sent;
+    return outbox.update(id, { state: "confirmed", detail: `confirmed in block ${receipt.blockNumber}` });
+  }
+}
