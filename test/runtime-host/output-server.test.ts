@@ -1,0 +1,92 @@
+import { expect } from "chai";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Wallet, ZeroHash } from "ethers";
+import { Outcome } from "../../contracts/client/typed-data.js";
+import { ContentStore } from "../../runtime/host/content-store.js";
+import { Outbox } from "../../runtime/host/outbox.js";
+import { OutputServer } from "../../runtime/host/output-server.js";
+import { outputAccessHeader, MAX_AUTH_LIFETIME_S } from "../../runtime/host/output-auth.js";
+
+const chainId = 31337n;
+const market = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
+
+describe("runtime-host: output server", () => {
+  const consumer = Wallet.createRandom();
+  const stranger = Wallet.createRandom();
+  let dir: string;
+  let server: OutputServer;
+  let base: string;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), "troupe-outputs-"));
+    const store = new ContentStore(join(dir, "store"));
+    const outbox = new Outbox(join(dir, "outbox"));
+    const outputs = { stdout: store.put(new TextEncoder().encode("42\n")), stderr: store.put(new Uint8Array()), files: { "out/result.txt": store.put(new TextEncoder().encode("result")) } };
+    outbox.add({
+      report: { agreementId: 1n, fuelUsed: 1000n, peakMemoryPages: 1, wallMs: 1, outcome: Outcome.Exited, exitCode: 0, outputHash: ZeroHash, meteringVersion: 1, nonce: 1n },
+      signature: "0x" + "11".repeat(65),
+      outputs,
+    });
+    server = new OutputServer({
+      chainId,
+      market,
+      consumerOf: (id) => (id === 1n || id === 2n ? consumer.address : undefined),
+      entry: (id) => outbox.get(id),
+      blob: (hash) => store.get(hash),
+      accept: async () => ({ status: 409, message: "not in this test" }),
+      health: () => ({ ok: true }),
+    });
+    base = `http://127.0.0.1:${await server.listen(0)}`;
+  });
+  after(async () => {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const now = () => Math.floor(Date.now() / 1000);
+  const get = (path: string, authorization?: string) => fetch(base + path, authorization ? { headers: { authorization } } : {});
+
+  it("serves the consumer its report, manifest, stdout and output files", async () => {
+    const auth = await outputAccessHeader(consumer, chainId, market, 1n, now() + 60);
+    const report = await (await get("/agreements/1/report", auth)).json();
+    expect(report).to.deep.include({ signature: "0x" + "11".repeat(65), state: "pending", cosigned: false });
+    expect(report.report.fuelUsed).to.equal("1000");
+    const manifest = await (await get("/agreements/1/outputs", auth)).json();
+    expect(manifest.files["out/result.txt"].size).to.equal(6);
+    expect(await (await get("/agreements/1/stdout", auth)).text()).to.equal("42\n");
+    expect(await (await get(`/agreements/1/files/${encodeURIComponent("out/result.txt")}`, auth)).text()).to.equal("result");
+    expect((await get("/agreements/1/files/nope", auth)).status).to.equal(404);
+    expect((await get("/health")).status).to.equal(200);
+  });
+
+  it("answers 401 without, with a malformed or with an expired signature, and 403 to anyone but the consumer", async () => {
+    const missing = await get("/agreements/1/stdout");
+    expect(missing.status).to.equal(401);
+    expect((await missing.json()).error).to.match(/missing Authorization/);
+    expect((await get("/agreements/1/stdout", "Troupe 12:0x1234")).status).to.equal(401);
+
+    const expired = await get("/agreements/1/stdout", await outputAccessHeader(consumer, chainId, market, 1n, now() - 1));
+    expect(expired.status).to.equal(401);
+    expect((await expired.json()).error).to.match(/expired/);
+    const tooLong = await get("/agreements/1/stdout", await outputAccessHeader(consumer, chainId, market, 1n, now() + MAX_AUTH_LIFETIME_S + 600));
+    expect(tooLong.status).to.equal(401);
+
+    const wrongSigner = await get("/agreements/1/stdout", await outputAccessHeader(stranger, chainId, market, 1n, now() + 60));
+    expect(wrongSigner.status).to.equal(403);
+    expect((await wrongSigner.json()).error).to.match(/not by the agreement's consumer/);
+    // A signature for another agreement (or market) recovers to another address: refused.
+    const otherAgreement = await get("/agreements/1/stdout", await outputAccessHeader(consumer, chainId, market, 2n, now() + 60));
+    expect(otherAgreement.status).to.equal(403);
+  });
+
+  it("answers 404 for unknown agreements and paths, 404 before a job has run", async () => {
+    const auth = await outputAccessHeader(consumer, chainId, market, 2n, now() + 60);
+    expect((await get("/agreements/2/stdout", auth)).status).to.equal(404);
+    expect((await get("/agreements/3/stdout", auth)).status).to.equal(404);
+    expect((await get("/nothing")).status).to.equal(404);
+    const badBody = await fetch(`${base}/agreements/1/acceptance`, { method: "POST", body: "[1]" });
+    expect(badBody.status).to.equal(400);
+  });
+});
