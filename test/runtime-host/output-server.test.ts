@@ -50,10 +50,10 @@ describe("runtime-host: output server", () => {
 
   it("serves the consumer its report, manifest, stdout and output files", async () => {
     const auth = await outputAccessHeader(consumer, chainId, market, 1n, now() + 60);
-    const report = await (await get("/agreements/1/report", auth)).json();
+    const report = (await (await get("/agreements/1/report", auth)).json()) as { report: { fuelUsed: string } };
     expect(report).to.deep.include({ signature: "0x" + "11".repeat(65), state: "pending", cosigned: false });
     expect(report.report.fuelUsed).to.equal("1000");
-    const manifest = await (await get("/agreements/1/outputs", auth)).json();
+    const manifest = (await (await get("/agreements/1/outputs", auth)).json()) as { files: Record<string, { size: number }> };
     expect(manifest.files["out/result.txt"].size).to.equal(6);
     expect(await (await get("/agreements/1/stdout", auth)).text()).to.equal("42\n");
     expect(await (await get(`/agreements/1/files/${encodeURIComponent("out/result.txt")}`, auth)).text()).to.equal("result");
@@ -64,18 +64,18 @@ describe("runtime-host: output server", () => {
   it("answers 401 without, with a malformed or with an expired signature, and 403 to anyone but the consumer", async () => {
     const missing = await get("/agreements/1/stdout");
     expect(missing.status).to.equal(401);
-    expect((await missing.json()).error).to.match(/missing Authorization/);
+    expect((await errorOf(missing))).to.match(/missing Authorization/);
     expect((await get("/agreements/1/stdout", "Troupe 12:0x1234")).status).to.equal(401);
 
     const expired = await get("/agreements/1/stdout", await outputAccessHeader(consumer, chainId, market, 1n, now() - 1));
     expect(expired.status).to.equal(401);
-    expect((await expired.json()).error).to.match(/expired/);
+    expect((await errorOf(expired))).to.match(/expired/);
     const tooLong = await get("/agreements/1/stdout", await outputAccessHeader(consumer, chainId, market, 1n, now() + MAX_AUTH_LIFETIME_S + 600));
     expect(tooLong.status).to.equal(401);
 
     const wrongSigner = await get("/agreements/1/stdout", await outputAccessHeader(stranger, chainId, market, 1n, now() + 60));
     expect(wrongSigner.status).to.equal(403);
-    expect((await wrongSigner.json()).error).to.match(/not by the agreement's consumer/);
+    expect((await errorOf(wrongSigner))).to.match(/not by the agreement's consumer/);
     // A signature for another agreement (or market) recovers to another address: refused.
     const otherAgreement = await get("/agreements/1/stdout", await outputAccessHeader(consumer, chainId, market, 2n, now() + 60));
     expect(otherAgreement.status).to.equal(403);
@@ -90,3 +90,7 @@ describe("runtime-host: output server", () => {
     expect(badBody.status).to.equal(400);
   });
 });
+
+async function errorOf(response: Response): Promise<string> {
+  return ((await response.json()) as { error: string }).error;
+}
