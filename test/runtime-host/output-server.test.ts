@@ -54,7 +54,7 @@ describe("runtime-host: output server", () => {
     expect(report).to.deep.include({ signature: "0x" + "11".repeat(65), state: "pending", cosigned: false });
     expect(report.report.fuelUsed).to.equal("1000");
     const manifest = (await (await get("/agreements/1/outputs", auth)).json()) as { files: Record<string, { size: number }> };
-    expect(manifest.files["out/result.txt"].size).to.equal(6);
+    expect(manifest.files["out/result.txt"]?.size).to.equal(6);
     expect(await (await get("/agreements/1/stdout", auth)).text()).to.equal("42\n");
     expect(await (await get(`/agreements/1/files/${encodeURIComponent("out/result.txt")}`, auth)).text()).to.equal("result");
     expect((await get("/agreements/1/files/nope", auth)).status).to.equal(404);
