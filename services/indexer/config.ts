@@ -1,0 +1,70 @@
+import { readFileSync } from "node:fs";
+import { isAddress } from "ethers";
+import type { MarketAddresses } from "./events.js";
+
+export interface IndexerConfig {
+  rpcUrl: string;
+  addresses: MarketAddresses;
+  startBlock: number;
+  dbPath: string;
+  confirmations: number;
+  pollMs: number;
+}
+
+type Env = Record<string, string | undefined>;
+
+function integer(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer, got "${raw}"`);
+  return value;
+}
+
+function address(value: unknown, name: string): string {
+  if (typeof value !== "string" || !isAddress(value)) throw new Error(`${name} must be a contract address, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+/** Reads a deployment file: `{ addresses: { registry, offers, market }, startBlock }` or the same keys flat. */
+function fromDeploymentFile(path: string): { addresses: MarketAddresses; startBlock: number } {
+  let json: Record<string, unknown>;
+  try {
+    json = JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
+  } catch (error) {
+    throw new Error(`DEPLOYMENT_FILE ${path} is not readable JSON (${(error as Error).message})`);
+  }
+  const a = (json.addresses ?? json) as Record<string, unknown>;
+  const startBlock = Number(json.startBlock ?? 0);
+  if (!Number.isSafeInteger(startBlock) || startBlock < 0) throw new Error(`DEPLOYMENT_FILE ${path}: bad startBlock`);
+  return {
+    addresses: {
+      registry: address(a.registry, `${path}: registry`),
+      offers: address(a.offers, `${path}: offers`),
+      market: address(a.market, `${path}: market`),
+    },
+    startBlock,
+  };
+}
+
+/** The indexer's configuration from the environment; a bad value is an error naming the variable. */
+export function indexerConfig(env: Env = process.env): IndexerConfig {
+  const deployment = env.DEPLOYMENT_FILE
+    ? fromDeploymentFile(env.DEPLOYMENT_FILE)
+    : {
+        addresses: {
+          registry: address(env.REGISTRY_ADDRESS, "REGISTRY_ADDRESS"),
+          offers: address(env.OFFERS_ADDRESS, "OFFERS_ADDRESS"),
+          market: address(env.MARKET_ADDRESS, "MARKET_ADDRESS"),
+        },
+        startBlock: integer(env, "START_BLOCK", 0),
+      };
+  return {
+    rpcUrl: env.RPC_URL ?? "http://127.0.0.1:8545",
+    ...deployment,
+    startBlock: env.START_BLOCK ? integer(env, "START_BLOCK", 0) : deployment.startBlock,
+    dbPath: env.DB_PATH ?? ".troupe/indexer.db",
+    confirmations: integer(env, "CONFIRMATIONS", 0),
+    pollMs: integer(env, "POLL_MS", 1000),
+  };
+}

@@ -1,0 +1,39 @@
+import { JsonRpcProvider } from "ethers";
+import { loadSchemaModel } from "../common/entity-model.js";
+import { indexerConfig } from "./config.js";
+import { Indexer } from "./indexer.js";
+
+/**
+ * The embedded indexer: follows the market on RPC_URL into the SQLite file DB_PATH.
+ * Env: RPC_URL, DEPLOYMENT_FILE or REGISTRY_ADDRESS + OFFERS_ADDRESS + MARKET_ADDRESS (+ START_BLOCK),
+ * DB_PATH, CONFIRMATIONS, POLL_MS. With ONCE=1 it catches up once and exits.
+ */
+async function main(): Promise<void> {
+  const config = indexerConfig();
+  const provider = new JsonRpcProvider(config.rpcUrl, undefined, { staticNetwork: true });
+  const indexer = new Indexer({
+    provider,
+    addresses: config.addresses,
+    startBlock: config.startBlock,
+    dbPath: config.dbPath,
+    schema: loadSchemaModel(),
+    confirmations: config.confirmations,
+    log: process.env.VERBOSE ? (m) => console.log(`indexer: ${m}`) : undefined,
+  });
+  const stop = new AbortController();
+  for (const sig of ["SIGINT", "SIGTERM"] as const) process.once(sig, () => stop.abort());
+  console.log(`indexer: ${config.rpcUrl} -> ${config.dbPath} from block ${indexer.checkpoint()?.number ?? config.startBlock}`);
+  if (process.env.ONCE === "1") {
+    const result = await indexer.syncOnce();
+    console.log(`indexer: at block ${result.checkpoint?.number ?? "-"} (${result.applied} events)`);
+  } else {
+    await indexer.run(config.pollMs, stop.signal);
+  }
+  indexer.close();
+  provider.destroy();
+}
+
+main().catch((error: unknown) => {
+  console.error(`indexer: ${(error as Error).message}`);
+  process.exit(1);
+});
