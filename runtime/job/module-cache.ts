@@ -1,0 +1,54 @@
+import { createHash } from "node:crypto";
+import { admit } from "../wasm/admission.js";
+import { METERING_VERSION } from "../wasm/cost-table.js";
+import { instrument } from "../wasm/instrument.js";
+
+/** An admitted module, instrumented and compiled, ready to instantiate. */
+export interface PreparedModule {
+  sha256: string;
+  compiled: WebAssembly.Module;
+  refunds: Map<number, number>;
+  initialPages: number;
+  instrumentMs: number;
+}
+
+const MAX_ENTRIES = 64;
+const cache = new Map<string, PreparedModule>();
+
+export function moduleSha256(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}
+
+/**
+ * Admits, instruments and compiles a module, cached by (sha-256, metering version). Throws
+ * AdmissionError / DecodeError for modules the host does not run.
+ */
+export async function prepareModule(bytes: Uint8Array, metered = true): Promise<PreparedModule> {
+  const sha256 = moduleSha256(bytes);
+  const key = `${sha256}:${metered ? METERING_VERSION : "plain"}`;
+  const hit = cache.get(key);
+  if (hit) {
+    cache.delete(key);
+    cache.set(key, hit);
+    return hit;
+  }
+  const t0 = performance.now();
+  const m = admit(bytes);
+  const out = metered ? instrument(m) : { bytes, refunds: new Map<number, number>() };
+  const instrumentMs = performance.now() - t0;
+  let compiled: WebAssembly.Module;
+  try {
+    compiled = await WebAssembly.compile(out.bytes);
+  } catch (e) {
+    throw new InstrumenterFault(`instrumented module does not compile: ${(e as Error).message}`);
+  }
+  const prepared = { sha256, compiled, refunds: out.refunds, initialPages: m.memories[0]?.min ?? 0, instrumentMs };
+  cache.set(key, prepared);
+  if (cache.size > MAX_ENTRIES) cache.delete(cache.keys().next().value!);
+  return prepared;
+}
+
+/** The instrumenter produced something V8 rejects: a host bug, never the module's fault. */
+export class InstrumenterFault extends Error {
+  override name = "InstrumenterFault";
+}

@@ -1,0 +1,310 @@
+import { COSTS } from "./cost-table.js";
+import { AdmissionError } from "./errors.js";
+import { DecodeError, type ByteReader } from "./reader.js";
+
+/** What the instrumenter needs to know about one instruction. */
+export const Kind = {
+  Plain: 0,
+  /** Ends a metered block after it: br, br_if, br_table, return, unreachable, if, else, end of a nested block. */
+  Branch: 1,
+  /** Starts a new metered block right after it (a backward branch target). */
+  Loop: 2,
+  Block: 3,
+  If: 4,
+  Else: 5,
+  End: 6,
+  Call: 7,
+  CallIndirect: 8,
+  Return: 9,
+  MemoryGrow: 10,
+  MemoryCopy: 11,
+  MemoryFill: 12,
+  MemoryInit: 13,
+} as const;
+export type KindCode = (typeof Kind)[keyof typeof Kind];
+
+/** Immediates of the last decoded instruction that the instrumenter reads. */
+export interface Immediates {
+  kind: KindCode;
+  /** The instruction can trap (a memory access, an integer division, a float-to-int truncation...). */
+  traps: boolean;
+  /** Static fuel cost before metering adds anything. */
+  cost: number;
+  /** call: function index; call_indirect: type index; memory.init: data index. */
+  index: number;
+  /** block/loop/if: the block type (-64 empty, negative valtype, or a type index). */
+  blockType: number;
+  /** How many values the instruction can push (an upper bound). */
+  pushes: number;
+}
+
+const VALTYPES = new Set([0x7f, 0x7e, 0x7d, 0x7c, 0x7b, 0x70, 0x6f]);
+
+function blockType(r: ByteReader): number {
+  const first = r.bytes[r.pos];
+  if (first === 0x40) {
+    r.pos++;
+    return -64;
+  }
+  if (first !== undefined && VALTYPES.has(first)) {
+    r.pos++;
+    return first - 0x80;
+  }
+  if (first === 0x64 || first === 0x63) throw new AdmissionError("typed function references / GC types are not allowed");
+  const idx = r.s33();
+  if (idx < 0) throw new DecodeError(`bad block type at byte ${r.pos}`);
+  return idx;
+}
+
+function memarg(r: ByteReader): void {
+  const align = r.u32();
+  if (align & 0x40) throw new AdmissionError("multiple memories are not allowed");
+  r.u32();
+}
+
+function zeroByte(r: ByteReader, what: string): void {
+  if (r.u8() !== 0) throw new AdmissionError(`${what}: only memory/table index 0 is allowed`);
+}
+
+// Opcodes of the base instruction set that may trap at run time.
+const TRAPPING = new Set([
+  0x00, 0x11, 0x25, 0x26, 0x6d, 0x6e, 0x6f, 0x70, 0x7f, 0x80, 0x81, 0x82, 0xa8, 0xa9, 0xaa, 0xab, 0xae, 0xaf, 0xb0, 0xb1,
+]);
+// Integer division and remainder cost more than other arithmetic.
+const DIVISION = new Set([0x6d, 0x6e, 0x6f, 0x70, 0x7f, 0x80, 0x81, 0x82]);
+
+const EXCEPTIONS = new Set([0x06, 0x07, 0x08, 0x09, 0x0a, 0x18, 0x19, 0x1f]);
+const TYPED_REFS = new Set([0x14, 0x15, 0xd3, 0xd4, 0xd5, 0xd6]);
+
+/**
+ * Decodes one instruction at `r.pos`, advances past its immediates and fills `imm`.
+ * Throws DecodeError for malformed bytes and AdmissionError for features the host does not run.
+ */
+export function decodeInstr(r: ByteReader, imm: Immediates): number {
+  const op = r.u8();
+  imm.kind = Kind.Plain;
+  imm.traps = false;
+  imm.cost = COSTS.instruction;
+  imm.pushes = 1;
+  if (op >= 0x28 && op <= 0x3e) {
+    memarg(r);
+    imm.traps = true;
+    imm.pushes = op <= 0x35 ? 1 : 0;
+    return op;
+  }
+  if (op >= 0x45 && op <= 0xc4) {
+    if (TRAPPING.has(op)) imm.traps = true;
+    if (DIVISION.has(op)) imm.cost = COSTS.division;
+    return op;
+  }
+  switch (op) {
+    case 0x00:
+      imm.kind = Kind.Branch;
+      imm.traps = true;
+      imm.pushes = 0;
+      return op;
+    case 0x01:
+      imm.cost = 0;
+      imm.pushes = 0;
+      return op;
+    case 0x02:
+    case 0x03:
+    case 0x04:
+      imm.blockType = blockType(r);
+      imm.kind = op === 0x02 ? Kind.Block : op === 0x03 ? Kind.Loop : Kind.If;
+      imm.cost = op === 0x04 ? COSTS.instruction : 0;
+      imm.pushes = 0;
+      return op;
+    case 0x05:
+      imm.kind = Kind.Else;
+      imm.pushes = 0;
+      return op;
+    case 0x0b:
+      imm.kind = Kind.End;
+      imm.cost = 0;
+      imm.pushes = 0;
+      return op;
+    case 0x0c:
+    case 0x0d:
+      r.u32();
+      imm.kind = Kind.Branch;
+      imm.pushes = 0;
+      return op;
+    case 0x0e: {
+      const n = r.u32();
+      for (let i = 0; i <= n; i++) r.u32();
+      imm.kind = Kind.Branch;
+      imm.cost = COSTS.branchTable;
+      imm.pushes = 0;
+      return op;
+    }
+    case 0x0f:
+      imm.kind = Kind.Return;
+      imm.pushes = 0;
+      return op;
+    case 0x10:
+      imm.index = r.u32();
+      imm.kind = Kind.Call;
+      imm.cost = COSTS.call;
+      return op;
+    case 0x11:
+      imm.index = r.u32();
+      zeroByte(r, "call_indirect");
+      imm.kind = Kind.CallIndirect;
+      imm.traps = true;
+      imm.cost = COSTS.callIndirect;
+      return op;
+    case 0x12:
+    case 0x13:
+      throw new AdmissionError("tail calls are not allowed");
+    case 0x1a:
+      imm.pushes = 0;
+      return op;
+    case 0x1b:
+      return op;
+    case 0x1c: {
+      const n = r.u32();
+      for (let i = 0; i < n; i++) {
+        const t = r.u8();
+        if (!VALTYPES.has(t)) throw new AdmissionError("typed function references / GC types are not allowed");
+      }
+      return op;
+    }
+    case 0x20:
+    case 0x22:
+    case 0x23:
+      r.u32();
+      return op;
+    case 0x21:
+    case 0x24:
+      r.u32();
+      imm.pushes = 0;
+      return op;
+    case 0x25:
+    case 0x26:
+      r.u32();
+      imm.traps = true;
+      imm.pushes = op === 0x25 ? 1 : 0;
+      return op;
+    case 0x3f:
+      zeroByte(r, "memory.size");
+      return op;
+    case 0x40:
+      zeroByte(r, "memory.grow");
+      imm.kind = Kind.MemoryGrow;
+      return op;
+    case 0x41:
+      r.skipSigned(5);
+      return op;
+    case 0x42:
+      r.skipSigned(10);
+      return op;
+    case 0x43:
+      r.skip(4);
+      return op;
+    case 0x44:
+      r.skip(8);
+      return op;
+    case 0xd0: {
+      const t = r.u8();
+      if (t !== 0x70 && t !== 0x6f) throw new AdmissionError("typed function references / GC types are not allowed");
+      return op;
+    }
+    case 0xd1:
+      return op;
+    case 0xd2:
+      r.u32();
+      return op;
+    case 0xfc:
+      return decodeFC(r, imm);
+    case 0xfd:
+      return decodeSimd(r, imm);
+    case 0xfb:
+      throw new AdmissionError("GC instructions are not allowed");
+    case 0xfe:
+      throw new AdmissionError("threads (atomic instructions) are not allowed");
+  }
+  if (EXCEPTIONS.has(op)) throw new AdmissionError("exception handling is not allowed");
+  if (TYPED_REFS.has(op)) throw new AdmissionError("typed function references / GC instructions are not allowed");
+  throw new DecodeError(`unknown opcode 0x${op.toString(16)} at byte ${r.pos - 1}`);
+}
+
+function decodeFC(r: ByteReader, imm: Immediates): number {
+  const sub = r.u32();
+  const op = 0xfc00 | sub;
+  if (sub <= 7) return op;
+  imm.traps = true;
+  imm.pushes = 0;
+  switch (sub) {
+    case 8:
+      imm.index = r.u32();
+      zeroByte(r, "memory.init");
+      imm.kind = Kind.MemoryInit;
+      return op;
+    case 9:
+      r.u32();
+      imm.traps = false;
+      return op;
+    case 10:
+      zeroByte(r, "memory.copy");
+      zeroByte(r, "memory.copy");
+      imm.kind = Kind.MemoryCopy;
+      return op;
+    case 11:
+      zeroByte(r, "memory.fill");
+      imm.kind = Kind.MemoryFill;
+      return op;
+    case 12:
+      r.u32();
+      r.u32();
+      imm.cost = COSTS.tableBulk;
+      return op;
+    case 13:
+      r.u32();
+      imm.traps = false;
+      return op;
+    case 14:
+      r.u32();
+      r.u32();
+      imm.cost = COSTS.tableBulk;
+      return op;
+    case 15:
+    case 16:
+      r.u32();
+      imm.traps = false;
+      imm.cost = sub === 15 ? COSTS.tableGrow : COSTS.instruction;
+      imm.pushes = 1;
+      return op;
+    case 17:
+      r.u32();
+      imm.cost = COSTS.tableBulk;
+      return op;
+  }
+  throw new DecodeError(`unknown 0xFC instruction ${sub} at byte ${r.pos}`);
+}
+
+function decodeSimd(r: ByteReader, imm: Immediates): number {
+  const sub = r.u32();
+  const op = 0xfd00 | sub;
+  if (sub > 0xff) throw new AdmissionError("relaxed SIMD is not allowed");
+  if (sub <= 11) {
+    memarg(r);
+    imm.traps = true;
+    imm.pushes = sub === 11 ? 0 : 1;
+  } else if (sub === 12 || sub === 13) {
+    r.skip(16);
+  } else if (sub >= 21 && sub <= 34) {
+    r.skip(1);
+  } else if (sub >= 84 && sub <= 91) {
+    memarg(r);
+    r.skip(1);
+    imm.traps = true;
+    imm.pushes = sub <= 87 ? 1 : 0;
+  } else if (sub === 92 || sub === 93) {
+    memarg(r);
+    imm.traps = true;
+  }
+  // v128 values take two 8-byte stack slots.
+  imm.pushes *= 2;
+  return op;
+}
