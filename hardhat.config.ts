@@ -1,5 +1,5 @@
 import { createRequire } from "node:module";
-import { defineConfig } from "hardhat/config";
+import { configVariable, defineConfig } from "hardhat/config";
 import hardhatToolboxMochaEthers from "@nomicfoundation/hardhat-toolbox-mocha-ethers";
 
 // The compiler comes from the pinned npm `solc` package, so no build step downloads anything.
@@ -21,9 +21,17 @@ export default defineConfig({
     tests: { mocha: "test", solidity: "test/solidity" },
   },
   networks: {
+    // The local market's node (`npm start` runs it); Hardhat's public dev accounts sign there.
     localhost: {
       type: "http",
-      url: process.env.RPC_URL ?? "http://127.0.0.1:8545",
+      url: "http://127.0.0.1:8545",
+    },
+    // Any other EVM network: URL and deployer key come from the environment (or Hardhat's
+    // keystore), never from this file.
+    troupe: {
+      type: "http",
+      url: configVariable("RPC_URL"),
+      accounts: [configVariable("DEPLOYER_KEY")],
     },
   },
 });
