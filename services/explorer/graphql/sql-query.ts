@@ -1,0 +1,217 @@
+import { GraphQLError } from "graphql";
+import type { EntityModel, FieldModel, SchemaModel } from "../../common/entity-model.js";
+import { encodeBigInt, quote } from "../../common/sql-layout.js";
+
+/**
+ * Compiles The Graph's collection arguments (`where`, `orderBy`, `orderDirection`, `first`,
+ * `skip`) into one parameterised SQLite query over the indexer's tables.
+ */
+
+export const MAX_FIRST = 1000;
+export const MAX_SKIP = 5000;
+export const DEFAULT_FIRST = 100;
+
+export type Filter = Record<string, unknown>;
+
+export interface CollectionArgs {
+  first?: number | null;
+  skip?: number | null;
+  where?: Filter | null;
+  orderBy?: string | null;
+  orderDirection?: "asc" | "desc" | null;
+}
+
+/** The filter suffixes and which field kinds take them, as graph-node generates them. */
+const EQUALITY = ["", "_not", "_in", "_not_in"];
+const ORDERING = ["_gt", "_lt", "_gte", "_lte"];
+const TEXT = [
+  "_contains", "_contains_nocase", "_not_contains", "_not_contains_nocase",
+  "_starts_with", "_starts_with_nocase", "_not_starts_with", "_not_starts_with_nocase",
+  "_ends_with", "_ends_with_nocase", "_not_ends_with", "_not_ends_with_nocase",
+];
+
+export function filterSuffixes(f: FieldModel): string[] {
+  switch (f.kind) {
+    case "Boolean":
+      return EQUALITY;
+    case "Int":
+    case "BigInt":
+    case "BigDecimal":
+      return [...EQUALITY, ...ORDERING];
+    case "Bytes":
+      return [...EQUALITY, ...ORDERING, "_contains", "_not_contains"];
+    default:
+      return [...EQUALITY, ...ORDERING, ...TEXT];
+  }
+}
+
+/** Suffixes longest first, so `_not_in` is not read as `_in`. */
+const ALL_SUFFIXES = [...new Set([...EQUALITY, ...ORDERING, ...TEXT])].filter((s) => s).sort((a, b) => b.length - a.length);
+
+function badInput(message: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: "BAD_USER_INPUT" } });
+}
+
+export class QueryCompiler {
+  constructor(private readonly schema: SchemaModel) {}
+
+  entity(name: string): EntityModel {
+    const e = this.schema.entities.get(name);
+    if (!e) throw new Error(`unknown entity ${name}`);
+    return e;
+  }
+
+  /** A filter value as its column value. */
+  private value(f: FieldModel, v: unknown): unknown {
+    if (v === null || v === undefined) return null;
+    switch (f.kind) {
+      case "BigInt":
+        try {
+          return encodeBigInt(BigInt(v as string));
+        } catch {
+          throw badInput(`Invalid BigInt value for ${f.name}: ${JSON.stringify(v)}`);
+        }
+      case "BigDecimal": {
+        const n = Number(v);
+        if (!Number.isFinite(n)) throw badInput(`Invalid BigDecimal value for ${f.name}: ${JSON.stringify(v)}`);
+        return n;
+      }
+      case "Boolean":
+        return v ? 1 : 0;
+      case "Int":
+        return Number(v);
+      case "Bytes":
+        return String(v).toLowerCase();
+      default:
+        return String(v);
+    }
+  }
+
+  private column(f: FieldModel, alias: string): string {
+    const col = `${alias}.${quote(f.name)}`;
+    return f.kind === "BigDecimal" ? `CAST(${col} AS REAL)` : col;
+  }
+
+  private condition(f: FieldModel, suffix: string, raw: unknown, alias: string, params: unknown[]): string {
+    const col = this.column(f, alias);
+    if (suffix === "_in" || suffix === "_not_in") {
+      if (!Array.isArray(raw)) throw badInput(`${f.name}${suffix} takes a list`);
+      if (raw.length === 0) return suffix === "_in" ? "0" : "1";
+      params.push(...raw.map((v) => this.value(f, v)));
+      return `${col} ${suffix === "_in" ? "IN" : "NOT IN"} (${raw.map(() => "?").join(", ")})`;
+    }
+    if (raw === null) {
+      if (suffix === "") return `${col} IS NULL`;
+      if (suffix === "_not") return `${col} IS NOT NULL`;
+      throw badInput(`${f.name}${suffix} does not take null`);
+    }
+    const ops: Record<string, string> = { "": "=", _not: "!=", _gt: ">", _lt: "<", _gte: ">=", _lte: "<=" };
+    if (suffix in ops) {
+      params.push(this.value(f, raw));
+      return `${col} ${ops[suffix]} ?`;
+    }
+    // Text matching: contains / starts_with / ends_with, optionally negated and case-insensitive.
+    const nocase = suffix.endsWith("_nocase");
+    const negated = suffix.startsWith("_not_");
+    const kind = suffix.replace("_nocase", "").replace("_not_", "_");
+    let needle = String(this.value(f, raw));
+    if (f.kind === "Bytes" && kind === "_contains") needle = needle.replace(/^0x/, "");
+    const target = nocase ? `lower(${col})` : col;
+    if (nocase) needle = needle.toLowerCase();
+    let test: string;
+    if (kind === "_contains") {
+      params.push(needle);
+      test = `instr(${target}, ?) > 0`;
+    } else if (kind === "_starts_with") {
+      params.push(needle.length, needle);
+      test = `substr(${target}, 1, ?) = ?`;
+    } else if (needle.length === 0) {
+      test = "1";
+    } else {
+      params.push(-needle.length, needle);
+      test = `substr(${target}, ?) = ?`;
+    }
+    return negated ? `NOT (${test})` : test;
+  }
+
+  /** The SQL condition of `filter` on `entity` rows aliased `alias` (a nesting depth picks fresh aliases). */
+  where(entity: EntityModel, filter: Filter | null | undefined, alias: string, params: unknown[], depth = 0): string {
+    if (!filter) return "1";
+    if (depth > 8) throw badInput("filters are nested too deeply");
+    const parts: string[] = [];
+    for (const [key, raw] of Object.entries(filter)) {
+      if (raw === undefined) continue;
+      if (key === "and" || key === "or") {
+        if (!Array.isArray(raw)) throw badInput(`${key} takes a list of filters`);
+        const subs = raw.map((sub) => `(${this.where(entity, sub as Filter, alias, params, depth + 1)})`);
+        if (subs.length) parts.push(`(${subs.join(key === "and" ? " AND " : " OR ")})`);
+        continue;
+      }
+      const nested = key.endsWith("_") ? entity.byName.get(key.slice(0, -1)) : undefined;
+      if (nested?.relation) {
+        parts.push(this.nested(entity, nested, raw as Filter, alias, params, depth));
+        continue;
+      }
+      const suffix = ALL_SUFFIXES.find((s) => key.endsWith(s) && entity.byName.has(key.slice(0, -s.length))) ?? "";
+      const field = entity.byName.get(suffix ? key.slice(0, -suffix.length) : key);
+      if (!field || field.derivedFrom || !filterSuffixes(field).includes(suffix)) {
+        throw badInput(`Type ${entity.name}_filter has no filter ${key}`);
+      }
+      parts.push(this.condition(field, suffix, raw, alias, params));
+    }
+    return parts.length ? parts.join(" AND ") : "1";
+  }
+
+  /** `provider_: {...}` (a stored relation) or `bids_: {...}` (a derived list: some child matches). */
+  private nested(entity: EntityModel, f: FieldModel, filter: Filter, alias: string, params: unknown[], depth: number): string {
+    const child = this.entity(f.relation!);
+    const inner = `t${depth + 1}`;
+    if (f.derivedFrom) {
+      const cond = this.where(child, filter, inner, params, depth + 1);
+      return `EXISTS (SELECT 1 FROM ${quote(child.name)} ${inner} WHERE ${inner}.${quote(f.derivedFrom)} = ${alias}."id" AND ${cond})`;
+    }
+    const cond = this.where(child, filter, inner, params, depth + 1);
+    return `${alias}.${quote(f.name)} IN (SELECT ${inner}."id" FROM ${quote(child.name)} ${inner} WHERE ${cond})`;
+  }
+
+  /** ORDER BY for a field or a `relation__field` of a stored relation; ties break by id. */
+  orderBy(entity: EntityModel, orderBy: string | null | undefined, direction: string | null | undefined, alias: string): string {
+    const dir = direction === "desc" ? "DESC" : "ASC";
+    if (!orderBy || orderBy === "id") return `${alias}."id" ${dir}`;
+    const [head, nestedName] = orderBy.split("__") as [string, string | undefined];
+    const field = entity.byName.get(head);
+    if (!field || field.derivedFrom) throw badInput(`cannot order ${entity.name} by ${orderBy}`);
+    if (nestedName === undefined) return `${this.column(field, alias)} ${dir}, ${alias}."id" ${dir}`;
+    const child = field.relation ? this.entity(field.relation) : undefined;
+    const childField = child?.byName.get(nestedName);
+    if (!child || !childField || childField.derivedFrom) throw badInput(`cannot order ${entity.name} by ${orderBy}`);
+    const sub = `(SELECT ${this.column(childField, "o")} FROM ${quote(child.name)} o WHERE o."id" = ${alias}.${quote(field.name)})`;
+    return `${sub} ${dir}, ${alias}."id" ${dir}`;
+  }
+
+  /** The rows query of a collection, optionally restricted to `parent` (a derived list's owner). */
+  list(entityName: string, args: CollectionArgs, parent?: { column: string; id: string }): { sql: string; params: unknown[] } {
+    const entity = this.entity(entityName);
+    const first = args.first ?? DEFAULT_FIRST;
+    const skip = args.skip ?? 0;
+    if (!Number.isInteger(first) || first < 0 || first > MAX_FIRST) {
+      throw badInput(`The \`first\` argument must be between 0 and ${MAX_FIRST}, but is ${first}`);
+    }
+    if (!Number.isInteger(skip) || skip < 0 || skip > MAX_SKIP) {
+      throw badInput(`The \`skip\` argument must be between 0 and ${MAX_SKIP}, but is ${skip}`);
+    }
+    const params: unknown[] = [];
+    const conditions: string[] = [];
+    if (parent) {
+      conditions.push(`t0.${quote(parent.column)} = ?`);
+      params.push(parent.id);
+    }
+    conditions.push(this.where(entity, args.where, "t0", params));
+    const order = this.orderBy(entity, args.orderBy, args.orderDirection, "t0");
+    params.push(first, skip);
+    return {
+      sql: `SELECT t0.* FROM ${quote(entity.name)} t0 WHERE ${conditions.join(" AND ")} ORDER BY ${order} LIMIT ? OFFSET ?`,
+      params,
+    };
+  }
+}

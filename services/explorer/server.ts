@@ -1,0 +1,100 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { readFile } from "node:fs/promises";
+import { extname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { AddressInfo } from "node:net";
+import { GraphQLError } from "graphql";
+import { createYoga, type Plugin } from "graphql-yoga";
+import type { SchemaModel } from "../common/entity-model.js";
+import { buildExplorerSchema, type ExplorerContext } from "./graphql/build-schema.js";
+import { checkQueryLimits, DEFAULT_LIMITS, type QueryLimits } from "./graphql/limits.js";
+import { ReadModel } from "./read-model.js";
+
+export interface ExplorerOptions {
+  dbPath: string;
+  schema: SchemaModel;
+  port?: number;
+  host?: string;
+  limits?: QueryLimits;
+}
+
+export interface RunningExplorer {
+  url: string;
+  server: Server;
+  model: ReadModel;
+  close(): Promise<void>;
+}
+
+const WEB_ROOT = fileURLToPath(new URL("./web/", import.meta.url));
+const STATIC: Record<string, string> = {
+  "/": "index.html",
+  "/app.js": "app.js",
+  "/charts.js": "charts.js",
+  "/style.css": "style.css",
+};
+const MIME: Record<string, string> = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+};
+
+/** Refuses too deep or too costly queries before they touch the database. */
+function limitsPlugin(limits: QueryLimits): Plugin {
+  return {
+    onExecute({ args, setResultAndStopExecution }) {
+      try {
+        checkQueryLimits(args.schema, args.document, args.operationName, args.variableValues, limits);
+      } catch (error) {
+        setResultAndStopExecution({ errors: [error as GraphQLError] });
+      }
+    },
+  };
+}
+
+async function serveStatic(path: string, res: ServerResponse): Promise<void> {
+  const file = STATIC[path]!;
+  const body = await readFile(join(WEB_ROOT, file));
+  res.writeHead(200, { "content-type": MIME[extname(file)] ?? "application/octet-stream", "cache-control": "no-cache" });
+  res.end(body);
+}
+
+/** Starts the explorer: The Graph's query API at /graphql (GraphiQL for browsers) and the web page at /. */
+export async function startExplorer(options: ExplorerOptions): Promise<RunningExplorer> {
+  const model = new ReadModel(options.dbPath, options.schema);
+  const yoga = createYoga<{ req: IncomingMessage; res: ServerResponse }, ExplorerContext>({
+    schema: buildExplorerSchema(options.schema),
+    graphqlEndpoint: "/graphql",
+    graphiql: { title: "Troupe market explorer" },
+    landingPage: false,
+    logging: false,
+    context: () => ({ model, loaded: new Map() }),
+    plugins: [limitsPlugin(options.limits ?? DEFAULT_LIMITS)],
+  });
+  const server = createServer((req, res) => {
+    const path = (req.url ?? "/").split("?")[0]!;
+    if (req.method === "GET" && path in STATIC) {
+      serveStatic(path, res).catch((error: unknown) => {
+        res.writeHead(500, { "content-type": "text/plain" });
+        res.end(`cannot read ${path}: ${(error as Error).message}`);
+      });
+      return;
+    }
+    void yoga(req, res);
+  });
+  server.keepAliveTimeout = 30_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => resolve());
+  });
+  const { address, port } = server.address() as AddressInfo;
+  return {
+    url: `http://${address}:${port}`,
+    server,
+    model,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      model.close();
+    },
+  };
+}
