@@ -3,7 +3,7 @@ import { readFile } from "node:fs/promises";
 import { extname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { AddressInfo } from "node:net";
-import { GraphQLError } from "graphql";
+import type { GraphQLError } from "graphql";
 import { createYoga, type Plugin } from "graphql-yoga";
 import type { SchemaModel } from "../common/entity-model.js";
 import { buildExplorerSchema, type ExplorerContext } from "./graphql/build-schema.js";
