@@ -1,0 +1,287 @@
+/**
+ * The bidding agent. Each tick it catches up with the chain's events, then for every open
+ * request it has not bid on yet evaluates its providers' offers (constraints, model, price) and
+ * bids from the best one, with the explanation stored off chain under the hash the bid carries.
+ * Outcomes of its agreements feed the online trainer. RPC failures are retried with backoff;
+ * a tick that still fails is logged and the next one starts over from the last applied block.
+ */
+import type { Signer } from "ethers";
+import { ENERGY_PRICE, TIERS } from "./continuum.js";
+import { type MarketChain, toTokens } from "./chain.js";
+import { evaluateRequest, type AgentOffer, type RequestEvaluation, type OfferDecision } from "./evaluate.js";
+import type { ExplanationStore } from "./explanations.js";
+import type { ExplorerClient } from "./history.js";
+import { MarketState, type OfferTerms, type OpenRequest } from "./market-state.js";
+import type { OnlineTrainer } from "./online-trainer.js";
+import type { PricingParams } from "./pricing.js";
+import { sleep } from "./retry.js";
+import { STATUS_NAMES } from "../../contracts/client/status.js";
+import { NO_HISTORY, type Candidate, type OfferView, type ProviderStats, type RequestView } from "./types.js";
+
+export interface AgentOptions {
+  chain: MarketChain;
+  signer: Signer;
+  /** provider (owner) addresses the agent bids for */
+  providers: string[];
+  store: ExplanationStore;
+  trainer: OnlineTrainer;
+  /** first block to read events from */
+  startBlock: number;
+  /** skip requests whose window closes within this many seconds */
+  marginSec?: number;
+  /** the providers' operating cost as a share of their offers' floor prices */
+  operatingShare?: number;
+  pricing?: Partial<PricingParams>;
+  explorer?: ExplorerClient;
+  log?: (message: string) => void;
+}
+
+/** Why the agent did (not) bid on a request, per offer. */
+export interface WhyNoBid {
+  requestId: bigint;
+  status: string;
+  now: number;
+  bidWindowEnd: number;
+  /** the live bid one of the agent's providers holds, if any */
+  currentBid?: { provider: string; offerId: bigint; explanationHash: string };
+  decisions: OfferDecision[];
+  summary: string;
+}
+
+interface Profile {
+  tier: number;
+  region: number;
+  bonded: boolean;
+  stats: ProviderStats;
+}
+
+export class MatchmakerAgent {
+  readonly state: MarketState;
+  private readonly o: Required<Omit<AgentOptions, "explorer" | "pricing">> & Pick<AgentOptions, "explorer" | "pricing">;
+  private profiles = new Map<string, Profile>();
+  private penaltyBps: number | undefined;
+  /** requests a bid was refused on (revert): not retried */
+  readonly refused = new Map<bigint, string>();
+  /** the candidate each bid was scored as, to label its outcome for online training */
+  private readonly bidCandidates = new Map<bigint, Candidate>();
+  private ticking = false;
+  private agentAddress = "";
+
+  constructor(options: AgentOptions) {
+    this.o = { marginSec: 2, operatingShare: 0.6, log: (m) => console.log(m), ...options } as typeof this.o;
+    if (options.providers.length === 0) throw new Error("the agent needs at least one provider address (PROVIDERS)");
+    this.state = new MarketState(options.providers, options.startBlock);
+  }
+
+  /** Catches up with the chain: applies every event up to the latest block. */
+  async sync(): Promise<void> {
+    const latest = await this.o.chain.latestBlock();
+    if (latest <= this.state.cursor) return;
+    const events = await this.o.chain.events(this.state.cursor + 1, latest);
+    for (const e of events) this.state.apply(e);
+    this.state.cursor = latest;
+    this.learnFromOutcomes();
+  }
+
+  private learnFromOutcomes(): void {
+    for (const id of this.state.takeOutcomes()) {
+      const candidate = this.bidCandidates.get(id);
+      const ag = this.state.agreements.get(id);
+      if (!candidate || !ag || ag.met === undefined) continue;
+      const slack = candidate.request.deadline - candidate.request.bidWindowEnd;
+      const runtimeSec = ag.wallMs !== undefined ? ag.wallMs / 1000 : slack * 1.5;
+      this.o.trainer.add({ candidate, met: ag.met, runtimeSec });
+      this.bidCandidates.delete(id);
+    }
+  }
+
+  private async refreshProfiles(): Promise<void> {
+    this.penaltyBps ??= await this.o.chain.penaltyBps();
+    if (!this.agentAddress) this.agentAddress = await this.o.signer.getAddress();
+    let explorerStats: Map<string, ProviderStats> | undefined;
+    if (this.o.explorer) {
+      try {
+        explorerStats = await this.o.explorer.providerStats(this.o.providers);
+      } catch (error) {
+        this.o.log(`explorer unavailable, using chain counters: ${String(error)}`);
+      }
+    }
+    for (const address of this.state.providers) {
+      const p = await this.o.chain.providerProfile(address);
+      const usage = this.state.usage.get(address);
+      const stats = explorerStats?.get(address) ?? {
+        completed: p.completed,
+        breached: p.breached,
+        disputesWon: p.disputesWon,
+        disputesLost: p.disputesLost,
+        fuelReported: usage?.fuel ?? 0,
+        wallMsReported: usage?.wallMs ?? 0,
+      };
+      this.profiles.set(address, { tier: p.tier, region: p.region, bonded: p.bonded && p.registered, stats });
+    }
+  }
+
+  private offerView(t: OfferTerms, profile: Profile): OfferView {
+    return {
+      id: t.id,
+      provider: t.provider,
+      tier: profile.tier,
+      region: profile.region,
+      bonded: profile.bonded,
+      pricePerMFuel: toTokens(t.pricePerMFuelWei),
+      fee: toTokens(t.feeWei),
+      maxFuel: Number(t.maxFuel),
+      memoryMiB: t.memoryMiB,
+      concurrentJobs: t.concurrentJobs,
+      latencyClass: t.latencyClass,
+      expiresAt: t.expiresAt,
+    };
+  }
+
+  private agentOffers(): AgentOffer[] {
+    const out: AgentOffer[] = [];
+    for (const t of this.state.offers.values()) {
+      const profile = this.profiles.get(t.provider);
+      if (!profile) continue;
+      out.push({
+        offer: this.offerView(t, profile),
+        stats: profile.stats ?? NO_HISTORY,
+        load: this.state.load(t.id),
+        cost: {
+          operatingShare: this.o.operatingShare,
+          energyPerMFuel: TIERS[profile.tier]?.energyPerMFuel ?? 0,
+          energyPrice: ENERGY_PRICE,
+        },
+      });
+    }
+    return out;
+  }
+
+  private evaluate(request: RequestView, now: number): RequestEvaluation {
+    return evaluateRequest(request, this.agentOffers(), this.o.trainer.model, {
+      now,
+      marginSec: this.o.marginSec,
+      pricing: { ...this.o.pricing, penaltyBps: this.penaltyBps ?? 10_000 },
+    });
+  }
+
+  /** One pass: sync, then bid on every open request that has none of ours yet. Returns bids placed. */
+  async tick(): Promise<number> {
+    if (this.ticking) return 0;
+    this.ticking = true;
+    try {
+      await this.sync();
+      await this.refreshProfiles();
+      let placed = 0;
+      const now = await this.o.chain.chainTime();
+      const pending = [...this.state.open.values()]
+        .filter((r) => !this.state.bids.has(r.view.id) && !this.refused.has(r.view.id))
+        .sort((a, b) => a.view.bidWindowEnd - b.view.bidWindowEnd);
+      for (const request of pending) {
+        if (now + this.o.marginSec >= request.view.bidWindowEnd) continue;
+        if (await this.bidOn(request, now)) placed++;
+      }
+      return placed;
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  private async bidOn(request: OpenRequest, now: number): Promise<boolean> {
+    const evaluation = this.evaluate(request.view, now);
+    const chosen = evaluation.chosen;
+    if (!chosen) return false;
+    const terms = this.state.offers.get(chosen.offerId)!;
+    const { price, fee } = bidAmounts(terms, request, chosen.quote.markup);
+    const explanation = {
+      format: "troupe-bid-explanation/1",
+      requestId: request.view.id,
+      offerId: chosen.offerId,
+      provider: chosen.provider,
+      agent: this.agentAddress,
+      pricePerMFuel: price,
+      fee,
+      prediction: chosen.prediction,
+      quote: chosen.quote,
+      topFactors: evaluation.factors,
+      reason: chosen.reason,
+      modelTrainedOn: this.o.trainer.model.file.trainedOn,
+      decidedAt: now,
+    };
+    const hash = this.o.store.put(explanation);
+    try {
+      const tx = await this.o.chain.market.connect(this.o.signer).bid(request.view.id, chosen.offerId, price, fee, hash);
+      await tx.wait();
+    } catch (error) {
+      const reason = shortError(error);
+      // A revert is final for this request; an RPC failure is retried on the next tick.
+      if ((error as { code?: string }).code === "CALL_EXCEPTION" || /revert/i.test(reason)) {
+        this.refused.set(request.view.id, reason);
+        this.o.log(`bid on request ${request.view.id} refused: ${reason}`);
+      } else {
+        this.o.log(`bid on request ${request.view.id} failed, will retry: ${reason}`);
+      }
+      return false;
+    }
+    this.state.bids.set(request.view.id, {
+      provider: chosen.provider,
+      offerId: chosen.offerId,
+      pricePerMFuelWei: price,
+      feeWei: fee,
+      explanationHash: hash,
+    });
+    const offer = this.agentOffers().find((a) => a.offer.id === chosen.offerId)!;
+    this.bidCandidates.set(request.view.id, { request: request.view, offer: offer.offer, stats: offer.stats, load: offer.load });
+    this.o.log(`bid on request ${request.view.id} from offer ${chosen.offerId}: ${chosen.reason} (explanation ${hash})`);
+    return true;
+  }
+
+  /** Why the agent does or does not bid on `requestId`, offer by offer, as of now. */
+  async whyNoBid(requestId: bigint): Promise<WhyNoBid> {
+    await this.sync();
+    await this.refreshProfiles();
+    const [{ view, status }, now] = await Promise.all([this.o.chain.request(requestId), this.o.chain.chainTime()]);
+    const statusName = STATUS_NAMES[status] ?? String(status);
+    const evaluation = this.evaluate(view, now);
+    const bid = this.state.bids.get(requestId);
+    const answer: WhyNoBid = { requestId, status: statusName, now, bidWindowEnd: view.bidWindowEnd, decisions: evaluation.decisions, summary: "" };
+    if (bid) answer.currentBid = { provider: bid.provider, offerId: bid.offerId, explanationHash: bid.explanationHash };
+    if (evaluation.decisions.length === 0) answer.summary = "the agent's providers have no offers";
+    else if (bid) answer.summary = `already bid from offer ${bid.offerId} (explanation ${bid.explanationHash})`;
+    else if (statusName !== "Open") answer.summary = `the request is ${statusName}: no bids are taken`;
+    else if (this.refused.has(requestId)) answer.summary = `the bid was refused on chain: ${this.refused.get(requestId)}`;
+    else if (evaluation.chosen) answer.summary = `would bid from offer ${evaluation.chosen.offerId}: ${evaluation.chosen.reason}`;
+    else answer.summary = "no offer qualifies or pays: see each offer's reason";
+    return answer;
+  }
+
+  /** Runs ticks every `intervalMs` until `signal` aborts; a failed tick backs off, never stops the loop. */
+  async run(signal: AbortSignal, intervalMs = 2_000): Promise<void> {
+    let failures = 0;
+    while (!signal.aborted) {
+      try {
+        await this.tick();
+        failures = 0;
+      } catch (error) {
+        failures++;
+        this.o.log(`tick failed (${failures} in a row): ${shortError(error)}`);
+      }
+      await sleep(Math.min(60_000, intervalMs * 2 ** Math.min(failures, 5)));
+    }
+  }
+}
+
+/** The bid in wei: the floor times the markup (to 1e-6), inside [floor, ceiling]. */
+export function bidAmounts(terms: OfferTerms, request: OpenRequest, markup: number): { price: bigint; fee: bigint } {
+  const ppm = BigInt(Math.max(1_000_000, Math.floor(markup * 1_000_000)));
+  const clamp = (floor: bigint, ceiling: bigint) => {
+    const v = (floor * ppm) / 1_000_000n;
+    return v > ceiling ? ceiling : v < floor ? floor : v;
+  };
+  return { price: clamp(terms.pricePerMFuelWei, request.maxPricePerMFuelWei), fee: clamp(terms.feeWei, request.maxFeeWei) };
+}
+
+function shortError(error: unknown): string {
+  const e = error as { shortMessage?: string; message?: string };
+  return e?.shortMessage ?? e?.message ?? String(error);
+}

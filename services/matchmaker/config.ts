@@ -1,0 +1,68 @@
+/** The agent's configuration from the environment, with an error naming each bad variable. */
+import { isAddress } from "ethers";
+import { join } from "node:path";
+
+export interface MatchmakerConfig {
+  rpcUrl: string;
+  agentKey: string;
+  providers: string[];
+  market: string;
+  registry: string;
+  offers: string;
+  explorerUrl?: string;
+  dataDir: string;
+  modelPath: string;
+  startBlock: number;
+  pollMs: number;
+  /** serve explanations over HTTP on this port (unset: don't) */
+  explanationsPort?: number;
+}
+
+export class ConfigError extends Error {}
+
+function required(env: NodeJS.ProcessEnv, name: string): string {
+  const v = env[name]?.trim();
+  if (!v) throw new ConfigError(`${name} is not set`);
+  return v;
+}
+
+function address(env: NodeJS.ProcessEnv, name: string): string {
+  const v = required(env, name);
+  if (!isAddress(v)) throw new ConfigError(`${name} is not an address: ${v}`);
+  return v;
+}
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const v = env[name]?.trim();
+  if (!v) return fallback;
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 0) throw new ConfigError(`${name} must be a non-negative integer, got ${v}`);
+  return n;
+}
+
+/** Reads the config; `needsKey: false` for read-only commands (why-no-bid may run without AGENT_KEY). */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, needsKey = true): MatchmakerConfig {
+  const providers = required(env, "PROVIDERS")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const p of providers) if (!isAddress(p)) throw new ConfigError(`PROVIDERS has a non-address entry: ${p}`);
+  const agentKey = needsKey ? required(env, "AGENT_KEY") : (env.AGENT_KEY?.trim() ?? "");
+  if (agentKey && !/^(0x)?[0-9a-fA-F]{64}$/.test(agentKey)) throw new ConfigError("AGENT_KEY is not a 32-byte hex private key");
+  const dataDir = env.DATA_DIR?.trim() || ".troupe/matchmaker";
+  const cfg: MatchmakerConfig = {
+    rpcUrl: required(env, "RPC_URL"),
+    agentKey,
+    providers,
+    market: address(env, "MARKET"),
+    registry: address(env, "REGISTRY"),
+    offers: address(env, "OFFERS"),
+    dataDir,
+    modelPath: env.MODEL_PATH?.trim() || join(dataDir, "model.json"),
+    startBlock: integer(env, "START_BLOCK", 0),
+    pollMs: integer(env, "POLL_MS", 2_000),
+  };
+  if (env.EXPLORER_URL?.trim()) cfg.explorerUrl = env.EXPLORER_URL.trim();
+  if (env.EXPLANATIONS_PORT?.trim()) cfg.explanationsPort = integer(env, "EXPLANATIONS_PORT", 0);
+  return cfg;
+}

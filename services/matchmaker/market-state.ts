@@ -1,0 +1,171 @@
+/**
+ * What the agent knows of the market, rebuilt from chain events alone (so a restart replays the
+ * logs and loses nothing): open requests, its providers' offers, bids, running agreements and
+ * outcomes, and the fuel and wall time every provider has reported.
+ */
+import type { ChainEvent } from "./chain.js";
+import { requestFromEvent } from "./chain.js";
+import type { RequestView } from "./types.js";
+
+/** An open request with its ceilings in wei (bids are sent in wei). */
+export interface OpenRequest {
+  view: RequestView;
+  maxPricePerMFuelWei: bigint;
+  maxFeeWei: bigint;
+}
+
+/** An offer of one of the agent's providers, in wei as the offer book stores it. */
+export interface OfferTerms {
+  id: bigint;
+  provider: string;
+  pricePerMFuelWei: bigint;
+  feeWei: bigint;
+  maxFuel: bigint;
+  memoryMiB: number;
+  concurrentJobs: number;
+  latencyClass: number;
+  expiresAt: number;
+}
+
+export interface OurBid {
+  provider: string;
+  offerId: bigint;
+  pricePerMFuelWei: bigint;
+  feeWei: bigint;
+  explanationHash: string;
+}
+
+export interface OurAgreement {
+  provider: string;
+  offerId: bigint;
+  /** true until the usage report lands or the agreement is breached */
+  running: boolean;
+  met?: boolean;
+  wallMs?: number;
+}
+
+export class MarketState {
+  readonly providers: ReadonlySet<string>;
+  readonly open = new Map<bigint, OpenRequest>();
+  readonly offers = new Map<bigint, OfferTerms>();
+  readonly bids = new Map<bigint, OurBid>();
+  readonly agreements = new Map<bigint, OurAgreement>();
+  /** agreements that reached an outcome since the last `takeOutcomes()` */
+  private fresh: bigint[] = [];
+  /** per provider (lower-case): fuel and wall time from usage reports */
+  readonly usage = new Map<string, { fuel: number; wallMs: number }>();
+  /** the last block applied */
+  cursor: number;
+
+  constructor(providers: readonly string[], startBlock: number) {
+    this.providers = new Set(providers.map((p) => p.toLowerCase()));
+    this.cursor = startBlock - 1;
+  }
+
+  isOurs(address: unknown): boolean {
+    return typeof address === "string" && this.providers.has(address.toLowerCase());
+  }
+
+  apply(e: ChainEvent): void {
+    const a = e.args;
+    switch (e.name) {
+      case "RequestPosted":
+        this.open.set(a.requestId as bigint, {
+          view: requestFromEvent(a),
+          maxPricePerMFuelWei: a.maxPricePerMFuel as bigint,
+          maxFeeWei: a.maxFee as bigint,
+        });
+        break;
+      case "RequestClosed":
+        this.open.delete(a.requestId as bigint);
+        this.bids.delete(a.requestId as bigint);
+        break;
+      case "BidPlaced":
+        if (this.isOurs(a.provider)) {
+          this.bids.set(a.requestId as bigint, {
+            provider: (a.provider as string).toLowerCase(),
+            offerId: a.offerId as bigint,
+            pricePerMFuelWei: a.pricePerMFuel as bigint,
+            feeWei: a.fee as bigint,
+            explanationHash: a.explanationHash as string,
+          });
+        }
+        break;
+      case "AgreementCreated": {
+        const id = a.agreementId as bigint;
+        this.open.delete(id);
+        this.bids.delete(id);
+        if (this.isOurs(a.provider)) {
+          this.agreements.set(id, { provider: (a.provider as string).toLowerCase(), offerId: a.offerId as bigint, running: true });
+        }
+        break;
+      }
+      case "UsageReported": {
+        const p = (a.provider as string).toLowerCase();
+        const u = this.usage.get(p) ?? { fuel: 0, wallMs: 0 };
+        u.fuel += Number(a.fuelUsed as bigint);
+        u.wallMs += Number(a.wallMs as bigint);
+        this.usage.set(p, u);
+        const ag = this.agreements.get(a.agreementId as bigint);
+        if (ag) {
+          ag.running = false;
+          ag.wallMs = Number(a.wallMs as bigint);
+        }
+        break;
+      }
+      case "AgreementSettled":
+        this.finish(a.agreementId as bigint, true);
+        break;
+      case "AgreementBreached":
+        this.finish(a.agreementId as bigint, false);
+        break;
+      case "DisputeResolved":
+        if (a.upheld === false) this.finish(a.agreementId as bigint, false);
+        break;
+      case "OfferPublished":
+      case "OfferUpdated":
+        if (this.isOurs(a.provider)) {
+          this.offers.set(a.offerId as bigint, {
+            id: a.offerId as bigint,
+            provider: (a.provider as string).toLowerCase(),
+            pricePerMFuelWei: a.pricePerMFuel as bigint,
+            feeWei: a.fee as bigint,
+            maxFuel: a.maxFuel as bigint,
+            memoryMiB: Number(a.memoryMiB as bigint),
+            concurrentJobs: Number(a.concurrentJobs as bigint),
+            latencyClass: Number(a.latencyClass as bigint),
+            expiresAt: Number(a.expiresAt as bigint),
+          });
+        }
+        break;
+      case "OfferWithdrawn": {
+        const o = this.offers.get(a.offerId as bigint);
+        if (o) o.expiresAt = 0;
+        break;
+      }
+    }
+  }
+
+  private finish(id: bigint, met: boolean): void {
+    const ag = this.agreements.get(id);
+    if (!ag || ag.met !== undefined) return;
+    ag.running = false;
+    ag.met = met;
+    this.fresh.push(id);
+  }
+
+  /** Jobs an offer is committed to: running agreements plus live bids that may still win. */
+  load(offerId: bigint): number {
+    let n = 0;
+    for (const ag of this.agreements.values()) if (ag.running && ag.offerId === offerId) n++;
+    for (const [requestId, b] of this.bids) if (b.offerId === offerId && this.open.has(requestId)) n++;
+    return n;
+  }
+
+  /** Agreements of ours that reached an outcome since the last call. */
+  takeOutcomes(): bigint[] {
+    const out = this.fresh;
+    this.fresh = [];
+    return out;
+  }
+}

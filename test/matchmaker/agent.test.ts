@@ -1,0 +1,160 @@
+import { expect } from "chai";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { keccak256, toUtf8Bytes, type Provider } from "ethers";
+import { marketFixture, registerProvider, postRequest, TOKEN, type Fixture } from "../helpers/market.js";
+import { MatchmakerAgent } from "../../services/matchmaker/agent.js";
+import { MarketChain } from "../../services/matchmaker/chain.js";
+import { ExplanationStore } from "../../services/matchmaker/explanations.js";
+import { OnlineTrainer } from "../../services/matchmaker/online-trainer.js";
+import { formatWhyNoBid } from "../../services/matchmaker/why-no-bid.js";
+import { Tier } from "../../contracts/client/status.js";
+import { signUsageAcceptance, signUsageReport } from "../../contracts/client/signing.js";
+import { Outcome, type UsageReport } from "../../contracts/client/typed-data.js";
+import { smallModel } from "./small-model.js";
+
+/** Wraps a provider so its first `failures` getLogs calls fail like a dropped connection. */
+function flaky(provider: Provider, failures: number): { provider: Provider; failed: () => number } {
+  let failed = 0;
+  const wrapped = new Proxy(provider, {
+    get(target, prop, receiver) {
+      if (prop === "getLogs") {
+        return async (...args: unknown[]) => {
+          if (failed < failures) {
+            failed++;
+            throw Object.assign(new Error("connect ECONNRESET 127.0.0.1:8545"), { code: "NETWORK_ERROR" });
+          }
+          return (target.getLogs as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      }
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  return { provider: wrapped, failed: () => failed };
+}
+
+describe("matchmaker agent against the market contracts", function () {
+  this.timeout(60_000);
+  let f: Fixture;
+  let dataDir: string;
+  let agent: MatchmakerAgent;
+  let offerA: bigint;
+  let offerB: bigint;
+  let rpc: ReturnType<typeof flaky>;
+  let trainer: OnlineTrainer;
+  const logs: string[] = [];
+
+  before(async () => {
+    f = await marketFixture();
+    const { registry } = f.deployment;
+    // Provider A (the agent's): an edge box with one job slot, floor 0.01 token per Mfuel.
+    offerA = await registerProvider(f, f.providerA, f.hostA, {
+      tier: Tier.Edge,
+      region: 1,
+      offer: { pricePerMFuel: TOKEN / 100n, fee: TOKEN / 1000n, concurrentJobs: 1 },
+    });
+    await (await registry.connect(f.providerA).authoriseAgent(f.agent.address, true)).wait();
+    // Provider B: a competitor that bids for itself, and can go cheaper.
+    offerB = await registerProvider(f, f.providerB, f.hostB, {
+      tier: Tier.Edge,
+      region: 1,
+      offer: { pricePerMFuel: TOKEN / 400n, fee: TOKEN / 4000n, concurrentJobs: 4 },
+    });
+    trainer = new OnlineTrainer(smallModel(), { retrainEvery: 1000 });
+    dataDir = mkdtempSync(join(tmpdir(), "matchmaker-agent-"));
+    rpc = flaky(f.ethers.provider as unknown as Provider, 2);
+    const chain = new MarketChain(rpc.provider, f.deployment.addresses, f.agent, { baseMs: 1, retries: 4 });
+    agent = new MatchmakerAgent({
+      chain,
+      signer: f.agent,
+      providers: [f.providerA.address],
+      store: new ExplanationStore(dataDir),
+      trainer,
+      startBlock: f.deployment.startBlock,
+      log: (m) => logs.push(m),
+    });
+  });
+
+  after(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it("bids on an open request through RPC errors, with its explanation stored under the bid's hash", async () => {
+    const id = await postRequest(f);
+    expect(await agent.tick()).to.equal(1);
+    expect(rpc.failed()).to.equal(2);
+    const [event] = await f.deployment.market.queryFilter(f.deployment.market.filters.BidPlaced(id));
+    expect(event!.args.provider).to.equal(f.providerA.address);
+    expect(event!.args.agent).to.equal(f.agent.address);
+    expect(event!.args.offerId).to.equal(offerA);
+    expect(event!.args.pricePerMFuel).to.be.gte(TOKEN / 100n).and.lte(5n * TOKEN / 100n);
+    const hash = event!.args.explanationHash;
+    const store = new ExplanationStore(dataDir);
+    const text = store.getText(hash)!;
+    expect(keccak256(toUtf8Bytes(text))).to.equal(hash);
+    const explanation = JSON.parse(text) as { requestId: string; topFactors: { feature: string }[] };
+    expect(explanation.requestId).to.equal(id.toString());
+    expect(explanation.topFactors).to.have.length.greaterThan(0);
+    // The next tick does not bid again on the same request.
+    expect(await agent.tick()).to.equal(0);
+  });
+
+  it("wins the request when nobody bids lower", async () => {
+    await f.networkHelpers.time.increase(61);
+    await (await f.deployment.market.closeAuction(1n)).wait();
+    const r = await f.deployment.market.request(1n);
+    expect(r.winner).to.equal(f.providerA.address);
+  });
+
+  it("respects capacity: the offer's only slot is running request 1, so it does not bid", async () => {
+    const id = await postRequest(f);
+    expect(await agent.tick()).to.equal(0);
+    const why = await agent.whyNoBid(id);
+    const d = why.decisions.find((x) => x.offerId === offerA)!;
+    expect(d.kind).to.equal("constraint");
+    expect(d.kind === "constraint" && d.code).to.equal("capacity");
+    expect(formatWhyNoBid(why)).to.match(/constraint capacity/);
+    // Let it expire unbid, so it holds no slot in the next test.
+    await f.networkHelpers.time.increase(61);
+    await (await f.deployment.market.closeAuction(id)).wait();
+  });
+
+  it("loses a request to a cheaper competitor", async () => {
+    // Free provider A's slot: its host reports request 1 and the consumer cosigns, so it settles.
+    const report: UsageReport = {
+      agreementId: 1n, fuelUsed: 400_000_000n, peakMemoryPages: 3, wallMs: 900, outcome: Outcome.Exited,
+      exitCode: 0, outputHash: keccak256("0x01"), meteringVersion: 1, nonce: 1n,
+    };
+    const hostSig = await signUsageReport(f.hostA, f.signing, report);
+    const consumerSig = await signUsageAcceptance(f.consumer, f.signing, report);
+    await (await f.deployment.market.reportAndSettle(report, hostSig, consumerSig)).wait();
+    const id = await postRequest(f);
+    expect(await agent.tick()).to.be.greaterThan(0);
+    expect(trainer.samples).to.equal(1); // the settled agreement became a training outcome
+    const bidA = await f.deployment.market.bidOf(id, f.providerA.address);
+    expect(bidA.seq).to.not.equal(0n);
+    // Provider B undercuts: below provider A's floor, so A cannot follow.
+    await (await f.deployment.market.connect(f.providerB).bid(id, offerB, TOKEN / 400n, TOKEN / 4000n, keccak256("0x02"))).wait();
+    await f.networkHelpers.time.increase(61);
+    await (await f.deployment.market.closeAuction(id)).wait();
+    expect((await f.deployment.market.request(id)).winner).to.equal(f.providerB.address);
+  });
+
+  it("never bids once the window has closed, and says so", async () => {
+    const id = await postRequest(f, { bidWindow: 30 });
+    await f.networkHelpers.time.increase(31);
+    expect(await agent.tick()).to.equal(0);
+    expect((await f.deployment.market.bidOf(id, f.providerA.address)).seq).to.equal(0n);
+    const why = await agent.whyNoBid(id);
+    expect(why.decisions.every((d) => d.kind === "constraint" && d.code === "window-closed")).to.equal(true);
+  });
+
+  it("explains a tier it cannot serve", async () => {
+    const id = await postRequest(f, { allowedTiers: 0b001 });
+    expect(await agent.tick()).to.equal(0);
+    const why = await agent.whyNoBid(id);
+    const d = why.decisions[0]!;
+    expect(d.kind === "constraint" && d.code).to.equal("tier");
+    expect(d.reason).to.match(/edge is not in the allowed tiers/);
+  });
+});
