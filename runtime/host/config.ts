@@ -53,7 +53,7 @@ const MiB = 1024 * 1024;
  *   MAX_BACKOFF_MS      the longest wait between reconnection attempts (default 30000)
  */
 export async function loadHostConfig(env: NodeJS.ProcessEnv = process.env): Promise<HostConfig> {
-  const crash = env.TROUPE_HOST_CRASH_POINT;
+  const crash = env.TROUPE_HOST_CRASH_POINT || undefined;
   if (crash !== undefined && crash !== "after-outbox" && crash !== "after-send") {
     throw new ConfigError(`TROUPE_HOST_CRASH_POINT must be after-outbox or after-send, not ${JSON.stringify(crash)}`);
   }

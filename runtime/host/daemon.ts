@@ -53,6 +53,7 @@ export class HostDaemon {
     private readonly outbox: Outbox,
     private readonly watcher: ChainWatcher,
     private readonly reader: MarketReader,
+    private readonly engine: JobEngine,
     private readonly executor: JobExecutor,
     private readonly submitter: Submitter,
     private readonly server: OutputServer,
@@ -113,7 +114,7 @@ export class HostDaemon {
     };
     const server = new OutputServer(source);
     const port = await server.listen(config.port, config.bind);
-    const daemon = new HostDaemon(config, chainId, provider, wallet, market, jobs, outbox, watcher, reader, executor, submitter, server, log, port);
+    const daemon = new HostDaemon(config, chainId, provider, wallet, market, jobs, outbox, watcher, reader, engine, executor, submitter, server, log, port);
     self.daemon = daemon;
     log(`serving provider ${config.provider} on market ${config.market} (chain ${chainId}); outputs on http://${config.bind}:${port}`);
     await daemon.warnOnHostKeyMismatch();
@@ -128,6 +129,7 @@ export class HostDaemon {
     await this.loopDone;
     await this.server.close();
     this.provider.destroy();
+    this.engine.shutdownJobPool?.();
   }
 
   /** Asks the loop to run now instead of after the poll interval. */

@@ -82,12 +82,16 @@ async function fetchHttp(url: URL, maxBytes: number, timeoutMs: number): Promise
   }
   const chunks: Uint8Array[] = [];
   let total = 0;
-  if (response.body) {
-    for await (const chunk of response.body) {
-      total += chunk.length;
-      if (total > maxBytes) throw new Error(`${url.href} is over the ${maxBytes}-byte limit`);
-      chunks.push(chunk);
+  const reader = response.body?.getReader();
+  while (reader) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.length;
+    if (total > maxBytes) {
+      await reader.cancel();
+      throw new Error(`${url.href} is over the ${maxBytes}-byte limit`);
     }
+    chunks.push(value);
   }
   return new Uint8Array(Buffer.concat(chunks, total));
 }

@@ -37,4 +37,6 @@ export interface JobEngine {
     seed: Uint8Array;
   }): Promise<JobResultLike>;
   readonly METERING_VERSION: number;
+  /** Ends the core's reused job processes, so the host can exit. */
+  shutdownJobPool?(): void;
 }

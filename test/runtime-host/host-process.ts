@@ -25,7 +25,7 @@ export function spawnHost(env: Record<string, string>): HostProcess {
     stdio: ["ignore", "pipe", "pipe"],
   });
   const lines: string[] = [];
-  const waiters = new Set<{ pattern: RegExp; resolve: (line: string) => void }>();
+  const waiters = new Set<{ pattern: RegExp; resolve: (line: string) => void; reject: (error: Error) => void }>();
   const onData = (chunk: Buffer) => {
     for (const line of chunk.toString("utf8").split("\n")) {
       if (line === "") continue;
@@ -40,7 +40,13 @@ export function spawnHost(env: Record<string, string>): HostProcess {
   };
   child.stdout!.on("data", onData);
   child.stderr!.on("data", onData);
-  const exited = new Promise<number | NodeJS.Signals>((resolve) => child.once("exit", (code, signal) => resolve(code ?? signal!)));
+  const exited = new Promise<number | NodeJS.Signals>((resolve) =>
+    child.once("exit", (code, signal) => {
+      for (const w of waiters) w.reject(new Error(`the host exited (${code ?? signal}) before printing ${w.pattern}; it printed:\n${lines.join("\n")}`));
+      waiters.clear();
+      resolve(code ?? signal!);
+    }),
+  );
   return {
     child,
     lines,
@@ -49,7 +55,11 @@ export function spawnHost(env: Record<string, string>): HostProcess {
       const seen = lines.find((line) => pattern.test(line));
       if (seen) return Promise.resolve(seen);
       return new Promise((resolve, reject) => {
-        const waiter = { pattern, resolve: (line: string) => (clearTimeout(timer), resolve(line)) };
+        const waiter = {
+          pattern,
+          resolve: (line: string) => (clearTimeout(timer), resolve(line)),
+          reject: (error: Error) => (clearTimeout(timer), reject(error)),
+        };
         const timer = setTimeout(() => {
           waiters.delete(waiter);
           reject(new Error(`the host did not print ${pattern} within ${timeoutMs} ms; it printed:\n${lines.join("\n")}`));

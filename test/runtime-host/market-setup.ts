@@ -1,5 +1,5 @@
 import { Wallet, type JsonRpcSigner, type JsonRpcProvider, parseEther, ZeroHash } from "ethers";
-import { deployMarket, type MarketDeployment } from "../../contracts/client/deploy.js";
+import { deployMarket, type MarketDeployment, type MarketParams } from "../../contracts/client/deploy.js";
 import { Status } from "../../contracts/client/status.js";
 import type { RequestParamsStruct } from "../../types/ethers-contracts/TroupeMarket.js";
 
@@ -22,10 +22,10 @@ export interface LiveProvider {
   offerId: bigint;
 }
 
-export async function liveMarket(provider: JsonRpcProvider): Promise<LiveMarket> {
+export async function liveMarket(provider: JsonRpcProvider, params: Partial<MarketParams> = {}): Promise<LiveMarket> {
   const deployer = await provider.getSigner(0);
   const consumer = await provider.getSigner(1);
-  const deployment = await deployMarket(deployer);
+  const deployment = await deployMarket(deployer, params);
   const { token, market } = deployment;
   await (await token.mint(consumer.address, 1_000_000n * TOKEN)).wait();
   await (await token.connect(consumer).approve(await market.getAddress(), 2n ** 255n)).wait();

@@ -1,0 +1,187 @@
+// Re-executes an agreement's job and says whether a usage report's fuel and output hash match;
+// optionally signs (and relays) the verifier's Verdict. Run `npm run verify -- --help`.
+import { parseArgs } from "node:util";
+import { readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { tmpdir } from "node:os";
+import { pathToFileURL } from "node:url";
+import { Wallet, isHexString } from "ethers";
+import * as engine from "./job/index.js";
+import { TroupeMarket__factory } from "../types/ethers-contracts/index.js";
+import { agreementMemoryMiB, inputLocation } from "./host/agreement.js";
+import { ContentStore } from "./host/content-store.js";
+import { fetchBlob } from "./host/fetch-blob.js";
+import { toJson } from "./host/json.js";
+import { briefError, pinnedProvider, probeChainId } from "./host/rpc.js";
+import { signVerification, verifyUsage, type ClaimedUsage, type Reexecution, type Verification } from "./host/verification.js";
+
+export { verifyUsage, signVerification, type Verification, type Reexecution, type ClaimedUsage };
+
+const USAGE = `usage: npm run verify -- [options]
+
+From the chain (reads the request and the report, fetches module and input by their URIs):
+  --rpc URL --market ADDRESS --agreement ID [--from-block N]
+From files (everything given explicitly):
+  --module FILE --input FILE --chain-id N --market ADDRESS --agreement ID
+  --max-fuel N --memory-mib N --fuel N --output-hash HEX [--metering-version N]
+Either way:
+  --module FILE / --input FILE   use these bytes instead of fetching (their hashes are still checked on chain)
+  --sign                          sign the Verdict with VERIFIER_KEY (the verifier's host key)
+  --submit --verifier ADDRESS     also relay it with DisputeResolution.submitVerdict (needs --rpc)
+  --timeout-ms N                  wall-clock watchdog (default 60000)
+Exit status: 0 the report matches, 1 it does not, 2 an error.`;
+
+interface Options {
+  rpc?: string;
+  market?: string;
+  agreement?: string;
+  "from-block"?: string;
+  module?: string;
+  input?: string;
+  "chain-id"?: string;
+  "max-fuel"?: string;
+  "memory-mib"?: string;
+  fuel?: string;
+  "output-hash"?: string;
+  "metering-version"?: string;
+  "timeout-ms"?: string;
+  verifier?: string;
+  sign?: boolean;
+  submit?: boolean;
+  help?: boolean;
+}
+
+function need(opts: Options, name: keyof Options): string {
+  const value = opts[name];
+  if (typeof value !== "string" || value === "") throw new Error(`--${name} is required (see --help)`);
+  return value;
+}
+
+function bigintOption(opts: Options, name: keyof Options): bigint {
+  const value = need(opts, name);
+  if (!/^\d+$/.test(value)) throw new Error(`--${name} must be a non-negative integer, not ${JSON.stringify(value)}`);
+  return BigInt(value);
+}
+
+/** Reads the job and the claimed usage from the chain, fetching what was not given as a file. */
+async function fromChain(opts: Options, timeoutMs: number): Promise<{ job: Reexecution; claimed: ClaimedUsage }> {
+  const rpc = need(opts, "rpc");
+  const id = bigintOption(opts, "agreement");
+  const chainId = await probeChainId(rpc);
+  const provider = pinnedProvider(rpc, chainId, 1000);
+  try {
+    const market = TroupeMarket__factory.connect(need(opts, "market"), provider);
+    const fromBlock = opts["from-block"] ? Number(opts["from-block"]) : 0;
+    const posted = (await market.queryFilter(market.filters.RequestPosted(id), fromBlock)).at(-1);
+    if (!posted) throw new Error(`no RequestPosted event for request ${id} since block ${fromBlock}`);
+    const reported = (await market.queryFilter(market.filters.UsageReported(id), fromBlock)).at(-1);
+    const p = posted.args;
+    const store = new ContentStore(join(tmpdir(), "troupe-verify-store"));
+    const load = async (file: string | undefined, uri: string, sha256: string, what: string) => {
+      const bytes = await fetchBlob(file ? pathToFileURL(resolve(file)).href : uri, { sha256, maxBytes: 256 * 1024 * 1024, store });
+      if (bytes.length === 0 && what === "module") throw new Error("the module is empty");
+      return bytes;
+    };
+    const job: Reexecution = {
+      module: await load(opts.module, p.workloadURI, p.workloadHash, "module"),
+      input: await load(opts.input, inputLocation(p), p.inputHash, "input"),
+      chainId,
+      market: await market.getAddress(),
+      agreementId: id,
+      maxFuel: p.maxFuel,
+      memoryMiB: agreementMemoryMiB(Number(p.minMemoryMiB)),
+      wallTimeoutMs: timeoutMs,
+    };
+    const claimed: ClaimedUsage | undefined = reported
+      ? { fuelUsed: reported.args.fuelUsed, outputHash: reported.args.outputHash, meteringVersion: Number(reported.args.meteringVersion) }
+      : opts.fuel !== undefined
+        ? fromFlags(opts)
+        : undefined;
+    if (!claimed) throw new Error(`agreement ${id} has no UsageReported event: pass --fuel and --output-hash to check a report by hand`);
+    return { job, claimed };
+  } finally {
+    provider.destroy();
+  }
+}
+
+function fromFlags(opts: Options): ClaimedUsage {
+  const outputHash = need(opts, "output-hash");
+  return {
+    fuelUsed: bigintOption(opts, "fuel"),
+    outputHash,
+    meteringVersion: opts["metering-version"] ? Number(opts["metering-version"]) : engine.METERING_VERSION,
+  };
+}
+
+function fromFiles(opts: Options, timeoutMs: number): { job: Reexecution; claimed: ClaimedUsage } {
+  const read = (name: "module" | "input") => new Uint8Array(readFileSync(need(opts, name)));
+  return {
+    job: {
+      module: read("module"),
+      input: read("input"),
+      chainId: bigintOption(opts, "chain-id"),
+      market: need(opts, "market"),
+      agreementId: bigintOption(opts, "agreement"),
+      maxFuel: bigintOption(opts, "max-fuel"),
+      memoryMiB: Number(bigintOption(opts, "memory-mib")),
+      wallTimeoutMs: timeoutMs,
+    },
+    claimed: fromFlags(opts),
+  };
+}
+
+/** Runs the CLI; returns the exit status. */
+export async function runVerifyCli(argv: string[], log: (line: string) => void = console.log): Promise<number> {
+  const { values: opts } = parseArgs({
+    args: argv,
+    options: {
+      rpc: { type: "string" }, market: { type: "string" }, agreement: { type: "string" }, "from-block": { type: "string" },
+      module: { type: "string" }, input: { type: "string" }, "chain-id": { type: "string" }, "max-fuel": { type: "string" },
+      "memory-mib": { type: "string" }, fuel: { type: "string" }, "output-hash": { type: "string" },
+      "metering-version": { type: "string" }, "timeout-ms": { type: "string" }, verifier: { type: "string" },
+      sign: { type: "boolean" }, submit: { type: "boolean" }, help: { type: "boolean" },
+    },
+  }) as { values: Options };
+  if (opts.help) {
+    log(USAGE);
+    return 0;
+  }
+  const timeoutMs = opts["timeout-ms"] ? Number(bigintOption(opts, "timeout-ms")) : 60_000;
+  const { job, claimed } = opts.rpc ? await fromChain(opts, timeoutMs) : fromFiles(opts, timeoutMs);
+  const verification = await verifyUsage(engine, job, claimed);
+  const output: Record<string, unknown> = { agreementId: job.agreementId, ...verification };
+  if (opts.sign || opts.submit) {
+    const key = process.env.VERIFIER_KEY;
+    if (!key || !isHexString(key, 32)) throw new Error("--sign needs VERIFIER_KEY: the verifier's host key, 0x + 64 hex digits");
+    const wallet = new Wallet(key);
+    output.verdict = {
+      signer: wallet.address,
+      signature: await signVerification(wallet, { chainId: job.chainId, market: job.market }, job.agreementId, verification),
+    };
+    if (opts.submit) output.verdict = { ...(output.verdict as object), txHash: await submit(opts, job, verification, (output.verdict as { signature: string }).signature, key) };
+  }
+  log(toJson(output));
+  return verification.matches ? 0 : 1;
+}
+
+async function submit(opts: Options, job: Reexecution, v: Verification, signature: string, key: string): Promise<string> {
+  const provider = pinnedProvider(need(opts, "rpc"), job.chainId, 1000);
+  try {
+    const market = TroupeMarket__factory.connect(job.market, new Wallet(key, provider));
+    const tx = await market.submitVerdict(job.agreementId, need(opts, "verifier"), v.measured.fuelUsed, v.measured.outputHash, v.measured.meteringVersion, signature);
+    await tx.wait();
+    return tx.hash;
+  } finally {
+    provider.destroy();
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  runVerifyCli(process.argv.slice(2)).then(
+    (status) => process.exit(status),
+    (error: unknown) => {
+      console.error(`verify: ${briefError(error)}`);
+      process.exit(2);
+    },
+  );
+}
