@@ -104,8 +104,10 @@ describe("DeploymentAuction", () => {
     const fast = await postRequest(f, { maxLatencyClass: 0 });
     await expect(market.connect(f.agent).bid(fast, offerId, 2000n, 20n, ZeroHash))
       .to.be.revertedWithCustomError(market, "OfferMismatch").withArgs(offerId, "latency");
+    const o = await offers.offer(offerId);
     await offers.connect(f.providerA).update(offerId, {
-      ...(await offers.offer(offerId)).toObject(), expiresAt: now + 30,
+      provider: o.provider, pricePerMFuel: o.pricePerMFuel, fee: o.fee, maxFuel: o.maxFuel, memoryMiB: o.memoryMiB,
+      concurrentJobs: o.concurrentJobs, latencyClass: o.latencyClass, expiresAt: now + 30,
     });
     await expect(market.connect(f.agent).bid(fast, offerId, 2000n, 20n, ZeroHash))
       .to.be.revertedWithCustomError(market, "OfferMismatch").withArgs(offerId, "expired");
