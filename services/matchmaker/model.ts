@@ -126,7 +126,7 @@ export class MatchModel {
 
   /** A brain.js network with these weights (to keep training it, or to cross-check FastNet). */
   brainNet(): InstanceType<typeof brain.NeuralNetwork> {
-    return new brain.NeuralNetwork().fromJSON(this.file.net);
+    return new brain.NeuralNetwork().fromJSON(structuredClone(this.file.net));
   }
 
   predict(c: Candidate): Prediction {

@@ -1,7 +1,9 @@
 /**
- * Retrains the model as outcomes arrive without blocking bidding: training runs on a copy in
- * brain.js's async mode (one pass over the data per timer tick, so the event loop keeps
- * serving), and the finished model replaces the live one in a single assignment.
+ * Retrains the model as outcomes arrive without blocking bidding: training runs on a copy of the
+ * network in small slices (`sliceSize` samples of one pass each, yielding to the event loop
+ * between slices, so bids and RPC replies keep flowing), and the finished model replaces the
+ * live one in a single assignment. (brain.js 1.6.1's own `trainAsync` cannot construct its
+ * thaw.js helper under Node's module loader, hence the slicing here.)
  */
 import { MatchModel, toTrainingData, type Sample } from "./model.js";
 
@@ -13,9 +15,19 @@ export interface OnlineTrainerOptions {
   /** passes over the data per retraining */
   iterations: number;
   learningRate: number;
+  /** samples trained between two yields to the event loop */
+  sliceSize: number;
 }
 
-export const DEFAULT_ONLINE: OnlineTrainerOptions = { window: 5_000, retrainEvery: 20, iterations: 30, learningRate: 0.1 };
+export const DEFAULT_ONLINE: OnlineTrainerOptions = {
+  window: 5_000,
+  retrainEvery: 20,
+  iterations: 30,
+  learningRate: 0.1,
+  sliceSize: 256,
+};
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export class OnlineTrainer {
   private current: MatchModel;
@@ -25,6 +37,8 @@ export class OnlineTrainer {
   private readonly opts: OnlineTrainerOptions;
   /** retrainings completed so far */
   generation = 0;
+  /** why the last background retraining failed, if it did */
+  lastError: unknown;
 
   constructor(model: MatchModel, options: Partial<OnlineTrainerOptions> = {}, onSwap?: (m: MatchModel) => void) {
     this.current = model;
@@ -53,7 +67,10 @@ export class OnlineTrainer {
     this.kept.push(sample);
     if (this.kept.length > this.opts.window) this.kept.splice(0, this.kept.length - this.opts.window);
     this.sinceRetrain++;
-    if (this.sinceRetrain >= this.opts.retrainEvery && !this.running) void this.retrain();
+    if (this.sinceRetrain >= this.opts.retrainEvery && !this.running) {
+      // A failed retraining keeps the live model; the error is kept for whoever asks.
+      this.retrain().catch((error: unknown) => (this.lastError = error));
+    }
   }
 
   /** Retrains on the kept outcomes, continuing from the live weights; resolves with the new model. */
@@ -66,11 +83,16 @@ export class OnlineTrainer {
       try {
         if (data.length === 0) return base;
         const net = base.brainNet();
-        await net.trainAsync(data, {
-          iterations: this.opts.iterations,
-          learningRate: this.opts.learningRate,
-          errorThresh: 0,
-        });
+        for (let pass = 0; pass < this.opts.iterations; pass++) {
+          for (let at = 0; at < data.length; at += this.opts.sliceSize) {
+            net.train(data.slice(at, at + this.opts.sliceSize), {
+              iterations: 1,
+              learningRate: this.opts.learningRate,
+              errorThresh: 1e-6,
+            });
+            await yieldToEventLoop();
+          }
+        }
         const next = MatchModel.fromBrain(net.toJSON(), base.file.baseline, base.file.trainedOn + data.length);
         this.current = next; // the swap: bidding picks the new model up on its next read
         this.generation++;

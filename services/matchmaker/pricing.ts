@@ -6,7 +6,9 @@
  * where pay(m) is what the provider is paid for the expected fuel at price m * floor, penalty(m)
  * is the market's penalty (penaltyBps of the agreement's maximum value) on a breach, and
  * P(win | m) = exp(-competition * (m - 1)) models that every step above the floor loses bids.
- * If no markup makes the expectation positive the agent does not bid.
+ * Markups whose win probability falls below `minWinProbability` are not tried: a bid the market
+ * almost surely rejects is not worth its gas, and if it won by default it would be a bad deal for
+ * the consumer. If no markup makes the expectation positive the agent does not bid.
  */
 import type { OfferView, RequestView } from "./types.js";
 
@@ -28,9 +30,11 @@ export interface PricingParams {
   competition: number;
   /** markups tried between the floor and the ceiling */
   steps: number;
+  /** the least win probability a markup may have */
+  minWinProbability: number;
 }
 
-export const DEFAULT_PRICING: PricingParams = { penaltyBps: 10_000, usageShare: 0.55, competition: 10, steps: 40 };
+export const DEFAULT_PRICING: PricingParams = { penaltyBps: 10_000, usageShare: 0.55, competition: 10, steps: 40, minWinProbability: 0.05 };
 
 export interface BidQuote {
   /** multiple of the offer's floor */
@@ -94,7 +98,8 @@ export function bestQuote(
   params: Partial<PricingParams> = {},
 ): { ok: boolean; quote: BidQuote } {
   const p = { ...DEFAULT_PRICING, ...params };
-  const top = Math.max(1, maxMarkup(r, o));
+  const reach = 1 + Math.log(1 / p.minWinProbability) / p.competition;
+  const top = Math.max(1, Math.min(maxMarkup(r, o), reach));
   let best = quote(r, o, pMet, 1, cost, p);
   for (let i = 1; i <= p.steps; i++) {
     const q = quote(r, o, pMet, 1 + ((top - 1) * i) / p.steps, cost, p);
