@@ -43,7 +43,7 @@ describe("runtime-host: SIGKILL between run and submit, then restart", function 
 
   it("lands the report exactly once whether the host dies before or after sending it", async () => {
     const workload = buildChecksumWorkload();
-    const bundle = encodeInputBundle({ args: ["checksum"], env: {}, stdin: new TextEncoder().encode("crash me"), files: {}, outputs: [] });
+    const bundle = encodeInputBundle({ args: ["checksum"], env: {}, stdin: new TextEncoder().encode("crash me"), files: {}, outputs: ["result.txt"] });
     writeFileSync(join(dir, "input.bin"), bundle);
     const id = await award(m, p, {
       workloadHash: "0x" + sha256Hex(workload.wasm), workloadURI: pathToFileURL(workload.path).href,

@@ -29,7 +29,7 @@ describe("runtime-host: the daemon on a live chain", function () {
 
   /** Writes an input bundle to disk and returns the request fields naming the module and it. */
   function job(args: string[], stdin: string) {
-    const bundle = encodeInputBundle({ args: ["checksum", ...args], env: {}, stdin: text(stdin), files: {}, outputs: [] });
+    const bundle = encodeInputBundle({ args: ["checksum", ...args], env: {}, stdin: text(stdin), files: {}, outputs: ["result.txt"] });
     const file = join(dir, `input-${sha256Hex(bundle)}.bin`);
     writeFileSync(file, bundle);
     return { workloadHash: module.hash, workloadURI: module.uri, inputHash: "0x" + sha256Hex(bundle), inputURI: pathToFileURL(file).href };
@@ -77,13 +77,17 @@ describe("runtime-host: the daemon on a live chain", function () {
     await waitForStatus(m, id, Status.Reported);
     const [reported, ...more] = await usageReports(id);
     expect(more).to.have.length(0);
-    const stdout = `bytes 11 fnv1a ${fnv1a64(text("hello world"))}\n`;
+    const checksum = fnv1a64(text("hello world"));
+    const stdout = `bytes 11 fnv1a ${checksum}\n`;
     expect(reported!.args.outcome).to.equal(BigInt(Outcome.Exited));
-    expect(reported!.args.outputHash).to.equal(outputHash(text(stdout), [], {}));
+    expect(reported!.args.exitCode).to.equal(0n);
+    expect(reported!.args.outputHash).to.equal(outputHash(text(stdout), ["result.txt"], { "result.txt": text(checksum) }));
     expect(reported!.args.fuelUsed > 0n).to.equal(true);
 
     const auth = await outputAccessHeader(m.consumer, m.chainId, m.deployment.addresses.market, id, Math.floor(Date.now() / 1000) + 60);
     expect(await (await fetch(`${hostUrl}/agreements/${id}/stdout`, { headers: { authorization: auth } })).text()).to.equal(stdout);
+    const file = await fetch(`${hostUrl}/agreements/${id}/files/result.txt`, { headers: { authorization: auth } });
+    expect(await file.text()).to.equal(checksum);
     const stranger = await outputAccessHeader(p.owner, m.chainId, m.deployment.addresses.market, id, Math.floor(Date.now() / 1000) + 60);
     expect((await fetch(`${hostUrl}/agreements/${id}/stdout`, { headers: { authorization: stranger } })).status).to.equal(403);
     const report = (await (await fetch(`${hostUrl}/agreements/${id}/report`, { headers: { authorization: auth } })).json()) as { state: string };
@@ -145,7 +149,7 @@ describe("runtime-host: the consumer co-signs through the daemon", function () {
     const m = await liveMarket(node.provider);
     const p = await liveProvider(m, 3);
     const workload = buildChecksumWorkload();
-    const bundle = encodeInputBundle({ args: ["checksum"], env: {}, stdin: text("co-signed"), files: {}, outputs: [] });
+    const bundle = encodeInputBundle({ args: ["checksum"], env: {}, stdin: text("co-signed"), files: {}, outputs: ["result.txt"] });
     writeFileSync(join(dir, "input.bin"), bundle);
     const host = spawnHost({
       RPC_URL: node.url, HOST_KEY: p.hostKey.privateKey, PROVIDER: p.owner.address, MARKET: m.deployment.addresses.market,

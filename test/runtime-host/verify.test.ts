@@ -19,7 +19,7 @@ describe("runtime-host: verify re-executes and judges a report", function () {
   let verifier: LiveProvider;
   let dir: string;
   const workload = buildChecksumWorkload();
-  const bundle = engine.encodeInputBundle({ args: ["checksum"], env: {}, stdin: new TextEncoder().encode("verify me"), files: {}, outputs: [] });
+  const bundle = engine.encodeInputBundle({ args: ["checksum"], env: {}, stdin: new TextEncoder().encode("verify me"), files: {}, outputs: ["result.txt"] });
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), "troupe-verify-"));
