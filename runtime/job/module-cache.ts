@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { admit } from "../wasm/admission.js";
+import { admit, validateModule } from "../wasm/admission.js";
 import { METERING_VERSION } from "../wasm/cost-table.js";
 import { instrument } from "../wasm/instrument.js";
 
@@ -34,7 +34,10 @@ export async function prepareModule(bytes: Uint8Array, metered = true): Promise<
   }
   const t0 = performance.now();
   const m = admit(bytes);
-  const out = metered ? instrument(m) : { bytes, refunds: new Map<number, number>() };
+  // Unmetered runs still decode every instruction, so both modes admit exactly the same modules.
+  const instrumented = instrument(m);
+  validateModule(bytes);
+  const out = metered ? instrumented : { bytes, refunds: new Map<number, number>() };
   const instrumentMs = performance.now() - t0;
   let compiled: WebAssembly.Module;
   try {

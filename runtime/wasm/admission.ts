@@ -20,8 +20,9 @@ export const ENTRY_EXPORT = "_start";
 const WASI = new Set(WASI_FUNCTIONS);
 
 /**
- * Decides whether the host runs a module at all. Returns the decoded module or throws an
- * AdmissionError / DecodeError whose message names the reason.
+ * Decides whether the host runs a module at all (structure, imports, limits). Returns the decoded
+ * module or throws an AdmissionError / DecodeError whose message names the reason. Instruction-level
+ * features are checked when the code is decoded by the instrumenter, then `validateModule` runs.
  */
 export function admit(bytes: Uint8Array): WasmModule {
   const L = ADMISSION_LIMITS;
@@ -47,8 +48,12 @@ export function admit(bytes: Uint8Array): WasmModule {
   const entryType = m.types[m.functionTypes[entry.index - m.importedFunctions] ?? m.imports[entry.index]?.typeIndex ?? -1];
   if (!entryType || entryType.params.length > 0 || entryType.results.length > 1)
     throw new AdmissionError("_start must take no parameters and return nothing or an i32");
-  if (!WebAssembly.validate(bytes)) throw new DecodeError(`module does not validate: ${validationMessage(bytes)}`);
   return m;
+}
+
+/** Full validation by the engine; run after the instrumenter has named any disallowed instruction. */
+export function validateModule(bytes: Uint8Array): void {
+  if (!WebAssembly.validate(bytes)) throw new DecodeError(`module does not validate: ${validationMessage(bytes)}`);
 }
 
 function validationMessage(bytes: Uint8Array): string {

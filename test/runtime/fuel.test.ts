@@ -1,0 +1,90 @@
+import { expect } from "chai";
+import { Outcome } from "../../contracts/client/typed-data.js";
+import { executeJob } from "../../runtime/job/execute.js";
+import { runJob, shutdownJobPool } from "../../runtime/job/index.js";
+import { COSTS } from "../../runtime/wasm/cost-table.js";
+import { i32const, startModule, T } from "../helpers/wasm-builder.js";
+import { spec } from "./spec.js";
+
+// Opcodes used below.
+const DROP = 0x1a, DIV_S = 0x6d, LOAD = 0x28, END = 0x0b;
+
+describe("runtime: fuel metering", () => {
+  after(() => shutdownJobPool());
+
+  it("charges a straight-line block exactly", async () => {
+    // const, const, add, drop  = 4 instructions of cost 1
+    const r = await executeJob(spec(startModule([...i32const(1), ...i32const(2), 0x6a, DROP])));
+    expect(r.outcome).to.equal(Outcome.Exited);
+    expect(r.fuelUsed).to.equal(4n);
+  });
+
+  it("is exact when a division traps in the middle of a block", async () => {
+    const tail = [...i32const(5), DROP, ...i32const(6), DROP];
+    const trapping = await executeJob(spec(startModule([...i32const(1), ...i32const(0), DIV_S, DROP, ...tail])));
+    expect(trapping.outcome).to.equal(Outcome.Trap);
+    expect(trapping.detail).to.match(/divi/);
+    expect(trapping.fuelUsed).to.equal(2n + BigInt(COSTS.division));
+    const fine = await executeJob(spec(startModule([...i32const(1), ...i32const(1), DIV_S, DROP, ...tail])));
+    expect(fine.outcome).to.equal(Outcome.Exited);
+    expect(fine.fuelUsed).to.equal(2n + BigInt(COSTS.division) + 1n + 4n);
+  });
+
+  it("is exact when a load goes out of bounds mid-block", async () => {
+    const code = [...i32const(1), DROP, ...i32const(70000), LOAD, 2, 0, DROP, ...i32const(3), DROP];
+    const r = await executeJob(spec(startModule(code)));
+    expect(r.outcome).to.equal(Outcome.Trap);
+    expect(r.detail).to.match(/out of bounds/);
+    expect(r.fuelUsed).to.equal(4n);
+  });
+
+  it("charges each loop iteration and stops at the budget", async () => {
+    // local0 = 10; loop { local0 = local0 - 1; br_if 0 (local0) }
+    const code = [...i32const(10), 0x21, 0, 0x03, 0x40, 0x20, 0, ...i32const(1), 0x6b, 0x22, 0, 0x0d, 0, END];
+    const r = await executeJob(spec(startModule(code, { locals: [T.i32] })));
+    expect(r.fuelUsed).to.equal(2n + 10n * 5n);
+    const spin = await executeJob(spec(startModule([0x03, 0x40, 0x0c, 0, END]), { fuel: 1000n }));
+    expect(spin.outcome).to.equal(Outcome.OutOfFuel);
+    expect(spin.detail).to.equal("out of fuel");
+    expect(spin.fuelUsed).to.equal(1000n);
+  });
+
+  it("charges memory.grow per page and bulk memory per byte", async () => {
+    const grow = await executeJob(spec(startModule([...i32const(3), 0x40, 0, DROP])));
+    expect(grow.fuelUsed).to.equal(2n + BigInt(COSTS.memoryGrowBase + 3 * COSTS.memoryGrowPerPage) + 1n);
+    expect(grow.peakMemoryPages).to.equal(4);
+    const fill = await executeJob(spec(startModule([...i32const(0), ...i32const(7), ...i32const(800), 0xfc, 11, 0])));
+    expect(fill.fuelUsed).to.equal(4n + BigInt(COSTS.bulkMemoryBase + (800 >> COSTS.bulkMemoryBytesShift)));
+  });
+
+  it("fails memory.grow at the job's memory limit, the same way everywhere", async () => {
+    // grow by 100 pages (6.25 MiB) under a 4 MiB limit: memory.grow returns -1
+    const code = [...i32const(100), 0x40, 0, ...i32const(-1), 0x46, 0x04, 0x40, 0x00, END];
+    const r = await executeJob(spec(startModule(code), { memoryMiB: 4 }));
+    expect(r.outcome).to.equal(Outcome.OutOfMemory);
+    expect(r.peakMemoryPages).to.equal(1);
+  });
+
+  it("charges host calls a base plus per byte", async () => {
+    // fd_write(1, iovs=0 (one iovec {ptr 16, len 5}), 1, nwritten=8)
+    const module = startModule(
+      [...i32const(1), ...i32const(0), ...i32const(1), ...i32const(8), 0x10, 0, DROP],
+      {
+        imports: [{ module: "wasi_snapshot_preview1", name: "fd_write", params: [T.i32, T.i32, T.i32, T.i32], results: [T.i32] }],
+        data: [{ offset: 0, bytes: [16, 0, 0, 0, 5, 0, 0, 0] }, { offset: 16, bytes: [...Buffer.from("hello")] }],
+      },
+    );
+    const r = await executeJob(spec(module));
+    expect(Buffer.from(r.stdout).toString()).to.equal("hello");
+    expect(r.fuelUsed).to.equal(4n + BigInt(COSTS.call) + BigInt(COSTS.hostCallBase) + 5n + 1n);
+  });
+
+  it("stops deep recursion at the logical stack limit, not at V8's", async function () {
+    this.timeout(20_000);
+    // func 1 calls itself forever; the job process's thread has room far beyond the logical limit
+    const module = startModule([0x10, 1], { funcs: [{ code: [0x10, 1] }] });
+    const r = await runJob(spec(module));
+    expect(r.outcome).to.equal(Outcome.StackLimit);
+    expect(r.hostFault).to.equal(undefined);
+  });
+});
