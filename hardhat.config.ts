@@ -24,7 +24,7 @@ export default defineConfig({
     // The local market's node (`npm start` runs it); Hardhat's public dev accounts sign there.
     localhost: {
       type: "http",
-      url: "http://127.0.0.1:8545",
+      url: process.env.LOCAL_RPC_URL ?? "http://127.0.0.1:8545",
     },
     // Any other EVM network: URL and deployer key come from the environment (or Hardhat's
     // keystore), never from this file.

@@ -1,0 +1,166 @@
+import { parseArgs } from "node:util";
+import { formatUnits, ZeroAddress } from "ethers";
+import type { Context } from "../context.js";
+import {
+  UsageError, parseAddress, parseDuration, parseFuel, parseId, parseInteger, parseTier, parseTokens, TIERS,
+} from "../units.js";
+import { ensureAllowance, send } from "../tx.js";
+
+const USAGE = `troupe provider register --stake <tokens> --host-key <address> --tier cloud|edge|iot --region <n> [--metadata <uri> | --endpoint <url>]
+troupe provider offer publish --price <tokens per Mfuel> [--fee <tokens>] --max-fuel <fuel> --memory <MiB> [--concurrency <n>] [--latency <class>] [--expires <duration>]
+troupe provider offer update <offerId> [same options as publish]
+troupe provider offer withdraw <offerId>
+troupe provider agent authorise <address> [--revoke]
+troupe provider verifier on|off
+troupe provider unbond <tokens> | withdraw
+troupe provider status [<provider address>]
+(the provider's owner key comes from PROVIDER_KEY or PROVIDER_KEYSTORE)`;
+
+export async function providerCommand(ctx: Context, argv: string[]): Promise<void> {
+  const [sub, ...rest] = argv;
+  switch (sub) {
+    case "register": return register(ctx, rest);
+    case "offer": return offer(ctx, rest);
+    case "agent": return agent(ctx, rest);
+    case "verifier": return verifier(ctx, rest);
+    case "unbond": return unbond(ctx, rest);
+    case "withdraw": return withdraw(ctx);
+    case "status": return status(ctx, rest);
+    default: throw new UsageError(sub ? `unknown provider command "${sub}"\n${USAGE}` : USAGE);
+  }
+}
+
+async function register(ctx: Context, argv: string[]) {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      stake: { type: "string" }, "host-key": { type: "string" }, tier: { type: "string" }, region: { type: "string" },
+      metadata: { type: "string" }, endpoint: { type: "string" },
+    },
+  });
+  const stake = parseTokens(required(values.stake, "--stake"), "--stake");
+  const hostKey = parseAddress(values["host-key"], "--host-key");
+  const tier = parseTier(required(values.tier, "--tier"));
+  const region = parseInteger(required(values.region, "--region"), "--region", 16);
+  const metadata = values.metadata ?? (values.endpoint ? endpointMetadata(values.endpoint) : "");
+  const owner = await ctx.signer("PROVIDER");
+  const registry = ctx.contracts.registry.connect(owner);
+  const min = await registry.minStake();
+  if (stake < min) throw new UsageError(`--stake ${formatUnits(stake)} is below the market's minimum stake of ${formatUnits(min)}`);
+  await ensureAllowance(ctx, owner, ctx.deployment.addresses.registry, stake);
+  await send(ctx, "register", registry.register(hostKey, tier, region, stake, metadata));
+  ctx.print(`registered ${owner.address} (${TIERS[tier]}, region ${region}) with a stake of ${formatUnits(stake)}`);
+}
+
+/** The metadata URI the local market uses: the host's public endpoint as inline JSON. */
+export function endpointMetadata(endpoint: string): string {
+  try {
+    new URL(endpoint);
+  } catch {
+    throw new UsageError(`--endpoint must be a URL like http://127.0.0.1:7101, not "${endpoint}"`);
+  }
+  return `data:application/json,${encodeURIComponent(JSON.stringify({ endpoint }))}`;
+}
+
+const OFFER_OPTIONS = {
+  price: { type: "string" }, fee: { type: "string" }, "max-fuel": { type: "string" }, memory: { type: "string" },
+  concurrency: { type: "string" }, latency: { type: "string" }, expires: { type: "string" },
+} as const;
+
+async function offer(ctx: Context, argv: string[]) {
+  const [action, ...rest] = argv;
+  const owner = await ctx.signer("PROVIDER");
+  const offers = ctx.contracts.offers.connect(owner);
+  if (action === "withdraw") {
+    const id = parseId(rest[0], "offer id");
+    await send(ctx, "withdraw offer", offers.withdraw(id));
+    ctx.print(`withdrew offer ${id}`);
+    return;
+  }
+  if (action !== "publish" && action !== "update") throw new UsageError(USAGE);
+  const { values, positionals } = parseArgs({ args: rest, options: OFFER_OPTIONS, allowPositionals: true });
+  const now = (await ctx.provider.getBlock("latest"))!.timestamp;
+  const current = action === "update" ? await ctx.contracts.offers.offer(parseId(positionals[0], "offer id")) : undefined;
+  if (current && current.provider === ZeroAddress) throw new UsageError(`there is no offer ${positionals[0]}`);
+  const terms = {
+    provider: owner.address,
+    pricePerMFuel: values.price ? parseTokens(values.price, "--price") : current?.pricePerMFuel ?? missing("--price"),
+    fee: values.fee ? parseTokens(values.fee, "--fee") : current?.fee ?? 0n,
+    maxFuel: values["max-fuel"] ? parseFuel(values["max-fuel"], "--max-fuel") : current?.maxFuel ?? missing("--max-fuel"),
+    memoryMiB: values.memory ? parseInteger(values.memory, "--memory") : current?.memoryMiB ?? missing("--memory"),
+    concurrentJobs: values.concurrency ? parseInteger(values.concurrency, "--concurrency", 16) : current?.concurrentJobs ?? 1,
+    latencyClass: values.latency ? parseInteger(values.latency, "--latency", 8) : current?.latencyClass ?? 1,
+    expiresAt: values.expires ? now + parseDuration(values.expires, "--expires") : current?.expiresAt ?? now + 30 * 86_400,
+  };
+  if (current) {
+    const id = parseId(positionals[0], "offer id");
+    await send(ctx, "update offer", offers.update(id, terms));
+    ctx.print(`updated offer ${id}`);
+  } else {
+    const receipt = await send(ctx, "publish offer", offers.publish(terms));
+    const log = receipt.logs.map((l) => ctx.contracts.offers.interface.parseLog(l)).find((l) => l?.name === "OfferPublished");
+    ctx.print(`published offer ${log?.args.offerId ?? "?"}: ${formatUnits(terms.pricePerMFuel)} per million fuel + ${formatUnits(terms.fee)} per job`);
+  }
+}
+
+async function agent(ctx: Context, argv: string[]) {
+  const { values, positionals } = parseArgs({ args: argv, options: { revoke: { type: "boolean" } }, allowPositionals: true });
+  if (positionals[0] !== "authorise" && positionals[0] !== "authorize") throw new UsageError(USAGE);
+  const who = parseAddress(positionals[1], "agent address");
+  const owner = await ctx.signer("PROVIDER");
+  await send(ctx, "authorise agent", ctx.contracts.registry.connect(owner).authoriseAgent(who, !values.revoke));
+  ctx.print(`${values.revoke ? "revoked" : "authorised"} agent ${who}`);
+}
+
+async function verifier(ctx: Context, argv: string[]) {
+  if (argv[0] !== "on" && argv[0] !== "off") throw new UsageError(USAGE);
+  const owner = await ctx.signer("PROVIDER");
+  await send(ctx, "set verifier", ctx.contracts.registry.connect(owner).setVerifier(argv[0] === "on"));
+  ctx.print(`verifier ${argv[0]}`);
+}
+
+async function unbond(ctx: Context, argv: string[]) {
+  const amount = parseTokens(required(argv[0], "the amount to unbond"), "amount");
+  const owner = await ctx.signer("PROVIDER");
+  await send(ctx, "unbond", ctx.contracts.registry.connect(owner).requestUnbond(amount));
+  const p = await ctx.contracts.registry.providerOf(owner.address);
+  ctx.print(`unbonding ${formatUnits(amount)}; withdrawable at ${new Date(Number(p.unbondReadyAt) * 1000).toISOString()}`);
+}
+
+async function withdraw(ctx: Context) {
+  const owner = await ctx.signer("PROVIDER");
+  await send(ctx, "withdraw", ctx.contracts.registry.connect(owner).withdrawUnbonded());
+  ctx.print("withdrew the unbonded stake");
+}
+
+async function status(ctx: Context, argv: string[]) {
+  const address = argv[0] ? parseAddress(argv[0], "provider address") : (await ctx.signer("PROVIDER")).address;
+  const { registry, offers, market } = ctx.contracts;
+  const p = await registry.providerOf(address);
+  if (p.hostKey === ZeroAddress) throw new UsageError(`${address} is not a registered provider`);
+  const from = ctx.deployment.startBlock;
+  ctx.print(`provider ${address}: ${TIERS[Number(p.tier)]}, region ${p.region}, host key ${p.hostKey}`);
+  ctx.print(`  stake ${formatUnits(p.stake)} (unbonding ${formatUnits(p.unbonding)}), reputation ${Number(await registry.reputationOf(address)) / 100}%`);
+  ctx.print(`  agreements: ${p.openAgreements} open, ${p.completed} completed, ${p.breached} breached, disputes ${p.disputesWon} won / ${p.disputesLost} lost`);
+  const published = await offers.queryFilter(offers.filters.OfferPublished(undefined, address), from);
+  for (const log of published) {
+    const id = log.args.offerId;
+    const o = await offers.offer(id);
+    const live = Number(o.expiresAt) > (await ctx.provider.getBlock("latest"))!.timestamp;
+    ctx.print(`  offer ${id}: ${formatUnits(o.pricePerMFuel)}/Mfuel + ${formatUnits(o.fee)}, ${o.memoryMiB} MiB, ${o.maxFuel} fuel, ${o.concurrentJobs} jobs, latency ${o.latencyClass}${live ? "" : " (withdrawn or expired)"}`);
+  }
+  const created = await market.queryFilter(market.filters.AgreementCreated(undefined, address), from);
+  const settled = await market.queryFilter(market.filters.AgreementSettled(), from);
+  const mine = new Set(created.map((l) => l.args.agreementId));
+  const earnings = settled.filter((l) => mine.has(l.args.agreementId)).reduce((sum, l) => sum + l.args.providerPayment, 0n);
+  ctx.print(`  ${created.length} agreements won, earnings ${formatUnits(earnings)}`);
+}
+
+function required(value: string | undefined, what: string): string {
+  if (value === undefined) throw new UsageError(`missing ${what}\n${USAGE}`);
+  return value;
+}
+
+function missing(what: string): never {
+  throw new UsageError(`missing ${what}`);
+}

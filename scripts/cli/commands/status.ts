@@ -1,0 +1,54 @@
+import { formatUnits } from "ethers";
+import type { Context } from "../context.js";
+import { parseId, UsageError, TIERS } from "../units.js";
+import { STATUS_NAMES } from "../../../contracts/client/status.js";
+
+const OUTCOMES = ["exited", "out of fuel", "out of memory", "stack limit", "trap", "invalid module"];
+
+/** `troupe status <id>`: a request / agreement and its timeline, read from the chain. */
+export async function statusCommand(ctx: Context, argv: string[]): Promise<void> {
+  const id = parseId(argv[0], "request id");
+  const { market } = ctx.contracts;
+  const r = await market.request(id);
+  if (Number(r.status) === 0) throw new UsageError(`there is no request ${id}`);
+  const from = ctx.deployment.startBlock;
+  const when = async (blockNumber: number) => {
+    const block = await ctx.provider.getBlock(blockNumber);
+    return block ? new Date(block.timestamp * 1000).toISOString() : `block ${blockNumber}`;
+  };
+  const tiers = TIERS.filter((_, i) => (Number(r.allowedTiers) >> i) & 1).join(",");
+  ctx.print(`request ${id}: ${STATUS_NAMES[Number(r.status)]}`);
+  ctx.print(`  consumer ${r.consumer}; max ${r.maxFuel} fuel at ${formatUnits(r.maxPricePerMFuel)}/Mfuel + ${formatUnits(r.maxFee)}; tiers ${tiers}; ${r.minMemoryMiB} MiB`);
+  ctx.print(`  bid window ends ${new Date(Number(r.bidWindowEnd) * 1000).toISOString()}, deadline ${new Date(Number(r.deadline) * 1000).toISOString()}`);
+
+  const [posted] = await market.queryFilter(market.filters.RequestPosted(id), from);
+  if (posted) ctx.print(`  requested  ${await when(posted.blockNumber)}  escrow ${formatUnits(posted.args.escrow)}  workload ${posted.args.workloadURI}`);
+  const bids = await market.queryFilter(market.filters.BidPlaced(id), from);
+  for (const b of bids) {
+    ctx.print(`  bid #${b.args.seq}     ${b.args.provider} offer ${b.args.offerId}: ${formatUnits(b.args.pricePerMFuel)}/Mfuel + ${formatUnits(b.args.fee)}`);
+  }
+  for (const e of await market.queryFilter(market.filters.RequestClosed(id), from)) {
+    ctx.print(`  closed     ${await when(e.blockNumber)}  ${STATUS_NAMES[Number(e.args.status)]}, refund ${formatUnits(e.args.refund)}`);
+  }
+  for (const e of await market.queryFilter(market.filters.AgreementCreated(id), from)) {
+    ctx.print(`  awarded    ${await when(e.blockNumber)}  to ${e.args.provider} at ${formatUnits(e.args.pricePerMFuel)}/Mfuel + ${formatUnits(e.args.fee)}${e.args.acceptedEarly ? " (accepted early)" : ""}, penalty ${formatUnits(e.args.penalty)}`);
+  }
+  for (const e of await market.queryFilter(market.filters.UsageReported(id), from)) {
+    ctx.print(`  reported   ${await when(e.blockNumber)}  ${e.args.fuelUsed} fuel, ${OUTCOMES[Number(e.args.outcome)] ?? e.args.outcome} (exit ${e.args.exitCode}), ${e.args.wallMs} ms, output ${e.args.outputHash}`);
+  }
+  for (const e of await market.queryFilter(market.filters.DisputeOpened(id), from)) {
+    ctx.print(`  disputed   ${await when(e.blockNumber)}  bond ${formatUnits(e.args.bond)}, verdicts due by ${new Date(Number(e.args.verdictDeadline) * 1000).toISOString()}`);
+  }
+  for (const e of await market.queryFilter(market.filters.VerdictSubmitted(id), from)) {
+    ctx.print(`  verdict    ${await when(e.blockNumber)}  ${e.args.verifier} ${e.args.agrees ? "upholds" : "rejects"} (${e.args.fuelUsed} fuel)`);
+  }
+  for (const e of await market.queryFilter(market.filters.DisputeResolved(id), from)) {
+    ctx.print(`  resolved   ${await when(e.blockNumber)}  report ${e.args.upheld ? "stands" : "falls"}${e.args.quorum ? "" : " (no quorum)"}; provider ${formatUnits(e.args.providerPayment)}, consumer ${formatUnits(e.args.consumerRefund)}, slashed ${formatUnits(e.args.slashed)}`);
+  }
+  for (const e of await market.queryFilter(market.filters.AgreementSettled(id), from)) {
+    ctx.print(`  settled    ${await when(e.blockNumber)}  provider ${formatUnits(e.args.providerPayment)}, consumer refund ${formatUnits(e.args.consumerRefund)}${e.args.cosigned ? " (co-signed)" : ""}`);
+  }
+  for (const e of await market.queryFilter(market.filters.AgreementBreached(id), from)) {
+    ctx.print(`  breached   ${await when(e.blockNumber)}  refund ${formatUnits(e.args.refund)} + penalty ${formatUnits(e.args.penalty)}`);
+  }
+}
