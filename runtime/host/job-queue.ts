@@ -50,6 +50,6 @@ export class JobQueue {
   }
 
   all(): Job[] {
-    return this.records.ids().flatMap((id) => this.records.get(id) ?? []);
+    return this.records.values();
   }
 }

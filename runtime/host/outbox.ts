@@ -75,6 +75,6 @@ export class Outbox {
   }
 
   all(): OutboxEntry[] {
-    return this.records.ids().flatMap((id) => this.records.get(id) ?? []);
+    return this.records.values();
   }
 }

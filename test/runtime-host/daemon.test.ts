@@ -101,11 +101,17 @@ describe("runtime-host: the daemon on a live chain", function () {
     expect((await token.balanceOf(p.owner.address)) > before).to.equal(true);
   });
 
-  it("keeps going past a module with the wrong hash, a trapping job, a job out of fuel and a missed deadline", async () => {
+  it("keeps going past a module with the wrong hash, random bytes, a trapping job, a job out of fuel and a missed deadline", async () => {
     const wrongHash = await award(m, p, { ...job(["sum"], "x"), workloadHash: "0x" + sha256Hex(text("another module")) });
     const trap = await award(m, p, job(["trap"], "boom"));
     const spin = await award(m, p, { ...job(["spin"], ""), maxFuel: 2_000_000n });
+    const garbage = new Uint8Array(4096).map((_, i) => (i * 7919 + 13) & 0xff);
+    writeFileSync(join(dir, "garbage.wasm"), garbage);
+    const invalid = await award(m, p, { ...job([], ""), workloadHash: "0x" + sha256Hex(garbage), workloadURI: pathToFileURL(join(dir, "garbage.wasm")).href });
     await waitForStatus(m, trap, Status.Reported);
+    await waitForStatus(m, invalid, Status.Reported);
+    const [rejected] = await usageReports(invalid);
+    expect(rejected!.args.outcome).to.equal(BigInt(Outcome.InvalidModule));
     await waitForStatus(m, spin, Status.Reported);
     const [trapped] = await usageReports(trap);
     expect(trapped!.args.outcome).to.equal(BigInt(Outcome.Trap));
