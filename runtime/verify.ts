@@ -146,6 +146,7 @@ export async function runVerifyCli(argv: string[], log: (line: string) => void =
     log(USAGE);
     return 0;
   }
+  if (!opts.rpc && !opts.module) throw new Error("give --rpc (read the agreement from the chain) or --module and --input (files); see --help");
   const timeoutMs = opts["timeout-ms"] ? Number(bigintOption(opts, "timeout-ms")) : 60_000;
   const { job, claimed } = opts.rpc ? await fromChain(opts, timeoutMs) : fromFiles(opts, timeoutMs);
   const verification = await verifyUsage(engine, job, claimed);
