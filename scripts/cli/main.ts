@@ -6,6 +6,7 @@ import { statusCommand } from "./commands/status.js";
 import { disputeCommand } from "./commands/dispute.js";
 import { marketCommand } from "./commands/market.js";
 import { keystoreCommand } from "./commands/keystore.js";
+import { deployCommand } from "./commands/deploy.js";
 
 const HELP = `troupe — the Troupe market from the command line
 
@@ -23,6 +24,7 @@ type Command = (ctx: Context, argv: string[]) => Promise<void>;
 
 const COMMANDS: Record<string, Command> = {
   provider: providerCommand,
+  deploy: deployCommand,
   status: statusCommand,
   dispute: disputeCommand,
   market: marketCommand,

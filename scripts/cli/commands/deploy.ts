@@ -1,0 +1,81 @@
+import { existsSync, readFileSync } from "node:fs";
+import { basename } from "node:path";
+import { parseArgs } from "node:util";
+import type { Context } from "../context.js";
+import { UsageError, parseDuration, parseFuel, parseInteger, parseTiers, parseTokens } from "../units.js";
+import { contentLocation } from "../../lib/content.js";
+import { DeployRefused, checkModule, deployWorkload } from "../../lib/consumer.js";
+import type { InputBundle } from "../../../runtime/job/index.js";
+
+/** `troupe deploy <module.wasm> …`: the consumer's whole deployment, from request to verified, settled output. */
+export async function deployCommand(ctx: Context, argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      input: { type: "string" }, arg: { type: "string", multiple: true }, env: { type: "string", multiple: true },
+      file: { type: "string", multiple: true }, output: { type: "string", multiple: true },
+      "max-price": { type: "string" }, "max-fee": { type: "string" }, "max-fuel": { type: "string" },
+      memory: { type: "string" }, tiers: { type: "string" }, region: { type: "string" }, latency: { type: "string" },
+      deadline: { type: "string" }, "bid-window": { type: "string" }, "accept-first": { type: "boolean" },
+    },
+  });
+  const path = positionals[0];
+  if (!path) throw new UsageError("troupe deploy <module.wasm> [--input <file>] [--max-price <tokens>] [--max-fuel <fuel>] [--tiers cloud,edge,iot] [--region <n>] [--deadline <duration>]");
+  const module = readLocal(path, "the module");
+  try {
+    checkModule(module, path);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const input: InputBundle = {
+    args: [basename(path), ...(values.arg ?? [])],
+    env: Object.fromEntries((values.env ?? []).map((kv) => splitPair(kv, "--env"))),
+    stdin: values.input ? readLocal(values.input, "--input") : new Uint8Array(),
+    files: Object.fromEntries((values.file ?? []).map((kv) => {
+      const [name, local] = splitPair(kv, "--file");
+      return [name, readLocal(local, `--file ${name}`)];
+    })),
+    outputs: values.output ?? [],
+  };
+  const consumer = await ctx.signer("CONSUMER");
+  const chainId = (await ctx.provider.getNetwork()).chainId;
+  try {
+    const result = await deployWorkload(
+      { deployment: ctx.deployment, contracts: ctx.contracts, consumer, content: contentLocation(), chainId },
+      {
+        module, input,
+        maxFuel: parseFuel(values["max-fuel"] ?? "1G", "--max-fuel"),
+        maxPricePerMFuel: parseTokens(values["max-price"] ?? "0.05", "--max-price"),
+        maxFee: parseTokens(values["max-fee"] ?? "0.01", "--max-fee"),
+        minMemoryMiB: parseInteger(values.memory ?? "64", "--memory"),
+        allowedTiers: parseTiers(values.tiers ?? "all"),
+        region: parseInteger(values.region ?? "0", "--region", 16),
+        maxLatencyClass: parseInteger(values.latency ?? "255", "--latency", 8),
+        bidWindow: parseDuration(values["bid-window"] ?? "15s", "--bid-window"),
+        deadlineIn: parseDuration(values.deadline ?? "10m", "--deadline"),
+        acceptFirstBid: values["accept-first"] ?? false,
+      },
+      (line) => ctx.print(line),
+    );
+    if (result.stdout && result.stdout.length > 0) {
+      ctx.print("--- stdout ---");
+      ctx.print(Buffer.from(result.stdout).toString("utf8").replace(/\n$/, ""));
+    }
+    if (result.problem) throw new Error(`request ${result.id}: ${result.problem}`);
+  } catch (error) {
+    if (error instanceof DeployRefused) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
+function readLocal(path: string, what: string): Uint8Array {
+  if (!existsSync(path)) throw new UsageError(`${what}: no such file ${path}`);
+  return new Uint8Array(readFileSync(path));
+}
+
+function splitPair(text: string, flag: string): [string, string] {
+  const at = text.indexOf("=");
+  if (at <= 0) throw new UsageError(`${flag} takes name=value, not "${text}"`);
+  return [text.slice(0, at), text.slice(at + 1)];
+}

@@ -1,0 +1,267 @@
+import { Interface, type Log, type Wallet } from "ethers";
+import type { ContentLocation } from "./content.js";
+import { publishContent } from "./content.js";
+import type { DeploymentInfo, MarketContracts } from "./deployment.js";
+import { hostEndpoint } from "./host-endpoint.js";
+import { encodeInputBundle, outputHash, type InputBundle } from "../../runtime/job/index.js";
+import { outputAccessHeader } from "../../runtime/host/output-auth.js";
+import { signUsageAcceptance } from "../../contracts/client/signing.js";
+import type { UsageReport, OutcomeCode } from "../../contracts/client/typed-data.js";
+import { Status, STATUS_NAMES } from "../../contracts/client/status.js";
+
+/** What a consumer asks for. */
+export interface DeploySpec {
+  module: Uint8Array;
+  input: InputBundle;
+  maxFuel: bigint;
+  maxPricePerMFuel: bigint;
+  maxFee: bigint;
+  minMemoryMiB: number;
+  allowedTiers: number;
+  region: number;
+  maxLatencyClass: number;
+  /** Seconds bids are taken for. */
+  bidWindow: number;
+  /** Seconds from now until the report is due. */
+  deadlineIn: number;
+  /** Accept the first bid at once instead of waiting for the window to close. */
+  acceptFirstBid?: boolean;
+}
+
+/** Everything the flow needs. */
+export interface ConsumerContext {
+  deployment: DeploymentInfo;
+  contracts: MarketContracts;
+  consumer: Wallet;
+  content: ContentLocation;
+  chainId: bigint;
+  /** How often to look at the chain and the host, in ms. */
+  pollMs?: number;
+}
+
+export interface DeployResult {
+  id: bigint;
+  status: keyof typeof Status;
+  provider?: string;
+  report?: UsageReport;
+  stdout?: Uint8Array;
+  outputs?: Record<string, Uint8Array>;
+  payment?: bigint;
+  refund?: bigint;
+  /** Why the deployment did not end settled and verified. */
+  problem?: string;
+  /** Milliseconds from posting to award and to settlement. */
+  timings: { awardMs?: number; settledMs?: number };
+}
+
+/** A consumer's mistake found before anything was sent. */
+export class DeployRefused extends Error {}
+
+/** Checks a module before anything is spent on it. */
+export function checkModule(bytes: Uint8Array, name: string): void {
+  if (bytes.length < 8 || bytes[0] !== 0 || bytes[1] !== 0x61 || bytes[2] !== 0x73 || bytes[3] !== 0x6d) {
+    throw new DeployRefused(`${name} is not a WebAssembly module (no \\0asm header)`);
+  }
+  if (!WebAssembly.validate(bytes)) throw new DeployRefused(`${name} is not a valid WebAssembly module`);
+}
+
+/** The escrow a request locks: maxFuel × maxPrice / 1e6 + maxFee. */
+export function escrowOf(spec: Pick<DeploySpec, "maxFuel" | "maxPricePerMFuel" | "maxFee">): bigint {
+  return (spec.maxFuel * spec.maxPricePerMFuel) / 1_000_000n + spec.maxFee;
+}
+
+/**
+ * Deploys a workload: publishes module and input, posts the request with escrow, follows bidding
+ * and award, fetches the output from the winning host, checks it against the attested output
+ * hash, co-signs the report, and waits for settlement. `progress` hears every step.
+ */
+export async function deployWorkload(ctx: ConsumerContext, spec: DeploySpec, progress: (line: string) => void): Promise<DeployResult> {
+  checkModule(spec.module, "the module");
+  const { market, token } = ctx.contracts;
+  const escrow = escrowOf(spec);
+  const balance = await token.balanceOf(ctx.consumer.address);
+  if (balance < escrow) {
+    throw new DeployRefused(`the escrow is ${fmt(escrow)} tokens but ${ctx.consumer.address} holds ${fmt(balance)}`);
+  }
+  const moduleRef = publishContent(ctx.content, spec.module);
+  const inputRef = publishContent(ctx.content, encodeInputBundle(spec.input));
+  const now = Math.floor(Date.now() / 1000);
+  const params = {
+    workloadHash: moduleRef.sha256, workloadURI: moduleRef.uri, inputHash: inputRef.sha256, inputURI: inputRef.uri,
+    maxFuel: spec.maxFuel, maxPricePerMFuel: spec.maxPricePerMFuel, maxFee: spec.maxFee, minMemoryMiB: spec.minMemoryMiB,
+    allowedTiers: spec.allowedTiers, region: spec.region, maxLatencyClass: spec.maxLatencyClass,
+    bidWindow: spec.bidWindow, deadline: now + spec.deadlineIn,
+  };
+  const asConsumer = market.connect(ctx.consumer);
+  if ((await token.allowance(ctx.consumer.address, ctx.deployment.addresses.market)) < escrow) {
+    await (await token.connect(ctx.consumer).approve(ctx.deployment.addresses.market, 2n ** 256n - 1n)).wait();
+  }
+  const posted = Date.now();
+  const receipt = await (await asConsumer.postRequest(params)).wait();
+  const id = parsed(market.interface, receipt?.logs ?? [], "RequestPosted")?.args.requestId as bigint;
+  progress(`request ${id} posted: escrow ${fmt(escrow)}, module ${moduleRef.sha256.slice(0, 18)}…`);
+
+  const pollMs = ctx.pollMs ?? 500;
+  const result: DeployResult = { id, status: "Open", timings: {} };
+  const fromBlock = receipt!.blockNumber;
+  let seenBids = 0;
+  let endpoint: string | undefined;
+  let verified: { report: UsageReport } | undefined;
+  let accepted = false;
+
+  for (;;) {
+    const r = await market.request(id);
+    const status = Number(r.status);
+    result.status = STATUS_NAMES[status]!;
+    const nowS = Date.now() / 1000;
+    if (status === Status.Open) {
+      const bids = Number(r.bidCount);
+      if (bids > seenBids) {
+        for (const log of await market.queryFilter(market.filters.BidPlaced(id), fromBlock)) {
+          if (Number(log.args.seq) > seenBids) progress(`bid from ${log.args.provider}: ${fmt(log.args.pricePerMFuel)}/Mfuel + ${fmt(log.args.fee)}`);
+        }
+        seenBids = bids;
+      }
+      if (spec.acceptFirstBid && bids > 0 && nowS < Number(r.bidWindowEnd)) {
+        await tolerate(async () => (await asConsumer.acceptBid(id, r.winner)).wait());
+      } else if (nowS >= Number(r.bidWindowEnd)) {
+        await tolerate(async () => (await asConsumer.closeAuction(id)).wait());
+      }
+    } else if (status === Status.Awarded || status === Status.Reported) {
+      if (!result.provider) {
+        result.provider = r.winner;
+        result.timings.awardMs = Date.now() - posted;
+        const bid = await market.bidOf(id, r.winner);
+        progress(`awarded to ${r.winner} at ${fmt(bid.pricePerMFuel)}/Mfuel + ${fmt(bid.fee)}`);
+        endpoint = await hostEndpoint(ctx.contracts, r.winner, ctx.deployment.startBlock).catch((error: Error) => {
+          progress(`cannot find the host of ${r.winner}: ${error.message}`);
+          return undefined;
+        });
+      }
+      if (!verified && endpoint) {
+        const fetched = await fetchVerified(ctx, endpoint, id, spec.input).catch((error: Error) => {
+          if (!(error instanceof NotReady)) progress(`host ${endpoint}: ${error.message}`);
+          return undefined;
+        });
+        if (fetched?.problem) {
+          result.problem = fetched.problem;
+          result.report = fetched.report;
+          progress(`the output does NOT match the attested hash: ${fetched.problem}`);
+          return result;
+        }
+        if (fetched) {
+          verified = { report: fetched.report };
+          Object.assign(result, { report: fetched.report, stdout: fetched.stdout, outputs: fetched.outputs });
+          progress(`ran: ${fetched.report.fuelUsed} fuel, outcome ${fetched.report.outcome}, output verified ${fetched.report.outputHash.slice(0, 18)}…`);
+        }
+      }
+      if (verified && !accepted) {
+        if (status === Status.Awarded) {
+          const signature = await signUsageAcceptance(ctx.consumer, { chainId: ctx.chainId, market: ctx.deployment.addresses.market }, verified.report);
+          const res = await fetch(`${endpoint}/agreements/${id}/acceptance`, {
+            method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ signature }),
+            signal: AbortSignal.timeout(10_000),
+          }).catch(() => undefined);
+          if (res?.status === 202) {
+            accepted = true;
+            progress("co-signed the report: the host settles it");
+          }
+        } else {
+          await tolerate(async () => (await asConsumer.acceptReport(id)).wait());
+          accepted = true;
+          progress("accepted the report on chain");
+        }
+      }
+      if (status === Status.Awarded && nowS > Number(r.deadline) + 1) {
+        await tolerate(async () => (await asConsumer.claimBreach(id)).wait());
+      }
+    } else {
+      if (status === Status.Settled) {
+        const [settled] = await market.queryFilter(market.filters.AgreementSettled(id), fromBlock);
+        const [resolved] = settled ? [] : await market.queryFilter(market.filters.DisputeResolved(id), fromBlock);
+        result.payment = settled?.args.providerPayment ?? resolved?.args.providerPayment;
+        result.refund = settled?.args.consumerRefund ?? resolved?.args.consumerRefund;
+        result.timings.settledMs = Date.now() - posted;
+        progress(`settled: provider paid ${fmt(result.payment ?? 0n)}, refund ${fmt(result.refund ?? 0n)}`);
+        if (!verified) result.problem = "settled without the consumer having verified the output";
+      } else if (status === Status.Disputed) {
+        await sleep(pollMs);
+        continue;
+      } else {
+        result.problem = `the request ended ${STATUS_NAMES[status]}`;
+        progress(result.problem);
+      }
+      return result;
+    }
+    await sleep(pollMs);
+  }
+}
+
+class NotReady extends Error {}
+
+interface Fetched {
+  report: UsageReport;
+  stdout: Uint8Array;
+  outputs: Record<string, Uint8Array>;
+  problem?: string;
+}
+
+/** Fetches the signed report and the outputs from the host and checks them against each other. */
+async function fetchVerified(ctx: ConsumerContext, endpoint: string, id: bigint, input: InputBundle): Promise<Fetched> {
+  const expiry = Math.floor(Date.now() / 1000) + 600;
+  const auth = await outputAccessHeader(ctx.consumer, ctx.chainId, ctx.deployment.addresses.market, id, expiry);
+  const get = async (path: string) => {
+    const res = await fetch(`${endpoint}/agreements/${id}/${path}`, { headers: { authorization: auth }, signal: AbortSignal.timeout(10_000) });
+    if (res.status === 404) throw new NotReady(`not ready`);
+    if (!res.ok) throw new Error(`${path}: HTTP ${res.status} ${await res.text()}`);
+    return res;
+  };
+  const answer = (await (await get("report")).json()) as { report: Record<string, string | number> };
+  const report = toUsageReport(answer.report);
+  const stdout = new Uint8Array(await (await get("stdout")).arrayBuffer());
+  const manifest = (await (await get("outputs")).json()) as { files: Record<string, unknown> };
+  const outputs: Record<string, Uint8Array> = {};
+  for (const name of Object.keys(manifest.files)) {
+    outputs[name] = new Uint8Array(await (await get(`files/${encodeURIComponent(name)}`)).arrayBuffer());
+  }
+  const computed = outputHash(stdout, input.outputs, outputs);
+  const problem = computed === report.outputHash ? undefined : `the host's output hashes to ${computed}, the report says ${report.outputHash}`;
+  return { report, stdout, outputs, problem };
+}
+
+function toUsageReport(r: Record<string, string | number>): UsageReport {
+  return {
+    agreementId: BigInt(r.agreementId!), fuelUsed: BigInt(r.fuelUsed!), peakMemoryPages: Number(r.peakMemoryPages),
+    wallMs: Number(r.wallMs), outcome: Number(r.outcome) as OutcomeCode, exitCode: Number(r.exitCode),
+    outputHash: String(r.outputHash), meteringVersion: Number(r.meteringVersion), nonce: BigInt(r.nonce!),
+  };
+}
+
+function parsed(iface: Interface, logs: readonly Log[], name: string) {
+  for (const log of logs) {
+    try {
+      const p = iface.parseLog(log);
+      if (p?.name === name) return p;
+    } catch {
+      // another contract's log
+    }
+  }
+  return undefined;
+}
+
+/** Runs a transaction that may lose a race with another actor (someone else closed the auction). */
+async function tolerate(fn: () => Promise<unknown>): Promise<void> {
+  try {
+    await fn();
+  } catch {
+    // the next poll sees the new state
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function fmt(wei: bigint): string {
+  const whole = wei / 10n ** 18n;
+  const frac = (wei % 10n ** 18n).toString().padStart(18, "0").replace(/0+$/, "");
+  return frac ? `${whole}.${frac.slice(0, 6)}` : `${whole}`;
+}
