@@ -9,6 +9,7 @@
  * REGISTRY, OFFERS, EXPLORER_URL (optional), DATA_DIR, MODEL_PATH, START_BLOCK, POLL_MS,
  * EXPLANATIONS_PORT (optional: serve GET /explanations/<hash>).
  */
+import { join } from "node:path";
 import { createAgent, trainModel } from "./setup.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { ExplanationStore } from "./explanations.js";
@@ -40,7 +41,12 @@ async function main(argv: string[]): Promise<void> {
       break;
     }
     case "train": {
-      const cfg = loadConfig(process.env, false);
+      // Training needs no chain: only where to save, and optionally the explorer to learn from.
+      const dataDir = process.env.DATA_DIR?.trim() || ".troupe/matchmaker";
+      const cfg = {
+        modelPath: process.env.MODEL_PATH?.trim() || join(dataDir, "model.json"),
+        ...(process.env.EXPLORER_URL?.trim() ? { explorerUrl: process.env.EXPLORER_URL.trim() } : {}),
+      };
       const model = await trainModel(cfg);
       console.log(`model trained on ${model.file.trainedOn} samples, saved to ${cfg.modelPath}`);
       break;
