@@ -78,6 +78,11 @@ export function instrument(m: WasmModule): InstrumentedModule {
     helperBodies.push(bulkHelper(L, [0xfc, 11, 0]));
   }
 
+  // A first pass finds leaf functions (no calls): they skip the stack-depth bookkeeping and the entry
+  // check, and every caller reserves room for the largest leaf frame instead.
+  const shapes = m.code.map((f, i) => scanFunction(f.body, f.codeStart, f.localCount, m.types[m.functionTypes[i]!]!, m));
+  const maxLeafFrame = shapes.reduce((a, sh) => (sh.leaf ? Math.max(a, sh.frame) : a), 0);
+
   // Function bodies: instrument every defined function; data-segment helpers are created on demand.
   const bodies: { bytes: Uint8Array; refunds: [number, number][] }[] = [];
   for (let i = 0; i < definedCount; i++) {
@@ -86,7 +91,7 @@ export function instrument(m: WasmModule): InstrumentedModule {
     const resultBlockType =
       type.results.length === 0 ? -1 : type.results.length === 1 ? -2 : typeIndex({ params: [], results: type.results });
     bodies.push(
-      instrumentFunction(f.body, f.codeStart, f.localCount, type, resultBlockType, L, m, (dataIndex) => {
+      instrumentFunction(f.body, f.codeStart, type, resultBlockType, shapes[i]!, maxLeafFrame, L, (dataIndex) => {
         let idx = L.init.get(dataIndex);
         if (idx === undefined) {
           idx = nextFunc++;
@@ -137,6 +142,18 @@ export function instrument(m: WasmModule): InstrumentedModule {
   for (const [off, fuel] of pending) refunds.set(codeContentStart + off, fuel);
   return { bytes: out.finish(), refunds };
 }
+
+const EMPTY: WasmModule = {
+  sections: [],
+  types: [],
+  imports: [],
+  importedFunctions: 0,
+  functionTypes: [],
+  memories: [],
+  globalCount: 0,
+  exports: [],
+  code: [],
+};
 
 const SECTION_ORDER = [1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 10, 11];
 
@@ -243,21 +260,20 @@ function endsBlock(kind: number): boolean {
   return kind !== Kind.Plain && kind !== Kind.Block;
 }
 
-function instrumentFunction(
-  body: Uint8Array,
-  codeStart: number,
-  localCount: number,
-  type: FuncType,
-  resultBlockType: number,
-  L: Layout,
-  m: WasmModule,
-  initHelper: (dataIndex: number) => number,
-): { bytes: Uint8Array; refunds: [number, number][] } {
-  // Pass 1: decode every instruction.
+interface Shape {
+  leaf: boolean;
+  /** Logical stack units of one frame: overhead + params + locals + an operand-stack bound. */
+  frame: number;
+  count: number;
+}
+
+/** Decodes every instruction of a body into the scratch arrays; returns the function's shape. */
+function scanFunction(body: Uint8Array, codeStart: number, localCount: number, type: FuncType, m: WasmModule): Shape {
   const r = new ByteReader(body, codeStart);
   const imm: Immediates = { kind: Kind.Plain, traps: false, cost: 0, index: 0, blockType: 0, pushes: 0 };
   let n = 0;
   let pushes = 0;
+  let leaf = true;
   while (!r.done) {
     grow(n);
     starts[n] = r.pos;
@@ -268,31 +284,52 @@ function instrumentFunction(
     traps[n] = imm.traps ? 1 : 0;
     indices[n] = imm.index;
     if (imm.kind === Kind.Call) {
+      leaf = false;
       const callee = imm.index < m.importedFunctions ? m.imports[imm.index]?.typeIndex : m.functionTypes[imm.index - m.importedFunctions];
       pushes += (m.types[callee ?? -1]?.results ?? []).reduce((a, t) => a + slots(t), 0);
     } else if (imm.kind === Kind.CallIndirect) {
+      leaf = false;
       pushes += (m.types[imm.index]?.results ?? []).reduce((a, t) => a + slots(t), 0);
     } else pushes += imm.pushes;
     n++;
   }
-  const frame =
-    STACK.frameOverhead + type.params.reduce((a, t) => a + slots(t), 0) + localCount * 2 + pushes;
+  const frame = STACK.frameOverhead + type.params.reduce((a, t) => a + slots(t), 0) + localCount * 2 + pushes;
+  return { leaf, frame, count: n };
+}
+
+function instrumentFunction(
+  body: Uint8Array,
+  codeStart: number,
+  type: FuncType,
+  resultBlockType: number,
+  shape: Shape,
+  maxLeafFrame: number,
+  L: Layout,
+  initHelper: (dataIndex: number) => number,
+): { bytes: Uint8Array; refunds: [number, number][] } {
+  // Pass 1: decode every instruction (again: the scratch arrays hold one function at a time).
+  const n = scanFunction(body, codeStart, 0, type, EMPTY).count;
+  const { leaf } = shape;
+  const frame = shape.frame + maxLeafFrame;
 
   // Pass 2: emit. Block costs are summed ahead so each charge covers its whole metered block.
   const w = new ByteWriter();
   w.bytes(body.subarray(0, codeStart));
   const refunds: [number, number][] = [];
   // Frame entry: count the logical stack, then open a block that every function-level branch now targets.
-  w.u8(0x23).u32(L.depth).u8(0x41).s32(frame).u8(0x6a).u8(0x24).u32(L.depth);
-  w.u8(0x23).u32(L.depth).u8(0x41).s32(STACK.limitUnits).u8(0x4b);
-  emitTrapIf(w, L, 2);
-  w.u8(0x02);
-  if (resultBlockType === -1) w.u8(0x40);
-  else if (resultBlockType === -2) w.u8(type.results[0]!);
-  else w.s64(BigInt(resultBlockType));
+  if (!leaf) {
+    w.u8(0x23).u32(L.depth).u8(0x41).s32(frame).u8(0x6a).u8(0x24).u32(L.depth);
+    w.u8(0x23).u32(L.depth).u8(0x41).s32(STACK.limitUnits).u8(0x4b);
+    emitTrapIf(w, L, 2);
+    w.u8(0x02);
+    if (resultBlockType === -1) w.u8(0x40);
+    else if (resultBlockType === -2) w.u8(type.results[0]!);
+    else w.s64(BigInt(resultBlockType));
+  }
 
   let blockStart = true;
-  let checkHere = true;
+  // A leaf runs a bounded amount of code between loop headers, so only calling functions check at entry.
+  let checkHere = !leaf;
   for (let i = 0; i < n - 1; i++) {
     if (blockStart) {
       let cost = 0;
@@ -329,7 +366,7 @@ function instrumentFunction(
         w.u8(0x10).u32(initHelper(indices[i]!));
         break;
       case Kind.Return:
-        emitFrameExit(w, L, frame);
+        if (!leaf) emitFrameExit(w, L, frame);
         w.bytes(body.subarray(starts[i]!, ends[i]!));
         break;
       default:
@@ -340,8 +377,10 @@ function instrumentFunction(
       checkHere = kind === Kind.Loop;
     }
   }
-  w.u8(0x0b);
-  emitFrameExit(w, L, frame);
+  if (!leaf) {
+    w.u8(0x0b);
+    emitFrameExit(w, L, frame);
+  }
   w.u8(0x0b);
   return { bytes: w.finish(), refunds };
 }
