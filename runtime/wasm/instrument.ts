@@ -91,7 +91,7 @@ export function instrument(m: WasmModule): InstrumentedModule {
     const resultBlockType =
       type.results.length === 0 ? -1 : type.results.length === 1 ? -2 : typeIndex({ params: [], results: type.results });
     bodies.push(
-      instrumentFunction(f.body, f.codeStart, type, resultBlockType, shapes[i]!, maxLeafFrame, L, (dataIndex) => {
+      instrumentFunction(f.body, f.codeStart, f.localCount, type, resultBlockType, shapes[i]!, maxLeafFrame, L, (dataIndex) => {
         let idx = L.init.get(dataIndex);
         if (idx === undefined) {
           idx = nextFunc++;
@@ -202,9 +202,24 @@ function appendExports(m: WasmModule, L: Layout, hasMemory: boolean): Uint8Array
   return w.finish();
 }
 
-function emitCharge(w: ByteWriter, L: Layout, cost: number): void {
+/**
+ * Inside functions fuel lives in a local (a register), so a charge is one subtraction; the result is
+ * also stored to the global, which is therefore current wherever it can be observed (a trap, a call,
+ * the function's end) without a load-modify-store chain through memory.
+ */
+function emitCharge(w: ByteWriter, L: Layout, cost: number, local: number): void {
   if (cost === 0) return;
-  w.u8(0x23).u32(L.fuel).u8(0x42).s64(BigInt(cost)).u8(0x7d).u8(0x24).u32(L.fuel);
+  w.u8(0x20).u32(local).u8(0x42).s64(BigInt(cost)).u8(0x7d).u8(0x22).u32(local).u8(0x24).u32(L.fuel);
+}
+
+/** Reloads the fuel local from the global (at entry and after calls, which spend fuel themselves). */
+function emitReload(w: ByteWriter, L: Layout, local: number): void {
+  w.u8(0x23).u32(L.fuel).u8(0x21).u32(local);
+}
+
+function emitLocalFuelCheck(w: ByteWriter, L: Layout, local: number): void {
+  w.u8(0x20).u32(local).u8(0x42).u8(0).u8(0x53);
+  emitTrapIf(w, L, 1);
 }
 
 function emitTrapIf(w: ByteWriter, L: Layout, status: number): void {
@@ -300,6 +315,7 @@ function scanFunction(body: Uint8Array, codeStart: number, localCount: number, t
 function instrumentFunction(
   body: Uint8Array,
   codeStart: number,
+  localCount: number,
   type: FuncType,
   resultBlockType: number,
   shape: Shape,
@@ -313,8 +329,12 @@ function instrumentFunction(
   const frame = shape.frame + maxLeafFrame;
 
   // Pass 2: emit. Block costs are summed ahead so each charge covers its whole metered block.
+  // Local declarations: the original groups plus one i64 for the fuel counter.
   const w = new ByteWriter();
-  w.bytes(body.subarray(0, codeStart));
+  const decl = new ByteReader(body);
+  const groups = decl.u32();
+  w.u32(groups + 1).bytes(body.subarray(decl.pos, codeStart)).u32(1).u8(I64);
+  const fuelLocal = type.params.length + localCount;
   const refunds: [number, number][] = [];
   // Frame entry: count the logical stack, then open a block that every function-level branch now targets.
   if (!leaf) {
@@ -327,6 +347,7 @@ function instrumentFunction(
     else w.s64(BigInt(resultBlockType));
   }
 
+  emitReload(w, L, fuelLocal);
   let blockStart = true;
   // A leaf runs a bounded amount of code between loop headers, so only calling functions check at entry.
   let checkHere = !leaf;
@@ -338,8 +359,8 @@ function instrumentFunction(
         cost += costs[j]!;
         if (endsBlock(kinds[j]!)) break;
       }
-      emitCharge(w, L, cost);
-      if (checkHere) emitFuelCheck(w, L);
+      emitCharge(w, L, cost, fuelLocal);
+      if (checkHere) emitLocalFuelCheck(w, L, fuelLocal);
       // Refunds for trapping instructions that are not the last one of this block.
       let after = cost;
       for (let k = i; k <= j && k < n - 1; k++) {
@@ -372,6 +393,7 @@ function instrumentFunction(
       default:
         w.bytes(body.subarray(starts[i]!, ends[i]!));
     }
+    if (kind === Kind.Call || kind === Kind.CallIndirect || kind >= Kind.MemoryGrow) emitReload(w, L, fuelLocal);
     if (endsBlock(kind)) {
       blockStart = true;
       checkHere = kind === Kind.Loop;
