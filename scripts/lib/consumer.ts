@@ -93,11 +93,14 @@ export async function deployWorkload(ctx: ConsumerContext, spec: DeploySpec, pro
     bidWindow: spec.bidWindow, deadline: now + spec.deadlineIn,
   };
   const asConsumer = market.connect(ctx.consumer);
-  if ((await token.allowance(ctx.consumer.address, ctx.deployment.addresses.market)) < escrow) {
-    await (await token.connect(ctx.consumer).approve(ctx.deployment.addresses.market, 2n ** 256n - 1n)).wait();
-  }
+  const send = <T>(fn: () => Promise<T>) => serially(ctx.consumer.address, fn);
+  await send(async () => {
+    if ((await token.allowance(ctx.consumer.address, ctx.deployment.addresses.market)) < escrow) {
+      await (await token.connect(ctx.consumer).approve(ctx.deployment.addresses.market, 2n ** 256n - 1n)).wait();
+    }
+  });
   const posted = Date.now();
-  const receipt = await (await asConsumer.postRequest(params)).wait();
+  const receipt = await send(async () => (await asConsumer.postRequest(params)).wait());
   const id = parsed(market.interface, receipt?.logs ?? [], "RequestPosted")?.args.requestId as bigint;
   progress(`request ${id} posted: escrow ${fmt(escrow)}, module ${moduleRef.sha256.slice(0, 18)}…`);
 
@@ -123,9 +126,9 @@ export async function deployWorkload(ctx: ConsumerContext, spec: DeploySpec, pro
         seenBids = bids;
       }
       if (spec.acceptFirstBid && bids > 0 && nowS < Number(r.bidWindowEnd)) {
-        await tolerate(async () => (await asConsumer.acceptBid(id, r.winner)).wait());
+        await tolerate(() => send(async () => (await asConsumer.acceptBid(id, r.winner)).wait()));
       } else if (nowS >= Number(r.bidWindowEnd)) {
-        await tolerate(async () => (await asConsumer.closeAuction(id)).wait());
+        await tolerate(() => send(async () => (await asConsumer.closeAuction(id)).wait()));
       }
     } else if (status === Status.Awarded || status === Status.Reported) {
       if (!result.provider) {
@@ -167,13 +170,13 @@ export async function deployWorkload(ctx: ConsumerContext, spec: DeploySpec, pro
             progress("co-signed the report: the host settles it");
           }
         } else {
-          await tolerate(async () => (await asConsumer.acceptReport(id)).wait());
+          await tolerate(() => send(async () => (await asConsumer.acceptReport(id)).wait()));
           accepted = true;
           progress("accepted the report on chain");
         }
       }
       if (status === Status.Awarded && nowS > Number(r.deadline) + 1) {
-        await tolerate(async () => (await asConsumer.claimBreach(id)).wait());
+        await tolerate(() => send(async () => (await asConsumer.claimBreach(id)).wait()));
       }
     } else {
       if (status === Status.Settled) {
@@ -256,6 +259,19 @@ async function tolerate(fn: () => Promise<unknown>): Promise<void> {
   } catch {
     // the next poll sees the new state
   }
+}
+
+const queues = new Map<string, Promise<unknown>>();
+
+/**
+ * Runs one account's transactions one after another: a consumer with several deployments in
+ * flight must not hand the same nonce to two of them (an automining chain cannot queue them).
+ */
+function serially<T>(account: string, fn: () => Promise<T>): Promise<T> {
+  const previous = queues.get(account) ?? Promise.resolve();
+  const next = previous.catch(() => undefined).then(fn);
+  queues.set(account, next);
+  return next;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,0 +1,215 @@
+import { rmSync, mkdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { parseUnits, type JsonRpcProvider } from "ethers";
+import { connectMarket, connectRpc, readDeployment, type DeploymentInfo, type MarketContracts } from "../lib/deployment.js";
+import { ProcessGroup, type ProcessSpec } from "./processes.js";
+import { consumerAccount, MAX_LOCAL_PROVIDERS, providerAccounts } from "./accounts.js";
+import { endpointMetadata } from "../cli/commands/provider.js";
+
+const run = promisify(execFile);
+const TSX = ["--import", "tsx"];
+
+/** One provider of the local market: where it is and what it sells. */
+export interface ProviderProfile {
+  tier: number;
+  region: number;
+  price: string;
+  fee: string;
+  latencyClass: number;
+  memoryMiB: number;
+  concurrentJobs: number;
+}
+
+/** Cloud: cheap per fuel, far; edge: mid-priced, near; iot: nearest, small. */
+export const DEFAULT_PROFILES: ProviderProfile[] = [
+  { tier: 0, region: 1, price: "0.004", fee: "0.0005", latencyClass: 2, memoryMiB: 2048, concurrentJobs: 16 },
+  { tier: 1, region: 2, price: "0.008", fee: "0.0008", latencyClass: 1, memoryMiB: 512, concurrentJobs: 8 },
+  { tier: 2, region: 2, price: "0.006", fee: "0.0002", latencyClass: 0, memoryMiB: 128, concurrentJobs: 4 },
+  { tier: 1, region: 3, price: "0.007", fee: "0.0006", latencyClass: 1, memoryMiB: 512, concurrentJobs: 8 },
+  { tier: 0, region: 4, price: "0.005", fee: "0.0004", latencyClass: 2, memoryMiB: 4096, concurrentJobs: 16 },
+];
+
+export interface LocalMarketOptions {
+  dataDir: string;
+  nodePort: number;
+  explorerPort: number;
+  hostPortBase: number;
+  providers: ProviderProfile[];
+  /** Seconds the host/agents/indexer wait between chain polls, in ms. */
+  pollMs: number;
+  /** Ignition module parameters (e.g. a short dispute window). */
+  parameters?: Record<string, string | number>;
+  /** Extra environment per host, by provider index (e.g. fault injection in tests). */
+  hostEnv?: (index: number) => Record<string, string>;
+  /** Start matchmaker agents (default true); without them tests bid themselves. */
+  matchmakers?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface LocalMarket {
+  deployment: DeploymentInfo;
+  deploymentFile: string;
+  rpcUrl: string;
+  explorerUrl: string;
+  provider: JsonRpcProvider;
+  contracts: MarketContracts;
+  processes: ProcessGroup;
+  /** The owner address and host endpoint of each provider. */
+  providers: { address: string; endpoint: string; profile: ProviderProfile }[];
+  stop(): Promise<void>;
+}
+
+export function defaultOptions(overrides: Partial<LocalMarketOptions> = {}): LocalMarketOptions {
+  return {
+    dataDir: resolve(".troupe/local"),
+    nodePort: 8545,
+    explorerPort: 4000,
+    hostPortBase: 7101,
+    providers: DEFAULT_PROFILES.slice(0, 4),
+    pollMs: 500,
+    ...overrides,
+  };
+}
+
+/**
+ * Starts the whole local market: a Hardhat node, the contracts (Ignition), the indexer and the
+ * explorer, and per provider a host daemon and a matchmaker agent — each its own process.
+ */
+export async function startLocalMarket(options: LocalMarketOptions): Promise<LocalMarket> {
+  const log = options.log ?? (() => {});
+  if (options.providers.length > MAX_LOCAL_PROVIDERS) throw new Error(`the local chain has accounts for at most ${MAX_LOCAL_PROVIDERS} providers`);
+  rmSync(options.dataDir, { recursive: true, force: true });
+  mkdirSync(options.dataDir, { recursive: true });
+  const processes = new ProcessGroup(join(options.dataDir, "logs"), (name, code) => log(`${name} exited (${code ?? "signal"})`));
+  const rpcUrl = `http://127.0.0.1:${options.nodePort}`;
+  const deploymentFile = join(options.dataDir, "deployment.json");
+  try {
+    processes.start({ name: "node", command: "npx", args: ["hardhat", "node", "--hostname", "127.0.0.1", "--port", String(options.nodePort)], env: {} });
+    const provider = await waitFor(() => connectRpc(rpcUrl, 1000), 60_000, `the Hardhat node on ${rpcUrl}`);
+    log(`chain up at ${rpcUrl}`);
+
+    await run("npx", ["hardhat", "run", "--network", "localhost", "scripts/local/deploy.ts"], {
+      env: { ...process.env, LOCAL_RPC_URL: rpcUrl, TROUPE_DEPLOYMENT: deploymentFile, TROUPE_PARAMETERS: JSON.stringify(options.parameters ?? {}) },
+    });
+    const deployment = readDeployment(deploymentFile);
+    log(`market deployed at ${deployment.addresses.market}`);
+    const contracts = connectMarket(deployment, provider);
+
+    const deployer = (await import("./accounts.js")).localAccount(0, provider);
+    const token = contracts.token.connect(deployer);
+    let nonce = await deployer.getNonce();
+    const mint = async (to: string, amount: bigint) => (await token.mint(to, amount, { nonce: nonce++ })).wait();
+    for (let i = 0; i < 4; i++) await mint(consumerAccount(i).address, parseUnits("1000000"));
+
+    const providers: LocalMarket["providers"] = [];
+    for (const [i, profile] of options.providers.entries()) {
+      const { owner, host, agent } = providerAccounts(i, provider);
+      const endpoint = `http://127.0.0.1:${options.hostPortBase + i}`;
+      await mint(owner.address, parseUnits("100000"));
+      await registerLocalProvider(contracts, owner, host.address, agent.address, profile, endpoint);
+      providers.push({ address: owner.address, endpoint, profile });
+      processes.start(hostSpec(i, options, deployment, rpcUrl, host.privateKey, owner.address));
+      if (options.matchmakers !== false) processes.start(matchmakerSpec(i, options, deployment, rpcUrl, agent.privateKey, owner.address));
+      log(`provider ${i} ${owner.address}: tier ${profile.tier}, region ${profile.region}, host ${endpoint}`);
+    }
+
+    const db = join(options.dataDir, "indexer.db");
+    processes.start({
+      name: "indexer", command: process.execPath, args: [...TSX, "services/indexer/main.ts"],
+      env: { RPC_URL: rpcUrl, DEPLOYMENT_FILE: deploymentFile, DB_PATH: db, POLL_MS: String(options.pollMs) },
+    });
+    processes.start({
+      name: "explorer", command: process.execPath, args: [...TSX, "services/explorer/main.ts"],
+      env: { DB_PATH: db, PORT: String(options.explorerPort), HOST: "127.0.0.1" },
+    });
+    const explorerUrl = `http://127.0.0.1:${options.explorerPort}`;
+    await waitFor(async () => {
+      const res = await fetch(`${explorerUrl}/graphql`, {
+        method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query: "{ _meta { block { number } } }" }),
+      });
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    }, 60_000, `the explorer on ${explorerUrl}`);
+    await Promise.all(providers.map((p) => waitFor(async () => {
+      if (!(await fetch(`${p.endpoint}/health`)).ok) throw new Error("not healthy");
+    }, 60_000, `the host at ${p.endpoint}`)));
+    log(`explorer at ${explorerUrl}`);
+
+    return {
+      deployment, deploymentFile, rpcUrl, explorerUrl, provider, contracts, processes, providers,
+      async stop() {
+        provider.destroy();
+        await processes.stopAll();
+      },
+    };
+  } catch (error) {
+    await processes.stopAll();
+    throw error;
+  }
+}
+
+async function registerLocalProvider(
+  contracts: MarketContracts,
+  owner: ReturnType<typeof providerAccounts>["owner"],
+  hostKey: string,
+  agent: string,
+  profile: ProviderProfile,
+  endpoint: string,
+) {
+  const stake = parseUnits("1000");
+  let nonce = await owner.getNonce();
+  const tx = async (p: Promise<{ wait: () => Promise<unknown> }>) => (await p).wait();
+  await tx(contracts.token.connect(owner).approve(await contracts.registry.getAddress(), stake, { nonce: nonce++ }));
+  await tx(contracts.registry.connect(owner).register(hostKey, profile.tier, profile.region, stake, endpointMetadata(endpoint), { nonce: nonce++ }));
+  await tx(contracts.registry.connect(owner).authoriseAgent(agent, true, { nonce: nonce++ }));
+  await tx(contracts.registry.connect(owner).setVerifier(true, { nonce: nonce++ }));
+  const block = await owner.provider!.getBlock("latest");
+  await tx(contracts.offers.connect(owner).publish({
+    provider: owner.address,
+    pricePerMFuel: parseUnits(profile.price),
+    fee: parseUnits(profile.fee),
+    maxFuel: 100_000_000_000n,
+    memoryMiB: profile.memoryMiB,
+    concurrentJobs: profile.concurrentJobs,
+    latencyClass: profile.latencyClass,
+    expiresAt: block!.timestamp + 365 * 86_400,
+  }, { nonce: nonce++ }));
+}
+
+function hostSpec(i: number, o: LocalMarketOptions, d: DeploymentInfo, rpcUrl: string, key: string, owner: string): ProcessSpec {
+  return {
+    name: `host-${i}`, command: process.execPath, args: [...TSX, "runtime/host/main.ts"],
+    env: {
+      RPC_URL: rpcUrl, HOST_KEY: key, PROVIDER: owner, MARKET: d.addresses.market, MARKET_START_BLOCK: String(d.startBlock),
+      DATA_DIR: join(o.dataDir, `host-${i}`), HOST_PORT: String(o.hostPortBase + i), POLL_INTERVAL_MS: String(o.pollMs),
+      COSIGN_WAIT_MS: "3000", ...(o.hostEnv?.(i) ?? {}),
+    },
+  };
+}
+
+function matchmakerSpec(i: number, o: LocalMarketOptions, d: DeploymentInfo, rpcUrl: string, key: string, owner: string): ProcessSpec {
+  return {
+    name: `matchmaker-${i}`, command: process.execPath, args: [...TSX, "services/matchmaker/main.ts"],
+    env: {
+      RPC_URL: rpcUrl, AGENT_KEY: key, PROVIDERS: owner, MARKET: d.addresses.market, REGISTRY: d.addresses.registry,
+      OFFERS: d.addresses.offers, START_BLOCK: String(d.startBlock), DATA_DIR: join(o.dataDir, `matchmaker-${i}`),
+      POLL_MS: String(o.pollMs), EXPLORER_URL: `http://127.0.0.1:${o.explorerPort}/graphql`,
+    },
+  };
+}
+
+/** Retries `attempt` until it succeeds or `timeoutMs` passes. */
+export async function waitFor<T>(attempt: () => Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < until) {
+    try {
+      return await attempt();
+    } catch (error) {
+      last = error;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  throw new Error(`${what} did not come up within ${timeoutMs / 1000}s (${last instanceof Error ? last.message : String(last)})`);
+}

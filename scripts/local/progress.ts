@@ -1,0 +1,56 @@
+import { formatUnits, type Provider } from "ethers";
+import type { MarketContracts } from "../lib/deployment.js";
+
+const OUTCOMES = ["exited", "out of fuel", "out of memory", "stack limit", "trap", "invalid module"];
+const TIERS = ["cloud", "edge", "iot"];
+
+/**
+ * Prints the market's life as it happens, from chain events alone: requests, bids, awards,
+ * reports, settlements, breaches and disputes. Returns a function that stops it.
+ */
+export function watchMarket(provider: Provider, contracts: MarketContracts, fromBlock: number, print: (line: string) => void, pollMs = 500): () => void {
+  const { market, registry } = contracts;
+  const tierOf = new Map<string, string>();
+  let next = fromBlock;
+  let stopped = false;
+  const short = (a: string) => `${a.slice(0, 8)}…`;
+  const fmt = (v: bigint) => Number(formatUnits(v)).toPrecision(4);
+
+  async function tick() {
+    const head = await provider.getBlockNumber();
+    if (head < next) return;
+    for (const log of await registry.queryFilter(registry.filters.ProviderRegistered(), next, head)) {
+      tierOf.set(log.args.provider, `${TIERS[Number(log.args.tier)]}/r${log.args.region}`);
+    }
+    const logs = await market.queryFilter("*" as never, next, head);
+    for (const log of logs) {
+      const parsed = market.interface.parseLog(log);
+      if (!parsed) continue;
+      const a = parsed.args;
+      const who = (p: string) => `${tierOf.get(p) ?? "?"} ${short(p)}`;
+      switch (parsed.name) {
+        case "RequestPosted": print(`request  #${a.requestId} by ${short(a.consumer)}: ≤${a.maxFuel} fuel at ≤${fmt(a.maxPricePerMFuel)}/Mfuel, escrow ${fmt(a.escrow)}`); break;
+        case "BidPlaced": print(`bid      #${a.requestId} ${who(a.provider)} ${fmt(a.pricePerMFuel)}/Mfuel + ${fmt(a.fee)}`); break;
+        case "AgreementCreated": print(`award    #${a.agreementId} → ${who(a.provider)} at ${fmt(a.pricePerMFuel)}/Mfuel${a.acceptedEarly ? " (accepted early)" : ""}`); break;
+        case "UsageReported": print(`report   #${a.agreementId} ${a.fuelUsed} fuel, ${OUTCOMES[Number(a.outcome)] ?? a.outcome}, ${a.wallMs} ms`); break;
+        case "AgreementSettled": print(`settled  #${a.agreementId} provider +${fmt(a.providerPayment)}, consumer refund ${fmt(a.consumerRefund)}${a.cosigned ? " (co-signed)" : ""}`); break;
+        case "AgreementBreached": print(`BREACH   #${a.agreementId} refund ${fmt(a.refund)} + penalty ${fmt(a.penalty)}`); break;
+        case "RequestClosed": print(`closed   #${a.requestId} without agreement, refund ${fmt(a.refund)}`); break;
+        case "DisputeOpened": print(`dispute  #${a.agreementId} bond ${fmt(a.bond)}`); break;
+        case "VerdictSubmitted": print(`verdict  #${a.agreementId} ${short(a.verifier)} ${a.agrees ? "upholds" : "rejects"}`); break;
+        case "DisputeResolved": print(`resolved #${a.agreementId} report ${a.upheld ? "stands" : "falls"}, slashed ${fmt(a.slashed)}`); break;
+      }
+    }
+    next = head + 1;
+  }
+
+  (async () => {
+    while (!stopped) {
+      await tick().catch((error: Error) => print(`(progress: ${error.message.split("\n")[0]})`));
+      await new Promise((r) => setTimeout(r, pollMs));
+    }
+  })();
+  return () => {
+    stopped = true;
+  };
+}

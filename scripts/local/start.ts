@@ -1,0 +1,86 @@
+/**
+ * `npm start`: the whole local market on one machine — a Hardhat node, the contracts, the indexer
+ * and explorer, several providers (each a host daemon and a matchmaker agent) and a demo consumer
+ * — every actor its own process, meeting only on the chain. Ctrl-C stops everything.
+ *
+ * Options (flag or environment variable):
+ *   --providers N        TROUPE_PROVIDERS       providers to run (1-5, default 4)
+ *   --node-port P        TROUPE_NODE_PORT       the Hardhat node's port (default 8545)
+ *   --explorer-port P    TROUPE_EXPLORER_PORT   the explorer's port (default 4000)
+ *   --host-port P        TROUPE_HOST_PORT       the first host's port; the others follow (default 7101)
+ *   --deployments N      TROUPE_DEMO_COUNT      demo deployments, 0 = until stopped (default 0)
+ *   --concurrency N      TROUPE_DEMO_CONCURRENCY  demo deployments in flight (default 2)
+ *   --interval MS        TROUPE_DEMO_INTERVAL_MS  pause between one lane's deployments (default 4000)
+ *   --data-dir D         TROUPE_DATA_DIR        logs, databases, outboxes (default .troupe/local)
+ */
+import { parseArgs } from "node:util";
+import { join, resolve } from "node:path";
+import { DEFAULT_PROFILES, defaultOptions, startLocalMarket } from "./market.js";
+import { watchMarket } from "./progress.js";
+import { consumerAccount } from "./accounts.js";
+
+const { values } = parseArgs({
+  options: {
+    providers: { type: "string" }, "node-port": { type: "string" }, "explorer-port": { type: "string" },
+    "host-port": { type: "string" }, deployments: { type: "string" }, concurrency: { type: "string" },
+    interval: { type: "string" }, "data-dir": { type: "string" },
+  },
+});
+const option = (flag: string | undefined, env: string, fallback: number) => {
+  const raw = flag ?? process.env[env];
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) {
+    console.error(`npm start: ${env} / its flag must be a whole number, not "${raw}"`);
+    process.exit(2);
+  }
+  return n;
+};
+const providerCount = option(values.providers, "TROUPE_PROVIDERS", 4);
+if (providerCount < 1 || providerCount > DEFAULT_PROFILES.length) {
+  console.error(`npm start: providers must be between 1 and ${DEFAULT_PROFILES.length}`);
+  process.exit(2);
+}
+const options = defaultOptions({
+  dataDir: resolve(values["data-dir"] ?? process.env.TROUPE_DATA_DIR ?? ".troupe/local"),
+  nodePort: option(values["node-port"], "TROUPE_NODE_PORT", 8545),
+  explorerPort: option(values["explorer-port"], "TROUPE_EXPLORER_PORT", 4000),
+  hostPortBase: option(values["host-port"], "TROUPE_HOST_PORT", 7101),
+  providers: DEFAULT_PROFILES.slice(0, providerCount),
+  log: (line) => console.log(`troupe  ${line}`),
+});
+
+console.log("troupe  starting the local market (logs in " + join(options.dataDir, "logs") + ")");
+const market = await startLocalMarket(options);
+console.log(`troupe  explorer: ${market.explorerUrl}/  (GraphQL: ${market.explorerUrl}/graphql)`);
+console.log(`troupe  RPC: ${market.rpcUrl}; deployment: ${market.deploymentFile}`);
+console.log(`troupe  try: TROUPE_DEPLOYMENT=${market.deploymentFile} EXPLORER_URL=${market.explorerUrl}/graphql npx troupe market`);
+
+const stopProgress = watchMarket(market.provider, market.contracts, market.deployment.startBlock, (line) => console.log(`market  ${line}`));
+market.processes.start({
+  name: "demo-consumer",
+  command: process.execPath,
+  args: ["--import", "tsx", "scripts/local/demo-consumer.ts"],
+  env: {
+    CONSUMER_KEY: consumerAccount(0).privateKey,
+    TROUPE_DEPLOYMENT: market.deploymentFile,
+    RPC_URL: market.rpcUrl,
+    TROUPE_CONTENT_DIR: join(options.dataDir, "content"),
+    DEMO_COUNT: String(option(values.deployments, "TROUPE_DEMO_COUNT", 0)),
+    DEMO_CONCURRENCY: String(option(values.concurrency, "TROUPE_DEMO_CONCURRENCY", 2)),
+    DEMO_INTERVAL_MS: String(option(values.interval, "TROUPE_DEMO_INTERVAL_MS", 4000)),
+  },
+});
+
+let stopping = false;
+async function shutdown() {
+  if (stopping) return;
+  stopping = true;
+  console.log("\ntroupe  stopping…");
+  stopProgress();
+  await market.stop();
+  console.log("troupe  stopped");
+  process.exit(0);
+}
+process.on("SIGINT", shutdown);
+process.on("SIGTERM", shutdown);
