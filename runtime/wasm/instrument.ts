@@ -203,13 +203,19 @@ function appendExports(m: WasmModule, L: Layout, hasMemory: boolean): Uint8Array
 }
 
 /**
- * Inside functions fuel lives in a local (a register), so a charge is one subtraction; the result is
- * also stored to the global, which is therefore current wherever it can be observed (a trap, a call,
- * the function's end) without a load-modify-store chain through memory.
+ * Inside functions fuel lives in a local (a register), so a charge is one subtraction. The global is
+ * brought up to date wherever it can be observed: by the charge of a block that can trap or that ends
+ * in a call, before `return`, and at the function's end; never through a load-modify-store chain.
  */
-function emitCharge(w: ByteWriter, L: Layout, cost: number, local: number): void {
+function emitCharge(w: ByteWriter, L: Layout, cost: number, local: number, store: boolean): void {
   if (cost === 0) return;
-  w.u8(0x20).u32(local).u8(0x42).s64(BigInt(cost)).u8(0x7d).u8(0x22).u32(local).u8(0x24).u32(L.fuel);
+  w.u8(0x20).u32(local).u8(0x42).s64(BigInt(cost)).u8(0x7d);
+  if (store) w.u8(0x22).u32(local).u8(0x24).u32(L.fuel);
+  else w.u8(0x21).u32(local);
+}
+
+function emitStore(w: ByteWriter, L: Layout, local: number): void {
+  w.u8(0x20).u32(local).u8(0x24).u32(L.fuel);
 }
 
 /** Reloads the fuel local from the global (at entry and after calls, which spend fuel themselves). */
@@ -341,11 +347,11 @@ function instrumentFunction(
     w.u8(0x23).u32(L.depth).u8(0x41).s32(frame).u8(0x6a).u8(0x24).u32(L.depth);
     w.u8(0x23).u32(L.depth).u8(0x41).s32(STACK.limitUnits).u8(0x4b);
     emitTrapIf(w, L, 2);
-    w.u8(0x02);
-    if (resultBlockType === -1) w.u8(0x40);
-    else if (resultBlockType === -2) w.u8(type.results[0]!);
-    else w.s64(BigInt(resultBlockType));
   }
+  w.u8(0x02);
+  if (resultBlockType === -1) w.u8(0x40);
+  else if (resultBlockType === -2) w.u8(type.results[0]!);
+  else w.s64(BigInt(resultBlockType));
 
   emitReload(w, L, fuelLocal);
   let blockStart = true;
@@ -354,12 +360,14 @@ function instrumentFunction(
   for (let i = 0; i < n - 1; i++) {
     if (blockStart) {
       let cost = 0;
+      let observed = false;
       let j = i;
       for (; j < n - 1; j++) {
         cost += costs[j]!;
+        if (traps[j] || kinds[j] === Kind.Call || kinds[j]! >= Kind.MemoryGrow) observed = true;
         if (endsBlock(kinds[j]!)) break;
       }
-      emitCharge(w, L, cost, fuelLocal);
+      emitCharge(w, L, cost, fuelLocal, observed);
       if (checkHere) emitLocalFuelCheck(w, L, fuelLocal);
       // Refunds for trapping instructions that are not the last one of this block.
       let after = cost;
@@ -387,6 +395,7 @@ function instrumentFunction(
         w.u8(0x10).u32(initHelper(indices[i]!));
         break;
       case Kind.Return:
+        emitStore(w, L, fuelLocal);
         if (!leaf) emitFrameExit(w, L, frame);
         w.bytes(body.subarray(starts[i]!, ends[i]!));
         break;
@@ -399,10 +408,9 @@ function instrumentFunction(
       checkHere = kind === Kind.Loop;
     }
   }
-  if (!leaf) {
-    w.u8(0x0b);
-    emitFrameExit(w, L, frame);
-  }
+  w.u8(0x0b);
+  emitStore(w, L, fuelLocal);
+  if (!leaf) emitFrameExit(w, L, frame);
   w.u8(0x0b);
   return { bytes: w.finish(), refunds };
 }
