@@ -157,9 +157,10 @@ export class MatchmakerAgent {
     return out;
   }
 
-  private evaluate(request: RequestView, now: number): RequestEvaluation {
+  private evaluate(request: RequestView, now: number, explain = true): RequestEvaluation {
     return evaluateRequest(request, this.agentOffers(), this.o.trainer.model, {
       now,
+      explain,
       marginSec: this.o.marginSec,
       pricing: { ...this.o.pricing, penaltyBps: this.penaltyBps ?? 10_000 },
     });
@@ -174,12 +175,16 @@ export class MatchmakerAgent {
       await this.refreshProfiles();
       let placed = 0;
       const now = await this.o.chain.chainTime();
-      const pending = [...this.state.open.values()]
+      // Slots are scarce: rank the open requests by what they would earn and bid on the best
+      // first (each bid is re-evaluated, since the previous one took a slot).
+      const ranked = [...this.state.open.values()]
         .filter((r) => !this.state.bids.has(r.view.id) && !this.refused.has(r.view.id))
-        .sort((a, b) => a.view.bidWindowEnd - b.view.bidWindowEnd);
-      for (const request of pending) {
-        if (now + this.o.marginSec >= request.view.bidWindowEnd) continue;
-        if (await this.bidOn(request, now)) placed++;
+        .filter((r) => now + this.o.marginSec < r.view.bidWindowEnd)
+        .map((r) => ({ r, profit: this.evaluate(r.view, now, false).chosen?.quote.expectedProfit ?? -Infinity }))
+        .filter((x) => x.profit > -Infinity)
+        .sort((a, b) => b.profit - a.profit);
+      for (const { r } of ranked) {
+        if (await this.bidOn(r, now)) placed++;
       }
       return placed;
     } finally {

@@ -53,6 +53,8 @@ export interface EvaluateOptions {
   now: number;
   marginSec?: number;
   pricing?: Partial<PricingParams>;
+  /** compute the chosen offer's top factors (default true; simulations skip it) */
+  explain?: boolean;
 }
 
 const fmt = (x: number) => (Math.abs(x) >= 100 ? x.toFixed(1) : x.toPrecision(3));
@@ -111,7 +113,7 @@ export function evaluateRequest(
   const result: RequestEvaluation = { requestId: request.id, decisions };
   if (chosen) {
     result.chosen = chosen;
-    result.factors = model.explain(candidates[chosenIndex]!);
+    if (opts.explain ?? true) result.factors = model.explain(candidates[chosenIndex]!);
   }
   return result;
 }

@@ -62,24 +62,46 @@ export function providerCost(p: SimProvider) {
 const reputation = (p: SimProvider) =>
   (p.stats.completed + 1) / (p.stats.completed + p.stats.breached + p.stats.disputesLost + 2);
 
-/** Every provider runs the learned agent; the lowest total bid wins (ties: higher reputation). */
+/**
+ * Every provider runs the learned agent on the round's open requests, as the live agent does
+ * within a bid window: each ranks the requests by its expected profit and bids on as many of
+ * the best as it has free slots; each request goes to its lowest total bid (ties: reputation);
+ * providers whose bids lost bid again on what is still open, until nothing changes.
+ */
 export function learnedPolicy(model: MatchModel, pricing: Partial<PricingParams> = {}): Policy {
   return (market, round) => {
     const used = round.loads.slice();
-    return round.requests.map((req) => {
-      let winner: { p: SimProvider; price: number; fee: number; total: number } | undefined;
+    const placements: Placement[] = round.requests.map(() => NONE);
+    const open = new Set(round.requests.map((_, i) => i));
+    for (;;) {
+      const bids = new Map<number, { p: SimProvider; price: number; fee: number; total: number }[]>();
       for (const p of market.providers) {
+        const free = p.offer.concurrentJobs - used[p.index]!;
+        if (free <= 0) continue;
         const agentOffer: AgentOffer = { offer: p.offer, stats: p.stats, load: used[p.index]!, cost: providerCost(p) };
-        const e = evaluateRequest(req.view, [agentOffer], model, { now: 0, pricing });
-        if (!e.chosen) continue;
-        const q = e.chosen.quote;
-        const better =
-          !winner || q.total < winner.total || (q.total === winner.total && reputation(p) > reputation(winner.p));
-        if (better) winner = { p, price: q.pricePerMFuel, fee: q.fee, total: q.total };
+        const wanted: { i: number; profit: number; price: number; fee: number; total: number }[] = [];
+        for (const i of open) {
+          const e = evaluateRequest(round.requests[i]!.view, [agentOffer], model, { now: 0, pricing, explain: false });
+          if (!e.chosen) continue;
+          const q = e.chosen.quote;
+          wanted.push({ i, profit: q.expectedProfit, price: q.pricePerMFuel, fee: q.fee, total: q.total });
+        }
+        wanted.sort((a, b) => b.profit - a.profit);
+        for (const w of wanted.slice(0, free)) {
+          const list = bids.get(w.i) ?? [];
+          list.push({ p, price: w.price, fee: w.fee, total: w.total });
+          bids.set(w.i, list);
+        }
       }
-      if (!winner) return NONE;
-      used[winner.p.index]!++;
-      return { provider: winner.p.index, pricePerMFuel: winner.price, fee: winner.fee };
-    });
+      if (bids.size === 0) return placements;
+      for (const [i, list] of bids) {
+        const win = list.reduce((a, b) =>
+          b.total < a.total || (b.total === a.total && reputation(b.p) > reputation(a.p)) ? b : a,
+        );
+        placements[i] = { provider: win.p.index, pricePerMFuel: win.price, fee: win.fee };
+        used[win.p.index]!++;
+        open.delete(i);
+      }
+    }
   };
 }

@@ -34,7 +34,7 @@ export interface PricingParams {
   minWinProbability: number;
 }
 
-export const DEFAULT_PRICING: PricingParams = { penaltyBps: 10_000, usageShare: 0.55, competition: 10, steps: 40, minWinProbability: 0.05 };
+export const DEFAULT_PRICING: PricingParams = { penaltyBps: 10_000, usageShare: 0.85, competition: 10, steps: 40, minWinProbability: 0.05 };
 
 export interface BidQuote {
   /** multiple of the offer's floor */

@@ -99,7 +99,8 @@ function drawProvider(rng: Rng, index: number): SimProvider {
 /** Draws a request from the consumer population; `id` keys its random outcomes. */
 export function drawRequest(rng: Rng, id: number): SimRequest {
   const fuel = rng.logUniform(1e7, 5e9);
-  const maxFuel = Math.round(fuel * rng.uniform(1.2, 2.5));
+  // Fuel is deterministic, so a consumer can measure its job once and cap it tightly.
+  const maxFuel = Math.round(fuel * rng.uniform(1.05, 1.3));
   const neededRate = rng.logUniform(8e6, 4e8);
   const slack = maxFuel / neededRate + rng.uniform(1, 4);
   const maxPricePerMFuel = 0.02 * rng.uniform(1, 1.5);

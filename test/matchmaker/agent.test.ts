@@ -157,4 +157,14 @@ describe("matchmaker agent against the market contracts", function () {
     expect(d.kind === "constraint" && d.code).to.equal("tier");
     expect(d.reason).to.match(/edge is not in the allowed tiers/);
   });
+
+  it("with one free slot and two open requests, bids on the one that earns more", async () => {
+    const small = await postRequest(f, { maxFuel: 100_000_000n });
+    const large = await postRequest(f, { maxFuel: 2_000_000_000n });
+    expect(await agent.tick()).to.equal(1);
+    expect((await f.deployment.market.bidOf(large, f.providerA.address)).seq).to.not.equal(0n);
+    expect((await f.deployment.market.bidOf(small, f.providerA.address)).seq).to.equal(0n);
+    const why = await agent.whyNoBid(small);
+    expect(why.decisions[0]).to.include({ kind: "constraint", code: "capacity" });
+  });
 });

@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { expectNear } from "./near.js";
 import { evaluateRequest, type AgentOffer } from "../../services/matchmaker/evaluate.js";
 import { MatchModel } from "../../services/matchmaker/model.js";
 import { FEATURE_COUNT } from "../../services/matchmaker/features.js";
@@ -40,7 +41,7 @@ describe("matchmaker request evaluation and why-no-bid", () => {
     expect(byId.get(3n)).to.include({ kind: "constraint", code: "capacity" });
     expect(byId.get(4n)!.kind).to.equal("bid");
     expect(e.chosen!.offerId).to.equal(4n);
-    expect(e.chosen!.prediction.pMet).to.be.closeTo(0.99, 1e-9);
+    expectNear(e.chosen!.prediction.pMet, 0.99, 1e-9);
     expect(e.factors).to.have.length(4);
   });
 

@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { expectNear } from "./near.js";
 import {
   FEATURE_COUNT,
   FEATURE_NAMES,
@@ -24,14 +25,14 @@ describe("matchmaker features", () => {
 
   it("reads the request, the offer, the load and the history", () => {
     const x = features(c);
-    expect(at(x, "fuel cap")).to.be.closeTo((9 - 5) / 6, 1e-12);
-    expect(at(x, "deadline slack")).to.be.closeTo(Math.log10(600) / 4, 1e-12);
-    expect(at(x, "price vs ceiling")).to.be.closeTo(0.2, 1e-12);
+    expectNear(at(x, "fuel cap"), (9 - 5) / 6, 1e-12);
+    expectNear(at(x, "deadline slack"), Math.log10(600) / 4, 1e-12);
+    expectNear(at(x, "price vs ceiling"), 0.2, 1e-12);
     expect([at(x, "tier cloud"), at(x, "tier edge"), at(x, "tier iot")]).to.deep.equal([0, 1, 0]);
     expect(at(x, "current load")).to.equal(0.5);
-    expect(at(x, "breach rate")).to.be.closeTo(1.5 / 42, 1e-12);
+    expectNear(at(x, "breach rate"), 1.5 / 42, 1e-12);
     expect(at(x, "speed known")).to.equal(1);
-    expect(at(x, "distance")).to.be.closeTo(2 / 250, 1e-12); // same region: 2 ms
+    expectNear(at(x, "distance"), 2 / 250, 1e-12); // same region: 2 ms
   });
 
   it("computes observed fuel per second from usage reports", () => {
@@ -59,7 +60,7 @@ describe("matchmaker features", () => {
   });
 
   it("encodes run time on a log scale and back", () => {
-    for (const sec of [0.05, 1, 30, 5000]) expect(decodeRuntime(encodeRuntime(sec))).to.be.closeTo(sec, sec * 1e-9);
+    for (const sec of [0.05, 1, 30, 5000]) expectNear(decodeRuntime(encodeRuntime(sec)), sec, sec * 1e-9);
     expect(encodeRuntime(1e9)).to.equal(1);
   });
 });

@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { expectNear } from "./near.js";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -38,8 +39,8 @@ describe("matchmaker model", function () {
     const y = model.predictBatch(batch);
     batch.forEach((c, i) => {
       const expected = net.run(Array.from(features(c))) as ArrayLike<number>;
-      expect(y[2 * i]).to.be.closeTo(expected[0]!, 1e-6);
-      expect(y[2 * i + 1]).to.be.closeTo(expected[1]!, 1e-6);
+      expectNear(y[2 * i], expected[0]!, 1e-6);
+      expectNear(y[2 * i + 1], expected[1]!, 1e-6);
     });
   });
 

@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { expectNear } from "./near.js";
 import { bestQuote, expectedCost, maxMarkup, quote, DEFAULT_PRICING } from "../../services/matchmaker/pricing.js";
 import { offer, request } from "./fixtures.js";
 
@@ -14,13 +15,13 @@ describe("matchmaker bid pricing", () => {
 
   it("prices a markup: total, payment, cost and penalty", () => {
     const q = quote(r, o, 1, 2, cost, DEFAULT_PRICING);
-    expect(q.pricePerMFuel).to.be.closeTo(0.02, 1e-12);
-    expect(q.fee).to.be.closeTo(0.002, 1e-12);
-    expect(q.total).to.be.closeTo(20.002, 1e-9); // 1000 Mfuel at 0.02, plus the fee
-    expect(q.penalty).to.be.closeTo(20.002, 1e-9); // 10000 bps of the total
-    const pay = 1e9 * 0.55 * 0.02 / 1e6 + 0.002;
-    expect(q.profitIfWon).to.be.closeTo(pay - expectedCost(r, o, cost, 0.55), 1e-9);
-    expect(q.winProbability).to.be.closeTo(Math.exp(-10), 1e-12);
+    expectNear(q.pricePerMFuel, 0.02, 1e-12);
+    expectNear(q.fee, 0.002, 1e-12);
+    expectNear(q.total, 20.002, 1e-9); // 1000 Mfuel at 0.02, plus the fee
+    expectNear(q.penalty, 20.002, 1e-9); // 10000 bps of the total
+    const pay = 1e9 * 0.85 * 0.02 / 1e6 + 0.002;
+    expectNear(q.profitIfWon, pay - expectedCost(r, o, cost, 0.85), 1e-9);
+    expectNear(q.winProbability, Math.exp(-10), 1e-12);
   });
 
   it("bids a reliable placement within [floor, ceiling] at a positive expected profit", () => {
@@ -51,7 +52,7 @@ describe("matchmaker bid pricing", () => {
   });
 
   it("a smaller penalty lets the same risk bid", () => {
-    expect(bestQuote(r, o, 0.75, cost).ok).to.equal(false);
-    expect(bestQuote(r, o, 0.75, cost, { penaltyBps: 1_000 }).ok).to.equal(true);
+    expect(bestQuote(r, o, 0.7, cost).ok).to.equal(false);
+    expect(bestQuote(r, o, 0.7, cost, { penaltyBps: 1_000 }).ok).to.equal(true);
   });
 });
