@@ -1,4 +1,4 @@
-import { rmSync, mkdirSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
@@ -103,6 +103,7 @@ export async function startLocalMarket(options: LocalMarketOptions): Promise<Loc
     const mint = async (to: string, amount: bigint) => (await token.mint(to, amount, { nonce: nonce++ })).wait();
     for (let i = 0; i < 4; i++) await mint(consumerAccount(i).address, parseUnits("1000000"));
 
+    const model = options.matchmakers === false ? undefined : await bootstrapModel();
     const providers: LocalMarket["providers"] = [];
     for (const [i, profile] of options.providers.entries()) {
       const { owner, host, agent } = providerAccounts(i, provider);
@@ -111,7 +112,11 @@ export async function startLocalMarket(options: LocalMarketOptions): Promise<Loc
       await registerLocalProvider(contracts, owner, host.address, agent.address, profile, endpoint);
       providers.push({ address: owner.address, endpoint, profile });
       processes.start(hostSpec(i, options, deployment, rpcUrl, host.privateKey, owner.address));
-      if (options.matchmakers !== false) processes.start(matchmakerSpec(i, options, deployment, rpcUrl, agent.privateKey, owner.address));
+      if (model) {
+        mkdirSync(join(options.dataDir, `matchmaker-${i}`), { recursive: true });
+        copyFileSync(model, join(options.dataDir, `matchmaker-${i}`, "model.json"));
+        processes.start(matchmakerSpec(i, options, deployment, rpcUrl, agent.privateKey, owner.address));
+      }
       log(`provider ${i} ${owner.address}: tier ${profile.tier}, region ${profile.region}, host ${endpoint}`);
     }
 
@@ -134,6 +139,9 @@ export async function startLocalMarket(options: LocalMarketOptions): Promise<Loc
     await Promise.all(providers.map((p) => waitFor(async () => {
       if (!(await fetch(`${p.endpoint}/health`)).ok) throw new Error("not healthy");
     }, 60_000, `the host at ${p.endpoint}`)));
+    if (model) {
+      await Promise.all(providers.map((_, i) => processes.waitForLog(`matchmaker-${i}`, /matchmaker bidding for/, 120_000)));
+    }
     log(`explorer at ${explorerUrl}`);
 
     return {
@@ -197,6 +205,18 @@ function matchmakerSpec(i: number, o: LocalMarketOptions, d: DeploymentInfo, rpc
       POLL_MS: String(o.pollMs), EXPLORER_URL: `http://127.0.0.1:${o.explorerPort}/graphql`,
     },
   };
+}
+
+/**
+ * The matchmakers' starting model, trained once from the continuum simulator and kept in
+ * .troupe/models (agents then retrain online from the live market).
+ */
+async function bootstrapModel(): Promise<string> {
+  const file = resolve(".troupe/models/matchmaker.json");
+  if (!existsSync(file)) {
+    await run(process.execPath, [...TSX, "services/matchmaker/main.ts", "train"], { env: { ...process.env, MODEL_PATH: file } });
+  }
+  return file;
 }
 
 /** Retries `attempt` until it succeeds or `timeoutMs` passes. */

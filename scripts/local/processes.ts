@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
+import { createWriteStream, existsSync, mkdirSync, readFileSync, type WriteStream } from "node:fs";
 import { join } from "node:path";
 
 /** How to start one actor of the local market. */
@@ -53,6 +53,23 @@ export class ProcessGroup {
     });
     this.running.set(spec.name, { spec, child, log, exited });
     return child;
+  }
+
+  /** The log file of an actor. */
+  logOf(name: string): string {
+    return join(this.logDir, `${name}.log`);
+  }
+
+  /** Waits until an actor's log shows `pattern` (how an actor without a health endpoint says it is ready). */
+  async waitForLog(name: string, pattern: RegExp, timeoutMs: number): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    const file = this.logOf(name);
+    while (Date.now() < until) {
+      if (existsSync(file) && pattern.test(readFileSync(file, "utf8"))) return;
+      if (!this.running.has(name)) throw new Error(`${name} exited before it was ready (see ${file})`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    throw new Error(`${name} did not print ${pattern} within ${timeoutMs / 1000}s (see ${file})`);
   }
 
   has(name: string): boolean {

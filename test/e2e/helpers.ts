@@ -1,0 +1,89 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DEFAULT_PROFILES, defaultOptions, startLocalMarket, type LocalMarket, type LocalMarketOptions } from "../../scripts/local/market.js";
+
+/** A port nobody listens on right now, and `count - 1` free ones after it. */
+export async function freePorts(count: number): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * 30_000);
+    const ports = Array.from({ length: count }, (_, i) => base + i);
+    if ((await Promise.all(ports.map(isFree))).every(Boolean)) return base;
+  }
+  throw new Error("no free port range found");
+}
+
+function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+  });
+}
+
+/** Starts a local market on free ports in a fresh directory. */
+export async function startTestMarket(overrides: Partial<LocalMarketOptions> = {}): Promise<LocalMarket> {
+  const providers = overrides.providers ?? DEFAULT_PROFILES.slice(0, 2);
+  const base = await freePorts(2 + providers.length);
+  return startLocalMarket(defaultOptions({
+    dataDir: mkdtempSync(join(tmpdir(), "troupe-e2e-")),
+    nodePort: base,
+    explorerPort: base + 1,
+    hostPortBase: base + 2,
+    providers,
+    pollMs: 250,
+    parameters: { disputeWindow: 30, verdictWindow: 60 },
+    ...overrides,
+  }));
+}
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `troupe …` as its own process, the way a user does. */
+export function runCli(args: string[], env: Record<string, string>, timeoutMs = 120_000): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ["scripts/cli/troupe.mjs", ...args],
+      { env: { ...process.env, ...env }, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+/** Asks the explorer's GraphQL API. */
+export async function graphql<T>(explorerUrl: string, query: string): Promise<T> {
+  const res = await fetch(`${explorerUrl}/graphql`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ query }),
+  });
+  const answer = (await res.json()) as { data?: T; errors?: { message: string }[] };
+  if (answer.errors?.length || !answer.data) throw new Error(`GraphQL: ${answer.errors?.[0]?.message ?? "no data"}`);
+  return answer.data;
+}
+
+/** Polls `check` until it returns a value (not undefined) or the time runs out. */
+export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < until) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? ` (${String(last)})` : ""}`);
+}
