@@ -30,6 +30,23 @@ export interface InstrumentedModule {
 const I32 = 0x7f;
 const I64 = 0x7e;
 const V128 = 0x7b;
+const F32 = 0x7d;
+const F64 = 0x7c;
+
+// Where a NaN's bits can escape into integers or memory: the value on top of the stack is canonicalised first.
+const F32_ESCAPES = new Set([0x38, 0xbc, 0x98]); // f32.store, i32.reinterpret_f32, f32.copysign (sign operand)
+const F64_ESCAPES = new Set([0x39, 0xbd, 0xa6]); // f64.store, i64.reinterpret_f64, f64.copysign
+
+/**
+ * Replaces a NaN on top of the stack by the canonical quiet NaN, whose bits are the same on every
+ * CPU (x86 and Arm disagree on the sign and payload of the NaNs arithmetic produces).
+ */
+function emitCanonicalNaN(w: ByteWriter, local: number, f64: boolean): void {
+  w.u8(0x21).u32(local).u8(0x20).u32(local);
+  if (f64) w.u8(0x44).bytes(new Uint8Array([0, 0, 0, 0, 0, 0, 0xf8, 0x7f]));
+  else w.u8(0x43).bytes(new Uint8Array([0, 0, 0xc0, 0x7f]));
+  w.u8(0x20).u32(local).u8(0x20).u32(local).u8(f64 ? 0x61 : 0x5b).u8(0x1b); // x == x ? x : NaN
+}
 
 interface Layout {
   fuel: number;
@@ -339,8 +356,10 @@ function instrumentFunction(
   const w = new ByteWriter();
   const decl = new ByteReader(body);
   const groups = decl.u32();
-  w.u32(groups + 1).bytes(body.subarray(decl.pos, codeStart)).u32(1).u8(I64);
+  w.u32(groups + 3).bytes(body.subarray(decl.pos, codeStart)).u32(1).u8(I64).u32(1).u8(F32).u32(1).u8(F64);
   const fuelLocal = type.params.length + localCount;
+  const f32Local = fuelLocal + 1;
+  const f64Local = fuelLocal + 2;
   const refunds: [number, number][] = [];
   // Frame entry: count the logical stack, then open a block that every function-level branch now targets.
   if (!leaf) {
@@ -379,6 +398,9 @@ function instrumentFunction(
       checkHere = false;
     }
     const kind = kinds[i]!;
+    const opcode = body[starts[i]!]!;
+    if (kind === Kind.Plain && F32_ESCAPES.has(opcode)) emitCanonicalNaN(w, f32Local, false);
+    else if (kind === Kind.Plain && F64_ESCAPES.has(opcode)) emitCanonicalNaN(w, f64Local, true);
     const at = w.length;
     if (refundOf[i]! > 0) refunds.push([at, refundOf[i]!]);
     switch (kind) {

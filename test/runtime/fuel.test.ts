@@ -88,3 +88,24 @@ describe("runtime: fuel metering", () => {
     expect(r.hostFault).to.equal(undefined);
   });
 });
+
+describe("runtime: NaN canonicalisation", () => {
+  it("stores the canonical NaN whatever NaN the CPU produced, and leaves other floats alone", async () => {
+    // mem[0..8] = 0.0/0.0 (x86 yields a negative NaN); mem[8..16] = 1.5; then fd_write both to stdout
+    const f64const = (x: number): number[] => [0x44, ...new Uint8Array(new Float64Array([x]).buffer)];
+    const code = [
+      ...i32const(0), ...f64const(0), ...f64const(0), 0xa3, 0x39, 3, 0,
+      ...i32const(8), ...f64const(1.5), 0x39, 3, 0,
+      ...i32const(1), ...i32const(32), ...i32const(1), ...i32const(40), 0x10, 0, 0x1a,
+    ];
+    const module = startModule(code, {
+      imports: [{ module: "wasi_snapshot_preview1", name: "fd_write", params: [T.i32, T.i32, T.i32, T.i32], results: [T.i32] }],
+      data: [{ offset: 32, bytes: [0, 0, 0, 0, 16, 0, 0, 0] }],
+    });
+    const plain = await executeJob(spec(module), false);
+    const metered = await executeJob(spec(module));
+    expect(Buffer.from(metered.stdout).toString("hex")).to.equal("000000000000f87f" + "000000000000f83f");
+    // Unmetered, the engine's own NaN escapes (on x86 its sign bit is set).
+    expect(Buffer.from(plain.stdout).subarray(8).toString("hex")).to.equal("000000000000f83f");
+  });
+});
