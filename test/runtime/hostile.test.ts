@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { execFileSync } from "node:child_process";
 import { Outcome } from "../../contracts/client/typed-data.js";
 import { OUTPUT_CAPS } from "../../runtime/job/execute.js";
 import { runJob, shutdownJobPool } from "../../runtime/job/index.js";
@@ -91,6 +92,20 @@ describe("runtime: hostile corpus", function () {
   it("the wall-clock watchdog kills a runaway job process as a host fault", async () => {
     const r = await runJob({ ...spec(workload("hostile-spin"), { fuel: 1n << 60n }), limits: { fuel: 1n << 60n, memoryMiB: 16, wallTimeoutMs: 400 } });
     expect(r.hostFault).to.match(/watchdog fired after 400 ms/);
+    await hostStillUp();
+  });
+
+  it("a job process that dies mid-job (as when V8 crashes) fails that job only", async () => {
+    const running = runJob({ ...spec(workload("hostile-spin")), limits: { fuel: 1n << 60n, memoryMiB: 16, wallTimeoutMs: 20_000 } });
+    await new Promise((r) => setTimeout(r, 700));
+    const children = execFileSync("ps", ["-o", "pid=,args=", "--ppid", String(process.pid)], { encoding: "utf8" })
+      .split("\n")
+      .filter((l) => l.includes("runtime/job/child.ts"))
+      .map((l) => Number(l.trim().split(/\s+/)[0]));
+    expect(children.length).to.be.greaterThan(0);
+    for (const pid of children) process.kill(pid, "SIGKILL");
+    const r = await running;
+    expect(r.hostFault).to.match(/job process died \(SIGKILL\)/);
     await hostStillUp();
   });
 
