@@ -9,6 +9,7 @@ export interface IndexerConfig {
   dbPath: string;
   confirmations: number;
   pollMs: number;
+  maxBlockRange: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -66,5 +67,6 @@ export function indexerConfig(env: Env = process.env): IndexerConfig {
     dbPath: env.DB_PATH ?? ".troupe/indexer.db",
     confirmations: integer(env, "CONFIRMATIONS", 0),
     pollMs: integer(env, "POLL_MS", 1000),
+    maxBlockRange: Math.max(1, integer(env, "MAX_BLOCK_RANGE", 2000)),
   };
 }

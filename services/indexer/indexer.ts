@@ -1,12 +1,25 @@
-import type { Block, Provider } from "ethers";
+import { toQuantity } from "ethers";
 import type { SchemaModel } from "../common/entity-model.js";
 import { applyBlocks, type BlockLogs, type RawLog, type Warn } from "./apply-logs.js";
 import { openIndexDb, readCheckpoint, readMeta, writeMeta, type Checkpoint, type Db } from "./database.js";
 import { EntityStore } from "./entity-store.js";
 import { watchedContracts, type MarketAddresses, type WatchedContract } from "./events.js";
 
+/** A JSON-RPC endpoint (ethers' JsonRpcProvider is one); raw calls skip ethers' short-lived response cache. */
+export interface JsonRpc {
+  send(method: string, params: unknown[]): Promise<unknown>;
+}
+
+/** The block header fields the indexer uses, as eth_getBlockByNumber returns them. */
+interface RpcBlock {
+  number: number;
+  hash: string;
+  parentHash: string;
+  timestamp: number;
+}
+
 export interface IndexerOptions {
-  provider: Provider;
+  provider: JsonRpc;
   addresses: MarketAddresses;
   /** The first block to read (the market's deployment block). */
   startBlock: number;
@@ -84,8 +97,13 @@ export class Indexer {
     return readCheckpoint(this.db);
   }
 
-  private async block(number: number): Promise<Block | null> {
-    return this.options.provider.getBlock(number);
+  private async block(tag: number | "latest"): Promise<RpcBlock | null> {
+    const raw = (await this.options.provider.send("eth_getBlockByNumber", [
+      tag === "latest" ? tag : toQuantity(tag),
+      false,
+    ])) as { number: string; hash: string; parentHash: string; timestamp: string } | null;
+    if (!raw) return null;
+    return { number: Number(raw.number), hash: raw.hash, parentHash: raw.parentHash, timestamp: Number(raw.timestamp) };
   }
 
   /** Rolls back blocks a reorg removed; returns how many applied blocks were undone. */
@@ -117,11 +135,12 @@ export class Indexer {
   }
 
   private async fetchLogs(from: number, to: number): Promise<RawLog[]> {
-    return (await this.options.provider.getLogs({
-      address: [...this.contracts.values()].map((c) => c.address),
-      fromBlock: from,
-      toBlock: to,
-    })) as unknown as RawLog[];
+    const raw = (await this.options.provider.send("eth_getLogs", [
+      { address: [...this.contracts.values()].map((c) => c.address), fromBlock: toQuantity(from), toBlock: toQuantity(to) },
+    ])) as (Omit<RawLog, "blockNumber" | "index"> & { blockNumber: string; logIndex: string; removed?: boolean })[];
+    return raw
+      .filter((l) => !l.removed)
+      .map((l) => ({ ...l, blockNumber: Number(l.blockNumber), index: Number(l.logIndex) }));
   }
 
   /** Reads blocks `from..to` and their logs, checking they all sit on one chain after `parent`. */
@@ -136,7 +155,6 @@ export class Indexer {
     const logs = await this.fetchLogs(from, to);
     const byBlock = new Map<number, RawLog[]>();
     for (const log of logs) {
-      if ((log as { removed?: boolean }).removed) continue;
       const list = byBlock.get(log.blockNumber) ?? [];
       list.push(log);
       byBlock.set(log.blockNumber, list);
@@ -157,11 +175,11 @@ export class Indexer {
   /** One round: handle a reorg, then catch up to `head - confirmations`. */
   async syncOnce(): Promise<SyncResult> {
     const rolledBack = await this.handleReorg();
-    // getBlock, not getBlockNumber: ethers caches the latter between polls.
-    const latest = await this.options.provider.getBlock("latest");
+    const latest = await this.block("latest");
     if (!latest) throw new Error("the endpoint returned no latest block");
     const head = latest.number;
     const target = head - (this.options.confirmations ?? 0);
+    this.log(`round: head ${head}, checkpoint ${this.checkpoint()?.number}`);
     let applied = 0;
     let cp = this.checkpoint();
     let next = cp ? cp.number + 1 : this.options.startBlock;

@@ -6,7 +6,7 @@ import { Indexer } from "./indexer.js";
 /**
  * The embedded indexer: follows the market on RPC_URL into the SQLite file DB_PATH.
  * Env: RPC_URL, DEPLOYMENT_FILE or REGISTRY_ADDRESS + OFFERS_ADDRESS + MARKET_ADDRESS (+ START_BLOCK),
- * DB_PATH, CONFIRMATIONS, POLL_MS. With ONCE=1 it catches up once and exits.
+ * DB_PATH, CONFIRMATIONS, POLL_MS, MAX_BLOCK_RANGE (blocks per getLogs). With ONCE=1 it catches up once and exits.
  */
 async function main(): Promise<void> {
   const config = indexerConfig();
@@ -18,6 +18,7 @@ async function main(): Promise<void> {
     dbPath: config.dbPath,
     schema: loadSchemaModel(),
     confirmations: config.confirmations,
+    maxBlockRange: config.maxBlockRange,
     log: process.env.VERBOSE ? (m) => console.log(`indexer: ${m}`) : undefined,
   });
   const stop = new AbortController();
