@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { admit, validateModule } from "../wasm/admission.js";
 import { METERING_VERSION } from "../wasm/cost-table.js";
 import { instrument } from "../wasm/instrument.js";
+import { readCached, writeCached } from "./disk-cache.js";
 
 /** An admitted module, instrumented and compiled, ready to instantiate. */
 export interface PreparedModule {
@@ -20,7 +21,8 @@ export function moduleSha256(bytes: Uint8Array): string {
 }
 
 /**
- * Admits, instruments and compiles a module, cached by (sha-256, metering version). Throws
+ * Admits, instruments and compiles a module, cached by (sha-256, metering version) in memory and,
+ * when TROUPE_INSTRUMENT_CACHE is set, on disk. Throws
  * AdmissionError / DecodeError for modules the host does not run.
  */
 export async function prepareModule(bytes: Uint8Array, metered = true): Promise<PreparedModule> {
@@ -33,11 +35,16 @@ export async function prepareModule(bytes: Uint8Array, metered = true): Promise<
     return hit;
   }
   const t0 = performance.now();
-  const m = admit(bytes);
-  // Unmetered runs still decode every instruction, so both modes admit exactly the same modules.
-  const instrumented = instrument(m);
-  validateModule(bytes);
-  const out = metered ? instrumented : { bytes, refunds: new Map<number, number>() };
+  let out = metered ? readCached(sha256) : undefined;
+  if (!out) {
+    const m = admit(bytes);
+    // Unmetered runs still decode every instruction, so both modes admit exactly the same modules.
+    const instrumented = instrument(m);
+    validateModule(bytes);
+    const initialPages = m.memories[0]?.min ?? 0;
+    out = metered ? { ...instrumented, initialPages } : { bytes, refunds: new Map<number, number>(), initialPages };
+    if (metered) writeCached(sha256, out);
+  }
   const instrumentMs = performance.now() - t0;
   let compiled: WebAssembly.Module;
   try {
@@ -45,10 +52,15 @@ export async function prepareModule(bytes: Uint8Array, metered = true): Promise<
   } catch (e) {
     throw new InstrumenterFault(`instrumented module does not compile: ${(e as Error).message}`);
   }
-  const prepared = { sha256, compiled, refunds: out.refunds, initialPages: m.memories[0]?.min ?? 0, instrumentMs };
+  const prepared = { sha256, compiled, refunds: out.refunds, initialPages: out.initialPages, instrumentMs };
   cache.set(key, prepared);
   if (cache.size > MAX_ENTRIES) cache.delete(cache.keys().next().value!);
   return prepared;
+}
+
+/** Forgets the in-memory cache (tests of the disk cache). */
+export function clearModuleCache(): void {
+  cache.clear();
 }
 
 /** The instrumenter produced something V8 rejects: a host bug, never the module's fault. */
