@@ -97,7 +97,13 @@ export function instrument(m: WasmModule): InstrumentedModule {
 
   // A first pass finds leaf functions (no calls): they skip the stack-depth bookkeeping and the entry
   // check, and every caller reserves room for the largest leaf frame instead.
-  const shapes = m.code.map((f, i) => scanFunction(f.body, f.codeStart, f.localCount, m.types[m.functionTypes[i]!]!, m));
+  let base = 0;
+  const shapes = m.code.map((f, i) => {
+    const shape = scanFunction(f.body, f.codeStart, f.localCount, m.types[m.functionTypes[i]!]!, m, base);
+    base += shape.count;
+    return shape;
+  });
+  grow(base);
   const maxLeafFrame = shapes.reduce((a, sh) => (sh.leaf ? Math.max(a, sh.frame) : a), 0);
 
   // Function bodies: instrument every defined function; data-segment helpers are created on demand.
@@ -160,18 +166,6 @@ export function instrument(m: WasmModule): InstrumentedModule {
   return { bytes: out.finish(), refunds };
 }
 
-const EMPTY: WasmModule = {
-  sections: [],
-  types: [],
-  imports: [],
-  importedFunctions: 0,
-  functionTypes: [],
-  memories: [],
-  globalCount: 0,
-  exports: [],
-  code: [],
-};
-
 const SECTION_ORDER = [1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 10, 11];
 
 function sameType(a: FuncType, b: FuncType): boolean {
@@ -226,7 +220,8 @@ function appendExports(m: WasmModule, L: Layout, hasMemory: boolean): Uint8Array
  */
 function emitCharge(w: ByteWriter, L: Layout, cost: number, local: number, store: boolean): void {
   if (cost === 0) return;
-  w.u8(0x20).u32(local).u8(0x42).s64(BigInt(cost)).u8(0x7d);
+  // Costs fit in 31 bits, where the s32 and s64 LEB128 encodings coincide.
+  w.u8(0x20).u32(local).u8(0x42).s32(cost).u8(0x7d);
   if (store) w.u8(0x22).u32(local).u8(0x24).u32(L.fuel);
   else w.u8(0x21).u32(local);
 }
@@ -262,18 +257,18 @@ function slots(t: number): number {
   return t === V128 ? 2 : 1;
 }
 
-// Scratch arrays reused across functions (instruction boundaries and properties).
-let starts = new Int32Array(1024);
-let ends = new Int32Array(1024);
-let kinds = new Uint8Array(1024);
-let costs = new Int32Array(1024);
-let traps = new Uint8Array(1024);
-let indices = new Int32Array(1024);
-let refundOf = new Int32Array(1024);
+// Decoded instructions of the whole module (boundaries and properties), reused between modules.
+let allStarts = new Int32Array(1024);
+let allEnds = new Int32Array(1024);
+let allKinds = new Uint8Array(1024);
+let allCosts = new Int32Array(1024);
+let allTraps = new Uint8Array(1024);
+let allIndices = new Int32Array(1024);
+let allRefundOf = new Int32Array(1024);
 
 function grow(n: number): void {
-  if (n < starts.length) return;
-  const size = Math.max(n + 1, starts.length * 2);
+  if (n < allStarts.length) return;
+  const size = Math.max(n + 1, allStarts.length * 2);
   const g32 = (a: Int32Array): Int32Array<ArrayBuffer> => {
     const b = new Int32Array(size);
     b.set(a);
@@ -284,13 +279,13 @@ function grow(n: number): void {
     b.set(a);
     return b;
   };
-  starts = g32(starts);
-  ends = g32(ends);
-  costs = g32(costs);
-  indices = g32(indices);
-  refundOf = g32(refundOf);
-  kinds = g8(kinds);
-  traps = g8(traps);
+  allStarts = g32(allStarts);
+  allEnds = g32(allEnds);
+  allCosts = g32(allCosts);
+  allIndices = g32(allIndices);
+  allRefundOf = g32(allRefundOf);
+  allKinds = g8(allKinds);
+  allTraps = g8(allTraps);
 }
 
 /** Instructions after which a new metered block starts. */
@@ -300,27 +295,30 @@ function endsBlock(kind: number): boolean {
 
 interface Shape {
   leaf: boolean;
+  /** Where this function's instructions start in the module-wide decode arrays. */
+  base: number;
   /** Logical stack units of one frame: overhead + params + locals + an operand-stack bound. */
   frame: number;
   count: number;
 }
 
 /** Decodes every instruction of a body into the scratch arrays; returns the function's shape. */
-function scanFunction(body: Uint8Array, codeStart: number, localCount: number, type: FuncType, m: WasmModule): Shape {
+function scanFunction(body: Uint8Array, codeStart: number, localCount: number, type: FuncType, m: WasmModule, base: number): Shape {
   const r = new ByteReader(body, codeStart);
   const imm: Immediates = { kind: Kind.Plain, traps: false, cost: 0, index: 0, blockType: 0, pushes: 0 };
   let n = 0;
   let pushes = 0;
   let leaf = true;
   while (!r.done) {
-    grow(n);
-    starts[n] = r.pos;
+    const at = base + n;
+    grow(at);
+    allStarts[at] = r.pos;
     decodeInstr(r, imm);
-    ends[n] = r.pos;
-    kinds[n] = imm.kind;
-    costs[n] = imm.cost;
-    traps[n] = imm.traps ? 1 : 0;
-    indices[n] = imm.index;
+    allEnds[at] = r.pos;
+    allKinds[at] = imm.kind;
+    allCosts[at] = imm.cost;
+    allTraps[at] = imm.traps ? 1 : 0;
+    allIndices[at] = imm.index;
     if (imm.kind === Kind.Call) {
       leaf = false;
       const callee = imm.index < m.importedFunctions ? m.imports[imm.index]?.typeIndex : m.functionTypes[imm.index - m.importedFunctions];
@@ -332,7 +330,7 @@ function scanFunction(body: Uint8Array, codeStart: number, localCount: number, t
     n++;
   }
   const frame = STACK.frameOverhead + type.params.reduce((a, t) => a + slots(t), 0) + localCount * 2 + pushes;
-  return { leaf, frame, count: n };
+  return { leaf, frame, base, count: n };
 }
 
 function instrumentFunction(
@@ -346,9 +344,15 @@ function instrumentFunction(
   L: Layout,
   initHelper: (dataIndex: number) => number,
 ): { bytes: Uint8Array; refunds: [number, number][] } {
-  // Pass 1: decode every instruction (again: the scratch arrays hold one function at a time).
-  const n = scanFunction(body, codeStart, 0, type, EMPTY).count;
-  const { leaf } = shape;
+  // This function's slice of the decode arrays filled by the first pass.
+  const { leaf, base, count: n } = shape;
+  const starts = allStarts.subarray(base, base + n);
+  const ends = allEnds.subarray(base, base + n);
+  const kinds = allKinds.subarray(base, base + n);
+  const costs = allCosts.subarray(base, base + n);
+  const traps = allTraps.subarray(base, base + n);
+  const indices = allIndices.subarray(base, base + n);
+  const refundOf = allRefundOf.subarray(base, base + n);
   const frame = shape.frame + maxLeafFrame;
 
   // Pass 2: emit. Block costs are summed ahead so each charge covers its whole metered block.
@@ -373,10 +377,17 @@ function instrumentFunction(
   else w.s64(BigInt(resultBlockType));
 
   emitReload(w, L, fuelLocal);
+  // Unchanged instructions are copied in runs: `pending` is the first body byte not yet written.
+  let pending = starts[0]!;
+  const flush = (upTo: number): void => {
+    if (upTo > pending) w.bytes(body.subarray(pending, upTo));
+    pending = upTo;
+  };
   let blockStart = true;
   // A leaf runs a bounded amount of code between loop headers, so only calling functions check at entry.
   let checkHere = !leaf;
   for (let i = 0; i < n - 1; i++) {
+    const start = starts[i]!;
     if (blockStart) {
       let cost = 0;
       let observed = false;
@@ -386,8 +397,11 @@ function instrumentFunction(
         if (traps[j] || kinds[j] === Kind.Call || kinds[j]! >= Kind.MemoryGrow) observed = true;
         if (endsBlock(kinds[j]!)) break;
       }
-      emitCharge(w, L, cost, fuelLocal, observed);
-      if (checkHere) emitLocalFuelCheck(w, L, fuelLocal);
+      if (cost > 0 || checkHere) {
+        flush(start);
+        emitCharge(w, L, cost, fuelLocal, observed);
+        if (checkHere) emitLocalFuelCheck(w, L, fuelLocal);
+      }
       // Refunds for trapping instructions that are not the last one of this block.
       let after = cost;
       for (let k = i; k <= j && k < n - 1; k++) {
@@ -398,38 +412,45 @@ function instrumentFunction(
       checkHere = false;
     }
     const kind = kinds[i]!;
-    const opcode = body[starts[i]!]!;
-    if (kind === Kind.Plain && F32_ESCAPES.has(opcode)) emitCanonicalNaN(w, f32Local, false);
-    else if (kind === Kind.Plain && F64_ESCAPES.has(opcode)) emitCanonicalNaN(w, f64Local, true);
-    const at = w.length;
-    if (refundOf[i]! > 0) refunds.push([at, refundOf[i]!]);
+    if (kind === Kind.Plain) {
+      const opcode = body[start]!;
+      if (F32_ESCAPES.has(opcode)) {
+        flush(start);
+        emitCanonicalNaN(w, f32Local, false);
+      } else if (F64_ESCAPES.has(opcode)) {
+        flush(start);
+        emitCanonicalNaN(w, f64Local, true);
+      }
+    }
+    // Where this instruction lands in the output once the pending run is written.
+    if (refundOf[i]! > 0) refunds.push([w.length + (start - pending), refundOf[i]!]);
     switch (kind) {
       case Kind.MemoryGrow:
-        w.u8(0x10).u32(L.grow);
-        break;
       case Kind.MemoryCopy:
-        w.u8(0x10).u32(L.copy);
-        break;
       case Kind.MemoryFill:
-        w.u8(0x10).u32(L.fill);
+      case Kind.MemoryInit: {
+        flush(start);
+        const helper = kind === Kind.MemoryGrow ? L.grow : kind === Kind.MemoryCopy ? L.copy : kind === Kind.MemoryFill ? L.fill : initHelper(indices[i]!);
+        w.u8(0x10).u32(helper);
+        pending = ends[i]!;
         break;
-      case Kind.MemoryInit:
-        w.u8(0x10).u32(initHelper(indices[i]!));
-        break;
+      }
       case Kind.Return:
+        flush(start);
         emitStore(w, L, fuelLocal);
         if (!leaf) emitFrameExit(w, L, frame);
-        w.bytes(body.subarray(starts[i]!, ends[i]!));
         break;
-      default:
-        w.bytes(body.subarray(starts[i]!, ends[i]!));
     }
-    if (kind === Kind.Call || kind === Kind.CallIndirect || kind >= Kind.MemoryGrow) emitReload(w, L, fuelLocal);
+    if (kind === Kind.Call || kind === Kind.CallIndirect || kind >= Kind.MemoryGrow) {
+      flush(ends[i]!);
+      emitReload(w, L, fuelLocal);
+    }
     if (endsBlock(kind)) {
       blockStart = true;
       checkHere = kind === Kind.Loop;
     }
   }
+  flush(starts[n - 1]!);
   w.u8(0x0b);
   emitStore(w, L, fuelLocal);
   if (!leaf) emitFrameExit(w, L, frame);

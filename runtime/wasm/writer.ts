@@ -37,7 +37,14 @@ export class ByteWriter {
   }
 
   s32(v: number): this {
-    return this.s64(BigInt(v | 0));
+    let n = v | 0;
+    for (;;) {
+      const b = n & 0x7f;
+      n >>= 7;
+      const done = (n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0);
+      this.u8(done ? b : b | 0x80);
+      if (done) return this;
+    }
   }
 
   s64(v: bigint): this {
