@@ -1,7 +1,9 @@
 import { createHash } from "node:crypto";
 import { admit, validateModule } from "../wasm/admission.js";
 import { METERING_VERSION } from "../wasm/cost-table.js";
+import { AdmissionError } from "../wasm/errors.js";
 import { instrument } from "../wasm/instrument.js";
+import { DecodeError } from "../wasm/reader.js";
 import { readCached, writeCached } from "./disk-cache.js";
 
 /** An admitted module, instrumented and compiled, ready to instantiate. */
@@ -39,7 +41,15 @@ export async function prepareModule(bytes: Uint8Array, metered = true): Promise<
   if (!out) {
     const m = admit(bytes);
     // Unmetered runs still decode every instruction, so both modes admit exactly the same modules.
-    const instrumented = instrument(m);
+    let instrumented: ReturnType<typeof instrument>;
+    try {
+      instrumented = instrument(m);
+    } catch (e) {
+      if (e instanceof AdmissionError || e instanceof DecodeError) throw e;
+      // An invalid module may trip the instrumenter before V8 names the problem: let V8 name it.
+      validateModule(bytes);
+      throw new InstrumenterFault(`instrumenter failed on a valid module: ${(e as Error).message}`);
+    }
     validateModule(bytes);
     const initialPages = m.memories[0]?.min ?? 0;
     out = metered ? { ...instrumented, initialPages } : { bytes, refunds: new Map<number, number>(), initialPages };

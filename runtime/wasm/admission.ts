@@ -28,7 +28,13 @@ export function admit(bytes: Uint8Array): WasmModule {
   const L = ADMISSION_LIMITS;
   if (bytes.length > L.maxModuleBytes)
     throw new AdmissionError(`module is ${bytes.length} bytes, over the ${L.maxModuleBytes}-byte limit`);
-  const m = parseModule(bytes);
+  let m: WasmModule;
+  try {
+    m = parseModule(bytes);
+  } catch (e) {
+    if (e instanceof AdmissionError || e instanceof DecodeError) throw e;
+    throw new DecodeError(`malformed module: ${(e as Error).message}`);
+  }
   const functions = m.importedFunctions + m.functionTypes.length;
   if (functions > L.maxFunctions) throw new AdmissionError(`module has ${functions} functions, over the limit of ${L.maxFunctions}`);
   if (m.globalCount > L.maxGlobals) throw new AdmissionError(`module has ${m.globalCount} globals, over the limit of ${L.maxGlobals}`);

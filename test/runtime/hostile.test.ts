@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { execFileSync } from "node:child_process";
 import { Outcome } from "../../contracts/client/typed-data.js";
-import { OUTPUT_CAPS } from "../../runtime/job/execute.js";
+import { executeJob, OUTPUT_CAPS } from "../../runtime/job/execute.js";
 import { runJob, shutdownJobPool } from "../../runtime/job/index.js";
 import { COSTS } from "../../runtime/wasm/cost-table.js";
 import { i32const, startModule } from "../helpers/wasm-builder.js";
@@ -107,6 +107,22 @@ describe("runtime: hostile corpus", function () {
     const r = await running;
     expect(r.hostFault).to.match(/job process died \(SIGKILL\)/);
     await hostStillUp();
+  });
+
+  it("randomly corrupted modules end with a named outcome, never a host fault", async () => {
+    const original = workload("interp");
+    let x = 2024;
+    const next = (n: number): number => ((x = (x * 1103515245 + 12345) >>> 0), x % n);
+    const seen = new Set<number>();
+    for (let i = 0; i < 150; i++) {
+      const m = original.slice();
+      for (let j = 0, k = 1 + next(3); j < k; j++) m[next(m.length)] = next(256);
+      const r = await executeJob(spec(m, { fuel: 20_000_000n, input: bundle({ args: ["interp", "1"] }) }));
+      expect(r.hostFault, r.detail).to.equal(undefined);
+      expect(r.detail).to.be.a("string").and.not.equal("");
+      seen.add(r.outcome);
+    }
+    expect(seen.has(Outcome.InvalidModule) && seen.has(Outcome.Exited)).to.equal(true);
   });
 
   it("a bad job spec is refused with the reason", async () => {
