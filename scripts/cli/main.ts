@@ -7,12 +7,13 @@ import { disputeCommand } from "./commands/dispute.js";
 import { marketCommand } from "./commands/market.js";
 import { keystoreCommand } from "./commands/keystore.js";
 import { deployCommand } from "./commands/deploy.js";
+import { whyNoBidCommand } from "./commands/why-no-bid.js";
 
 const HELP = `troupe — the Troupe market from the command line
 
 provider:  troupe provider register|offer|agent|verifier|unbond|withdraw|status …
 consumer:  troupe deploy <module.wasm> [--input <file>] [--max-price <tokens>] [--max-fuel <fuel>] [--tiers cloud,edge,iot] [--region <n>] [--deadline <duration>]
-           troupe status <id> | troupe dispute <id> | troupe why-no-bid <id>
+           troupe status <id> | troupe dispute <id> | troupe why-no-bid <id> [--provider <address>]
 anyone:    troupe verify <agreement> | troupe market
 keys:      troupe keystore create <file>   (encrypts the key in TROUPE_KEY with TROUPE_KEYSTORE_PASSWORD)
 
@@ -25,6 +26,7 @@ type Command = (ctx: Context, argv: string[]) => Promise<void>;
 const COMMANDS: Record<string, Command> = {
   provider: providerCommand,
   deploy: deployCommand,
+  "why-no-bid": whyNoBidCommand,
   status: statusCommand,
   dispute: disputeCommand,
   market: marketCommand,

@@ -88,5 +88,23 @@ describe("end to end: the happy path, every actor its own process", function () 
     const summary = await runCli(["market"], env);
     expect(summary.code, summary.stderr).to.equal(0);
     expect(summary.stdout).to.match(/providers by reputation/);
+
+    // …and the matchmaker's reasoning can be asked for any request: an IoT-only request gets no
+    // bid from these cloud and edge providers, and why-no-bid says so while the window is open.
+    const providerFlags = market.providers.flatMap((p) => ["--provider", p.address]);
+    const iotOnly = runCli(["deploy", module, "--tiers", "iot", "--bid-window", "20s", "--deadline", "40s"], env);
+    const next = id + 1n;
+    await eventually(async () => (Number((await m.request(next)).status) === 1 ? true : undefined), 20_000, "the IoT-only request");
+    const why = await runCli(["why-no-bid", String(next), ...providerFlags], env);
+    expect(why.code, why.stderr).to.equal(0);
+    for (const p of market.providers) {
+      expect(why.stdout.toLowerCase()).to.match(new RegExp(`provider ${p.address.toLowerCase()}\\): constraint tier`));
+    }
+    const expired = await iotOnly;
+    expect(expired.code).to.equal(1);
+    expect(expired.stderr).to.match(/ended Expired/);
+    const refused = await runCli(["why-no-bid", "999", "--provider", market.providers[0]!.address], env);
+    expect(refused.code).to.equal(2);
+    expect(refused.stderr).to.match(/there is no request 999/);
   });
 });
