@@ -20,7 +20,7 @@ const HELD_OUT_SEEDS = [1001, 1002, 1003, 1004];
 const PRICING = { competition: 30 };
 
 const t0 = performance.now();
-const model = bootstrapModel(BOOTSTRAP_SEEDS, { iterations: 300, errorThresh: 0.001 });
+const model = bootstrapModel(BOOTSTRAP_SEEDS);
 const trainSec = (performance.now() - t0) / 1000;
 const markets = HELD_OUT_SEEDS.map((seed) => simulateMarket(seed));
 
@@ -34,6 +34,12 @@ const policies: Record<string, Policy> = {
 };
 const results: Record<string, PolicyMetrics> = {};
 for (const [name, policy] of Object.entries(policies)) results[name] = measure(markets, policy);
+// The breach penalty is a market parameter (default 100% of the agreement's value): how the
+// learned agents trade placements for violations as it changes.
+const penaltySensitivity: Record<string, PolicyMetrics> = {};
+for (const penaltyBps of [2_000, 5_000, 10_000, 20_000]) {
+  penaltySensitivity[String(penaltyBps)] = measure(markets, learnedPolicy(model, { ...PRICING, penaltyBps }));
+}
 
 // Scoring throughput: feature extraction plus the forward pass, batched, over every feasible candidate.
 const candidates: Candidate[] = [];
@@ -72,6 +78,7 @@ const summary = {
   learnedViolationsVsCheapest: learned.slaViolationRate / cheapest.slaViolationRate,
   learnedCostVsCheapest: learned.consumerCostPerJob / cheapest.consumerCostPerJob,
   scoringsPerSecond,
+  penaltySensitivity,
   brainJsRunsPerSecond: brainRunsPerSecond,
   fastNetMaxAbsDiffVsBrainJs: maxDiff,
   setup: {
@@ -92,6 +99,10 @@ console.log("| policy | SLA violations | consumer cost / job | welfare / request
 console.log("| --- | ---: | ---: | ---: | ---: | ---: |");
 for (const [name, r] of Object.entries(results)) {
   console.log(`| ${name} | ${pct(r.slaViolationRate)} | ${r.consumerCostPerJob.toFixed(3)} | ${r.welfare.toFixed(3)} | ${r.energyPerJob.toFixed(2)} | ${pct(r.placedRate)} |`);
+}
+console.log("\nlearned agents by breach penalty (bps of the agreement's value; the market's default is 10000):");
+for (const [bps, r] of Object.entries(penaltySensitivity)) {
+  console.log(`  ${bps.padStart(5)}: violations ${pct(r.slaViolationRate)}, cost ${r.consumerCostPerJob.toFixed(3)}, welfare ${r.welfare.toFixed(3)} (${pct(r.welfare / results.oracle!.welfare)} of the oracle), placed ${pct(r.placedRate)}`);
 }
 console.log(`
 learned vs cheapest: violations ${pct(summary.learnedViolationsVsCheapest)} (target <= 50%), cost ${pct(summary.learnedCostVsCheapest)} (target <= 110%)

@@ -9,6 +9,7 @@ import brain from "brain.js";
 import type { INeuralNetworkJSON } from "brain.js";
 import { FEATURE_COUNT, FEATURE_NAMES, decodeRuntime, encodeRuntime, featureMatrix, features } from "./features.js";
 import { FastNet, type BrainNetJSON } from "./fast-net.js";
+import { Rng } from "./prng.js";
 import type { Candidate, Prediction } from "./types.js";
 
 /** A labelled outcome: what happened when this candidate was placed. */
@@ -25,15 +26,35 @@ export interface TrainOptions {
   /** stop after this many milliseconds whatever the error */
   timeoutMs: number;
   errorThresh: number;
+  /** brain.js's optimiser: plain SGD with momentum, or Adam */
+  praxis?: "adam";
+  /** seeds the initial weights, so the same data always gives the same model */
+  seed: number;
 }
 
 export const DEFAULT_TRAIN: TrainOptions = {
   hiddenLayers: [16, 8],
-  iterations: 400,
-  learningRate: 0.3,
-  timeoutMs: 60_000,
-  errorThresh: 0.01,
+  iterations: 600,
+  learningRate: 0.1,
+  timeoutMs: 120_000,
+  errorThresh: 0.0001,
+  seed: 1,
 };
+
+/**
+ * Runs `fn` with Math.random drawn from a seeded PRNG: brain.js draws its initial weights from
+ * Math.random, and training is synchronous, so nothing else sees the swap.
+ */
+function withSeededRandom<T>(seed: number, fn: () => T): T {
+  const original = Math.random;
+  const rng = new Rng(seed);
+  Math.random = () => rng.next();
+  try {
+    return fn();
+  } finally {
+    Math.random = original;
+  }
+}
 
 /** What is saved: the brain.js network plus the feature baseline explanations compare against. */
 export interface ModelFile {
@@ -93,12 +114,15 @@ export class MatchModel {
     const opts = { ...DEFAULT_TRAIN, ...options };
     const data = toTrainingData(samples);
     const net = new brain.NeuralNetwork({ hiddenLayers: opts.hiddenLayers, activation: "sigmoid" });
-    net.train(data, {
-      iterations: opts.iterations,
-      learningRate: opts.learningRate,
-      timeout: opts.timeoutMs,
-      errorThresh: opts.errorThresh,
-    });
+    withSeededRandom(opts.seed, () =>
+      net.train(data, {
+        iterations: opts.iterations,
+        learningRate: opts.learningRate,
+        timeout: opts.timeoutMs,
+        errorThresh: opts.errorThresh,
+        ...(opts.praxis ? { praxis: opts.praxis } : {}),
+      }),
+    );
     return MatchModel.fromBrain(net.toJSON(), meanVector(data), samples.length);
   }
 
