@@ -45,6 +45,7 @@ describe("runtime: admission", () => {
     expect(await rejection(startModule([0x06, 0x40, 0x0b]))).to.match(/exception handling/); // try
     expect(await rejection(startModule([], { extra: [[13, [0]]] }))).to.match(/exception handling/); // tag section
     expect(await rejection(startModule([0xfb, 0x00]))).to.match(/GC/);
+    expect(await rejection(startModule([0x14, 0]))).to.match(/typed function references/); // call_ref
     expect(await rejection(startModule([0x12, 0]))).to.match(/tail calls/);
     const relaxed = [0xfd, 0x0c, ...new Array(16).fill(0), 0xfd, 0x80, 0x02, 0x1a]; // v128.const; i8x16.relaxed_swizzle...
     expect(await rejection(startModule(relaxed))).to.match(/relaxed SIMD/);

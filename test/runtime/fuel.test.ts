@@ -79,6 +79,19 @@ describe("runtime: fuel metering", () => {
     expect(r.fuelUsed).to.equal(4n + BigInt(COSTS.call) + BigInt(COSTS.hostCallBase) + 5n + 1n);
   });
 
+  it("answers WASI calls outside the subset with ENOSYS instead of failing", async () => {
+    // proc_exit(sock_accept(3, 0, 0))
+    const module = startModule([...i32const(3), ...i32const(0), ...i32const(0), 0x10, 0, 0x10, 1], {
+      imports: [
+        { module: "wasi_snapshot_preview1", name: "sock_accept", params: [T.i32, T.i32, T.i32], results: [T.i32] },
+        { module: "wasi_snapshot_preview1", name: "proc_exit", params: [T.i32] },
+      ],
+    });
+    const r = await executeJob(spec(module));
+    expect(r.outcome).to.equal(Outcome.Exited);
+    expect(r.exitCode).to.equal(52);
+  });
+
   it("stops deep recursion at the logical stack limit, not at V8's", async function () {
     this.timeout(20_000);
     // func 1 calls itself forever; the job process's thread has room far beyond the logical limit
