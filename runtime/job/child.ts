@@ -5,7 +5,7 @@ import type { JobResult, JobSpec } from "./types.js";
 /** Native stack of the job thread, far above what the logical stack limit can use. */
 const STACK_MB = 256;
 
-type Reply = { id: number; result?: JobResult; error?: string; fault?: string };
+type Reply = { id: number; started?: true; result?: JobResult; error?: string; fault?: string };
 
 let worker: Worker | undefined;
 let inFlight: number | undefined;
@@ -34,6 +34,8 @@ function start(): Worker {
 }
 
 process.on("message", (msg: { id: number; spec: JobSpec }) => {
+  // The acknowledgement tells the pool the job has started, so a later death is this job's fault.
+  send({ id: msg.id, started: true });
   worker ??= start();
   inFlight = msg.id;
   worker.postMessage(msg);

@@ -14,7 +14,10 @@ interface Member {
   key: string;
 }
 
-type Reply = { id: number; result?: JobResult; error?: string; fault?: string };
+type Reply = { id: number; started?: true; result?: JobResult; error?: string; fault?: string };
+
+/** A process that dies before it acknowledged the job never started it: the job is retried elsewhere. */
+const RETRIES_BEFORE_START = 2;
 
 const childUrl = new URL("./child.ts", import.meta.url);
 const tsxLoader = import.meta.resolve("tsx");
@@ -36,16 +39,28 @@ class JobPool {
     while (this.busy >= this.max) await new Promise<void>((r) => this.waiting.push(r));
     this.busy++;
     const key = v8Flags.join(" ");
-    const member = this.idle.get(key)?.pop() ?? this.spawn(key, v8Flags);
     try {
-      const { result, healthy } = await this.send(member, spec);
-      if (healthy && ++member.jobs < MAX_JOBS_PER_PROCESS) this.park(member);
-      else this.discard(member);
-      return result;
+      for (let attempt = 0; ; attempt++) {
+        const member = this.takeIdle(key) ?? this.spawn(key, v8Flags);
+        const { result, healthy, started } = await this.send(member, spec);
+        if (healthy && ++member.jobs < MAX_JOBS_PER_PROCESS) this.park(member);
+        else this.discard(member);
+        if (started || attempt >= RETRIES_BEFORE_START) return result;
+      }
     } finally {
       this.busy--;
       this.waiting.shift()?.();
     }
+  }
+
+  /** An idle process for these flags that is still alive (one may die while idle). */
+  private takeIdle(key: string): Member | undefined {
+    const list = this.idle.get(key) ?? [];
+    for (let m = list.pop(); m; m = list.pop()) {
+      if (m.proc.connected && m.proc.exitCode === null && m.proc.signalCode === null) return m;
+      this.discard(m);
+    }
+    return undefined;
   }
 
   private spawn(key: string, v8Flags: string[]): Member {
@@ -57,6 +72,8 @@ class JobPool {
     const member = { proc, jobs: 0, key };
     this.all.add(member);
     proc.on("exit", () => this.forget(member));
+    // A failed send to a process that is already gone surfaces here; the job's own handler reports it.
+    proc.on("error", () => this.forget(member));
     return member;
   }
 
@@ -79,22 +96,30 @@ class JobPool {
     m.proc.kill("SIGKILL");
   }
 
-  private send(m: Member, spec: JobSpec): Promise<{ result: JobResult; healthy: boolean }> {
+  private send(m: Member, spec: JobSpec): Promise<{ result: JobResult; healthy: boolean; started: boolean }> {
     const id = this.nextId++;
     const { proc } = m;
     proc.ref();
     (proc.channel as { ref?: () => void } | undefined)?.ref?.();
     return new Promise((resolve) => {
-      const started = performance.now();
+      const sentAt = performance.now();
+      let settled = false;
+      let started = false;
       const done = (result: JobResult, healthy: boolean): void => {
+        if (settled) return;
+        settled = true;
         clearTimeout(timer);
         proc.off("message", onMessage);
         proc.off("exit", onExit);
-        resolve({ result, healthy });
+        resolve({ result, healthy, started });
       };
-      const fault = (why: string): JobResult => faultResult(spec, why, Math.round(performance.now() - started));
+      const fault = (why: string): JobResult => faultResult(spec, why, Math.round(performance.now() - sentAt));
       const onMessage = (r: Reply): void => {
         if (r.id !== id) return;
+        if (r.started) {
+          started = true;
+          return;
+        }
         if (r.result) done(r.result, r.result.hostFault === undefined);
         else done(fault(r.fault ?? `job process error: ${r.error}`), false);
       };
@@ -105,7 +130,13 @@ class JobPool {
       }, spec.limits.wallTimeoutMs);
       proc.on("message", onMessage);
       proc.on("exit", onExit);
-      proc.send({ id, spec });
+      if (proc.exitCode !== null || proc.signalCode !== null || !proc.connected) {
+        done(fault("job process was gone before the job started"), false);
+        return;
+      }
+      proc.send({ id, spec }, (err) => {
+        if (err) done(fault(`could not hand the job to its process: ${err.message}`), false);
+      });
     });
   }
 

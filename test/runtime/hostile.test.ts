@@ -8,6 +8,14 @@ import { i32const, startModule } from "../helpers/wasm-builder.js";
 import { bundle, spec, text } from "./spec.js";
 import { buildWorkloads, workload } from "./workloads.js";
 
+/** Pids of this process's job processes. */
+function jobProcesses(): number[] {
+  return execFileSync("ps", ["-o", "pid=,args=", "--ppid", String(process.pid)], { encoding: "utf8" })
+    .split("\n")
+    .filter((l) => l.includes("runtime/job/child.ts"))
+    .map((l) => Number(l.trim().split(/\s+/)[0]));
+}
+
 describe("runtime: hostile corpus", function () {
   this.timeout(120_000);
   before(() => buildWorkloads());
@@ -98,10 +106,7 @@ describe("runtime: hostile corpus", function () {
   it("a job process that dies mid-job (as when V8 crashes) fails that job only", async () => {
     const running = runJob({ ...spec(workload("hostile-spin")), limits: { fuel: 1n << 60n, memoryMiB: 16, wallTimeoutMs: 20_000 } });
     await new Promise((r) => setTimeout(r, 700));
-    const children = execFileSync("ps", ["-o", "pid=,args=", "--ppid", String(process.pid)], { encoding: "utf8" })
-      .split("\n")
-      .filter((l) => l.includes("runtime/job/child.ts"))
-      .map((l) => Number(l.trim().split(/\s+/)[0]));
+    const children = jobProcesses();
     expect(children.length).to.be.greaterThan(0);
     for (const pid of children) process.kill(pid, "SIGKILL");
     const r = await running;
@@ -123,6 +128,12 @@ describe("runtime: hostile corpus", function () {
       seen.add(r.outcome);
     }
     expect(seen.has(Outcome.InvalidModule) && seen.has(Outcome.Exited)).to.equal(true);
+  });
+
+  it("an idle job process that died is replaced without failing the next job", async () => {
+    await hostStillUp();
+    for (const pid of jobProcesses()) process.kill(pid, "SIGKILL");
+    await hostStillUp();
   });
 
   it("a bad job spec is refused with the reason", async () => {
