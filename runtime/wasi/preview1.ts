@@ -142,6 +142,16 @@ export class Wasi {
     v.setBigUint64(ptr + 32, BigInt(size), true);
   }
 
+  /** A directory's entries in name order (so listings are deterministic), with "." and "..". */
+  private listDir(dir: string): [string, number][] {
+    const prefix = dir === "" ? "" : dir + "/";
+    const children: [string, number][] = [];
+    for (const d of this.fs.dirs) if (d !== dir && parent(d) === dir) children.push([d.slice(prefix.length), FILETYPE.directory]);
+    for (const f of this.fs.files.keys()) if (parent(f) === dir) children.push([f.slice(prefix.length), FILETYPE.regular]);
+    children.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    return [[".", FILETYPE.directory], ["..", FILETYPE.directory], ...children];
+  }
+
   private readInto(data: Uint8Array, size: number, pos: number, iovs: Uint8Array[]): number {
     let n = 0;
     for (const iov of iovs) {
@@ -250,6 +260,30 @@ export class Wasi {
       const n = this.nextFd++;
       this.fds.set(n, opened);
       this.view().setUint32(out, n, true);
+    },
+    fd_readdir: (fd: number, buf: number, len: number, cookie: bigint, out: number) => {
+      const dir = this.dirFd(fd).path;
+      const entries = this.listDir(dir);
+      const v = this.view();
+      const dest = this.bytes(buf, len);
+      let used = 0;
+      for (let i = Number(cookie); i < entries.length && used < len; i++) {
+        const [name, type] = entries[i]!;
+        const nameBytes = Buffer.from(name, "utf8");
+        const header = new Uint8Array(24);
+        const h = new DataView(header.buffer);
+        h.setBigUint64(0, BigInt(i + 1), true); // d_next: the cookie of the next entry
+        h.setBigUint64(8, BigInt(i + 1), true); // d_ino
+        h.setUint32(16, nameBytes.length, true);
+        h.setUint8(20, type);
+        // The last entry may be cut short; the guest then retries with a larger buffer.
+        const entry = Buffer.concat([header, nameBytes]);
+        const n = Math.min(entry.length, len - used);
+        dest.set(entry.subarray(0, n), used);
+        used += n;
+      }
+      this.o.charge(used);
+      v.setUint32(out, used, true);
     },
     path_create_directory: (fd: number, p: number, len: number) => {
       this.fs.mkdir(this.fs.resolve(this.dirFd(fd).path, this.string(p, len)));

@@ -1,4 +1,5 @@
-// File I/O in the in-memory tree: directories, create/append/seek/truncate, stat, unlink, and an output file.
+// File I/O in the in-memory tree: directories, create/append/seek/truncate, stat, unlink, readdir, an output file.
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,5 +57,12 @@ int main(void) {
   fwrite(all, 1, strlen(all), res);
   fclose(res);
   printf("missing file errno=%d\n", fopen("nope.txt", "r") ? 0 : errno);
+  mkdir("out/sub", 0755);
+  DIR *dir = opendir("out");
+  struct dirent *e;
+  printf("out:");
+  while (dir && (e = readdir(dir))) printf(" %s%s", e->d_name, e->d_type == DT_DIR ? "/" : "");
+  printf("\n");
+  if (dir) closedir(dir);
   return 0;
 }
