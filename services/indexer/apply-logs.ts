@@ -1,3 +1,4 @@
+import type { EventArgs } from "./abi-decoder.js";
 import type { EntityStore } from "./entity-store.js";
 import { isIgnoredEvent, type WatchedContract } from "./events.js";
 import type { Checkpoint } from "./database.js";
@@ -45,15 +46,16 @@ export function applyBlocks(
         warn(`skipping ${describe(log)}: not a watched contract`);
         continue;
       }
-      let parsed;
-      try {
-        parsed = contract.iface.parseLog({ topics: [...log.topics], data: log.data });
-      } catch (error) {
-        warn(`skipping ${describe(log)}: cannot decode it as a ${contract.name} event (${(error as Error).message})`);
+      const decoder = contract.decoders.get((log.topics[0] ?? "").toLowerCase());
+      if (!decoder) {
+        warn(`skipping ${describe(log)}: topic ${log.topics[0] ?? "(none)"} is no ${contract.name} event`);
         continue;
       }
-      if (!parsed) {
-        warn(`skipping ${describe(log)}: topic ${log.topics[0] ?? "(none)"} is no ${contract.name} event`);
+      const parsed = { name: decoder.name, args: {} as EventArgs };
+      try {
+        parsed.args = decoder.decode(log.topics, log.data);
+      } catch (error) {
+        warn(`skipping ${describe(log)}: cannot decode it as ${contract.name}.${decoder.name} (${(error as Error).message})`);
         continue;
       }
       const handler = contract.handlers[parsed.name];

@@ -1,4 +1,5 @@
-import { Interface, type InterfaceAbi } from "ethers";
+import type { InterfaceAbi } from "ethers";
+import { eventDecoders, type EventDecoder } from "./abi-decoder.js";
 import { abiOf } from "../../contracts/client/artifacts.js";
 import type { Handler } from "./handlers/context.js";
 import { registryHandlers } from "./handlers/registry.js";
@@ -17,7 +18,8 @@ export interface MarketAddresses {
 export interface WatchedContract {
   name: string;
   address: string;
-  iface: Interface;
+  /** Event decoders by topic 0. */
+  decoders: Map<string, EventDecoder>;
   handlers: Record<string, Handler>;
 }
 
@@ -29,14 +31,14 @@ export function watchedContracts(addresses: MarketAddresses): Map<string, Watche
     {
       name: "ProviderRegistry",
       address: addresses.registry,
-      iface: new Interface(abiOf("ProviderRegistry") as InterfaceAbi),
+      decoders: eventDecoders(abiOf("ProviderRegistry") as InterfaceAbi),
       handlers: registryHandlers,
     },
-    { name: "OfferBook", address: addresses.offers, iface: new Interface(abiOf("OfferBook") as InterfaceAbi), handlers: offerHandlers },
+    { name: "OfferBook", address: addresses.offers, decoders: eventDecoders(abiOf("OfferBook") as InterfaceAbi), handlers: offerHandlers },
     {
       name: "TroupeMarket",
       address: addresses.market,
-      iface: new Interface(abiOf("TroupeMarket") as InterfaceAbi),
+      decoders: eventDecoders(abiOf("TroupeMarket") as InterfaceAbi),
       handlers: { ...auctionHandlers, ...settlementHandlers },
     },
   ];

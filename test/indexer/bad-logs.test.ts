@@ -47,7 +47,7 @@ describe("indexer: bad and unknown logs", () => {
     expect(warnings).to.have.length(4);
     expect(warnings[0]).to.match(/log 1 of tx 0x6666.* in block 5 from 0x0+ff: not a watched contract/);
     expect(warnings[1]).to.match(/log 2 .*topic 0x1212.* is no ProviderRegistry event/);
-    expect(warnings[2]).to.match(/log 3 .*cannot decode it as a ProviderRegistry event/);
+    expect(warnings[2]).to.match(/log 3 .*cannot decode it as ProviderRegistry.StakeAdded/);
     expect(warnings[3]).to.match(/log 4 .*TroupeMarket.BidPlaced.*DeploymentRequest 42 does not exist/);
     expect(store.get("Provider", provider)).to.include({ stake: 501n, region: 7, tierName: "edge" });
     expect(store.get("Bid", "42-1")).to.equal(undefined);

@@ -15,7 +15,7 @@ export const auctionHandlers: Record<string, Handler> = {
     if (store.get("DeploymentRequest", id)) throw new Error(`DeploymentRequest ${id} exists already`);
     store.set("DeploymentRequest", {
       id,
-      consumer: addressId(args.getValue("consumer")),
+      consumer: addressId(args.consumer),
       workloadHash: stringArg(args, "workloadHash"),
       workloadURI: stringArg(args, "workloadURI"),
       inputHash: stringArg(args, "inputHash"),
@@ -45,7 +45,7 @@ export const auctionHandlers: Record<string, Handler> = {
   BidPlaced: ({ args, at, store }) => {
     const requestId = bigintArg(args, "requestId").toString();
     const request = store.require("DeploymentRequest", requestId);
-    const provider = addressId(args.getValue("provider"));
+    const provider = addressId(args.provider);
     store.require("Provider", provider);
     const seq = numberArg(args, "seq");
     const price = bigintArg(args, "pricePerMFuel");
@@ -56,7 +56,7 @@ export const auctionHandlers: Record<string, Handler> = {
       request: requestId,
       provider,
       offer: bigintArg(args, "offerId").toString(),
-      agent: addressId(args.getValue("agent")),
+      agent: addressId(args.agent),
       pricePerMFuel: price,
       fee,
       total: ((request.maxFuel as bigint) * price) / FUEL_UNIT + fee,
@@ -84,14 +84,14 @@ export const auctionHandlers: Record<string, Handler> = {
   AgreementCreated: ({ args, at, store }) => {
     const id = bigintArg(args, "agreementId").toString();
     const request = store.require("DeploymentRequest", id);
-    const provider = addressId(args.getValue("provider"));
+    const provider = addressId(args.provider);
     const price = bigintArg(args, "pricePerMFuel");
     const liveBid = store.get("LiveBid", `${id}-${provider}`);
     store.set("Agreement", {
       id,
       request: id,
       provider,
-      consumer: addressId(args.getValue("consumer")),
+      consumer: addressId(args.consumer),
       offer: bigintArg(args, "offerId").toString(),
       winningBid: liveBid ? liveBid.bid : null,
       pricePerMFuel: price,

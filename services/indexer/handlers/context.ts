@@ -1,4 +1,4 @@
-import type { Result } from "ethers";
+import type { EventArgs } from "../abi-decoder.js";
 import type { EntityStore } from "../entity-store.js";
 
 /** Where a log sits on the chain. */
@@ -12,7 +12,7 @@ export interface LogPosition {
 
 /** What a handler gets: the decoded event, its position and the entities. */
 export interface EventContext {
-  args: Result;
+  args: EventArgs;
   at: LogPosition;
   store: EntityStore;
 }
@@ -24,18 +24,24 @@ export function addressId(value: unknown): string {
   return String(value).toLowerCase();
 }
 
-export function bigintArg(args: Result, name: string): bigint {
-  return BigInt(args.getValue(name) as bigint);
+function arg(args: EventArgs, name: string): unknown {
+  const value = args[name];
+  if (value === undefined) throw new Error(`the event has no argument ${name}`);
+  return value;
 }
 
-export function numberArg(args: Result, name: string): number {
-  return Number(args.getValue(name) as bigint);
+export function bigintArg(args: EventArgs, name: string): bigint {
+  return BigInt(arg(args, name) as bigint);
 }
 
-export function stringArg(args: Result, name: string): string {
-  return String(args.getValue(name));
+export function numberArg(args: EventArgs, name: string): number {
+  return Number(arg(args, name) as bigint);
 }
 
-export function boolArg(args: Result, name: string): boolean {
-  return Boolean(args.getValue(name));
+export function stringArg(args: EventArgs, name: string): string {
+  return String(arg(args, name));
+}
+
+export function boolArg(args: EventArgs, name: string): boolean {
+  return Boolean(arg(args, name));
 }

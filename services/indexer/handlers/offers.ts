@@ -1,8 +1,8 @@
-import type { Result } from "ethers";
+import type { EventArgs } from "../abi-decoder.js";
 import { addressId, bigintArg, numberArg, type Handler } from "./context.js";
 import { updateSummary } from "./summary.js";
 
-function terms(args: Result) {
+function terms(args: EventArgs) {
   return {
     pricePerMFuel: bigintArg(args, "pricePerMFuel"),
     fee: bigintArg(args, "fee"),
@@ -16,7 +16,7 @@ function terms(args: Result) {
 
 export const offerHandlers: Record<string, Handler> = {
   OfferPublished: ({ args, at, store }) => {
-    const provider = addressId(args.getValue("provider"));
+    const provider = addressId(args.provider);
     store.require("Provider", provider);
     const now = BigInt(at.timestamp);
     store.set("Offer", {

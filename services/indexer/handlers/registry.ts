@@ -9,13 +9,13 @@ export function reputationOf(completed: number, breached: number, disputesLost: 
 }
 
 const providerRegistered: Handler = ({ args, at, store }) => {
-  const id = addressId(args.getValue("provider"));
+  const id = addressId(args.provider);
   if (store.get("Provider", id)) throw new Error(`Provider ${id} is registered already`);
   const tier = numberArg(args, "tier");
   const stake = bigintArg(args, "stake");
   store.set("Provider", {
     id,
-    hostKey: addressId(args.getValue("hostKey")),
+    hostKey: addressId(args.hostKey),
     tier,
     tierName: TIER_NAMES[tier] ?? `tier${tier}`,
     region: numberArg(args, "region"),
@@ -43,7 +43,7 @@ const providerRegistered: Handler = ({ args, at, store }) => {
 /** Applies `change` to the provider named by the event's `provider` argument. */
 function updateProvider(change: (p: Record<string, unknown>, ctx: Parameters<Handler>[0]) => void): Handler {
   return (ctx) => {
-    const p = ctx.store.require("Provider", addressId(ctx.args.getValue("provider")));
+    const p = ctx.store.require("Provider", addressId(ctx.args.provider));
     change(p, ctx);
     ctx.store.set("Provider", p);
   };
@@ -56,7 +56,7 @@ export const registryHandlers: Record<string, Handler> = {
     updateSummary(store, { stake: bigintArg(args, "amount") });
   }),
   HostKeyChanged: updateProvider((p, { args }) => {
-    p.hostKey = addressId(args.getValue("hostKey"));
+    p.hostKey = addressId(args.hostKey);
   }),
   MetadataChanged: updateProvider((p, { args }) => {
     p.metadataURI = stringArg(args, "metadataURI");
@@ -89,9 +89,9 @@ export const registryHandlers: Record<string, Handler> = {
     p.reputation = reputationOf(p.completed as number, p.breached as number, p.disputesLost as number);
   }),
   AgentAuthorised: ({ args, at, store }) => {
-    const provider = addressId(args.getValue("provider"));
+    const provider = addressId(args.provider);
     store.require("Provider", provider);
-    const agent = addressId(args.getValue("agent"));
+    const agent = addressId(args.agent);
     store.set("Agent", {
       id: `${provider}-${agent}`,
       provider,

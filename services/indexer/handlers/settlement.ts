@@ -54,7 +54,7 @@ export const settlementHandlers: Record<string, Handler> = {
   UsageReported: ({ args, at, store }) => {
     const id = bigintArg(args, "agreementId").toString();
     const agreement = store.require("Agreement", id);
-    const providerId = addressId(args.getValue("provider"));
+    const providerId = addressId(args.provider);
     const fuelUsed = bigintArg(args, "fuelUsed");
     const wallMs = numberArg(args, "wallMs");
     const outcome = numberArg(args, "outcome");
@@ -115,7 +115,7 @@ export const settlementHandlers: Record<string, Handler> = {
     store.set("Dispute", {
       id,
       agreement: id,
-      consumer: addressId(args.getValue("consumer")),
+      consumer: addressId(args.consumer),
       bond: bigintArg(args, "bond"),
       openedAt: now,
       verdictDeadline: bigintArg(args, "verdictDeadline"),
@@ -133,7 +133,7 @@ export const settlementHandlers: Record<string, Handler> = {
   VerdictSubmitted: ({ args, at, store }) => {
     const id = bigintArg(args, "agreementId").toString();
     store.require("Dispute", id);
-    const verifier = addressId(args.getValue("verifier"));
+    const verifier = addressId(args.verifier);
     store.require("Provider", verifier);
     store.set("Verdict", {
       id: `${id}-${verifier}`,
