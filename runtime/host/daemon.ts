@@ -217,12 +217,14 @@ export class HostDaemon {
     await this.crashPoint("after-outbox", id);
   }
 
-  private async submitOne(entry: OutboxEntry): Promise<void> {
-    const id = entry.report.agreementId;
+  private async submitOne(snapshot: OutboxEntry): Promise<void> {
+    const id = snapshot.report.agreementId;
     const job = this.jobs.get(id);
     if (!job) throw new Error(`outbox entry ${id} has no job record`);
     this.sending.add(id);
     try {
+      // Re-read after claiming it: a co-signature may have arrived since the pass listed the outbox.
+      const entry = this.outbox.get(id) ?? snapshot;
       const after = await this.submitter.submit(entry, job.agreement.deadline);
       if (after.state !== entry.state || after.txHash !== entry.txHash) this.log(`agreement ${id}: report ${after.state}${after.detail ? ` (${after.detail})` : ""}`);
     } finally {
