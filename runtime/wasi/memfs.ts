@@ -74,6 +74,26 @@ export class MemFs {
     this.dirs.delete(path);
   }
 
+  /** Renames a file (replacing a file at the destination) or an empty directory. */
+  rename(from: string, to: string): void {
+    if (!this.dirs.has(parent(to))) throw new WasiError(Errno.NOENT);
+    const f = this.files.get(from);
+    if (f) {
+      if (this.dirs.has(to)) throw new WasiError(Errno.ISDIR);
+      const old = this.files.get(to);
+      if (old && old !== f) this.used -= old.size;
+      this.files.delete(from);
+      this.files.set(to, f);
+      return;
+    }
+    if (!this.dirs.has(from) || from === "") throw new WasiError(Errno.NOENT);
+    if (this.files.has(to) || this.dirs.has(to)) throw new WasiError(Errno.EXIST);
+    const prefix = from + "/";
+    for (const k of [...this.files.keys(), ...this.dirs]) if (k.startsWith(prefix)) throw new WasiError(Errno.NOTEMPTY);
+    this.dirs.delete(from);
+    this.dirs.add(to);
+  }
+
   /** Sets a file's size (truncate or zero-extend), within the tree's byte cap. */
   resize(f: MemFile, size: number): void {
     if (size > f.size && this.used + (size - f.size) > this.capBytes) throw new WasiError(Errno.NOSPC);

@@ -285,6 +285,32 @@ export class Wasi {
       this.o.charge(used);
       v.setUint32(out, used, true);
     },
+    path_rename: (fd: number, p: number, len: number, toFd: number, q: number, qlen: number) => {
+      const from = this.fs.resolve(this.dirFd(fd).path, this.string(p, len));
+      // Open descriptors hold the file itself, so they keep working after the rename.
+      this.fs.rename(from, this.fs.resolve(this.dirFd(toFd).path, this.string(q, qlen)));
+    },
+    // Every subscription is ready at once: clocks are virtual, so a sleep takes no time (and no fuel
+    // beyond the call), and reads from the in-memory tree never block.
+    poll_oneoff: (subs: number, events: number, count: number, out: number) => {
+      const v = this.view();
+      if (count === 0) throw new WasiError(Errno.INVAL);
+      this.bytes(events, count * 32).fill(0);
+      for (let i = 0; i < count; i++) {
+        const s = subs + i * 48;
+        const e = events + i * 32;
+        const tag = v.getUint8(s + 8);
+        v.setBigUint64(e, v.getBigUint64(s, true), true);
+        v.setUint8(e + 10, tag);
+        if (tag === 1 || tag === 2) {
+          const f = this.fds.get(v.getUint32(s + 16, true));
+          if (!f) v.setUint16(e + 8, Errno.BADF, true);
+          else if (tag === 1 && f.kind === "stdin") v.setBigUint64(e + 16, BigInt(this.o.stdin.length - f.pos), true);
+          else if (tag === 1 && f.kind === "file") v.setBigUint64(e + 16, BigInt(Math.max(0, f.file.size - f.pos)), true);
+        } else if (tag !== 0) v.setUint16(e + 8, Errno.INVAL, true);
+      }
+      v.setUint32(out, count, true);
+    },
     path_create_directory: (fd: number, p: number, len: number) => {
       this.fs.mkdir(this.fs.resolve(this.dirFd(fd).path, this.string(p, len)));
     },

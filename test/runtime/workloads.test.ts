@@ -17,7 +17,7 @@ describe("runtime: workloads built from source", function () {
       sort: /^n=20000 min=-?\d+ max=\d+ median=-?\d+ hash=/,
       interp: /^primes below 10000: 1229\n$/,
       strings: /^words=40000 distinct=16 top=\w+ transformed=/,
-      fileio: /log size=909\nline 50: line 050\nafter truncate size=90\nunlink=0 exists-after=0\nmissing file errno=44\nout: \.\/ \.\.\/ log\.txt result\.bin sub\/\n$/,
+      fileio: /log size=909\nline 50: line 050\nafter truncate size=90\nunlink=0 exists-after=0\nmissing file errno=44\nrename=0 sleep=0\nout: \.\/ \.\.\/ final\.txt log\.txt result\.bin sub\/\n$/,
       entropy: /^random=[0-9a-f]{32} elapsed_ns=\d+ year=2024 env=test args=1\n$/,
       "as-sieve": /^primes<=500000 count=41538 /,
       "as-textproc": /^words=10000 vowels=\d+ hash=\d+ first=[A-Z,]+\n$/,

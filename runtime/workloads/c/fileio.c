@@ -57,6 +57,10 @@ int main(void) {
   fwrite(all, 1, strlen(all), res);
   fclose(res);
   printf("missing file errno=%d\n", fopen("nope.txt", "r") ? 0 : errno);
+  FILE *draft = fopen("out/draft.txt", "w");
+  fputs("draft", draft);
+  fclose(draft);
+  printf("rename=%d sleep=%u\n", rename("out/draft.txt", "out/final.txt"), sleep(1));
   mkdir("out/sub", 0755);
   DIR *dir = opendir("out");
   struct dirent *e;
