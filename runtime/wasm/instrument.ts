@@ -249,8 +249,9 @@ function emitFuelCheck(w: ByteWriter, L: Layout): void {
   emitTrapIf(w, L, 1);
 }
 
-function emitFrameExit(w: ByteWriter, L: Layout, frame: number): void {
-  w.u8(0x23).u32(L.depth).u8(0x41).s32(frame).u8(0x6b).u8(0x24).u32(L.depth);
+/** Leaving a calling function restores the depth it found on entry (kept in a local). */
+function emitFrameExit(w: ByteWriter, L: Layout, depthLocal: number): void {
+  w.u8(0x20).u32(depthLocal).u8(0x24).u32(L.depth);
 }
 
 function slots(t: number): number {
@@ -360,15 +361,17 @@ function instrumentFunction(
   const w = new ByteWriter();
   const decl = new ByteReader(body);
   const groups = decl.u32();
-  w.u32(groups + 3).bytes(body.subarray(decl.pos, codeStart)).u32(1).u8(I64).u32(1).u8(F32).u32(1).u8(F64);
+  w.u32(groups + 4).bytes(body.subarray(decl.pos, codeStart)).u32(1).u8(I64).u32(1).u8(F32).u32(1).u8(F64).u32(1).u8(I32);
   const fuelLocal = type.params.length + localCount;
   const f32Local = fuelLocal + 1;
   const f64Local = fuelLocal + 2;
+  const depthLocal = fuelLocal + 3;
   const refunds: [number, number][] = [];
   // Frame entry: count the logical stack, then open a block that every function-level branch now targets.
   if (!leaf) {
-    w.u8(0x23).u32(L.depth).u8(0x41).s32(frame).u8(0x6a).u8(0x24).u32(L.depth);
-    w.u8(0x23).u32(L.depth).u8(0x41).s32(STACK.limitUnits).u8(0x4b);
+    // depth at entry > limit - frame  <=>  depth + frame > limit (signed: frame may exceed the limit)
+    w.u8(0x23).u32(L.depth).u8(0x22).u32(depthLocal).u8(0x41).s32(frame).u8(0x6a).u8(0x24).u32(L.depth);
+    w.u8(0x20).u32(depthLocal).u8(0x41).s32(STACK.limitUnits - frame).u8(0x4a);
     emitTrapIf(w, L, 2);
   }
   w.u8(0x02);
@@ -438,7 +441,7 @@ function instrumentFunction(
       case Kind.Return:
         flush(start);
         emitStore(w, L, fuelLocal);
-        if (!leaf) emitFrameExit(w, L, frame);
+        if (!leaf) emitFrameExit(w, L, depthLocal);
         break;
     }
     if (kind === Kind.Call || kind === Kind.CallIndirect || kind >= Kind.MemoryGrow) {
@@ -453,7 +456,7 @@ function instrumentFunction(
   flush(starts[n - 1]!);
   w.u8(0x0b);
   emitStore(w, L, fuelLocal);
-  if (!leaf) emitFrameExit(w, L, frame);
+  if (!leaf) emitFrameExit(w, L, depthLocal);
   w.u8(0x0b);
   return { bytes: w.finish(), refunds };
 }
