@@ -62,10 +62,12 @@ interface Layout {
 }
 
 /**
- * Rewrites an admitted module so it meters itself: every metered block charges its static cost to
- * an exported i64 fuel global at its start; function entries and loop headers check for exhaustion;
- * every call is charged a logical stack-frame cost; memory.grow and bulk memory go through helpers
- * that charge per page / per byte and enforce the memory limit. Function indices do not move.
+ * Rewrites an admitted module so it meters itself: every metered block charges its static cost at
+ * its start (to a local copy of the exported i64 fuel global, written back wherever fuel can be
+ * observed); loop headers and the entries of calling functions check for exhaustion; calling
+ * functions count a logical stack frame; memory.grow and bulk memory go through helpers that charge
+ * per page / per byte and enforce the memory limit; NaNs are canonicalised where their bits escape.
+ * Function, global and type indices of the original module do not move (new ones are appended).
  */
 export function instrument(m: WasmModule): InstrumentedModule {
   const types = [...m.types];
@@ -237,7 +239,7 @@ function emitReload(w: ByteWriter, L: Layout, local: number): void {
 
 function emitLocalFuelCheck(w: ByteWriter, L: Layout, local: number): void {
   w.u8(0x20).u32(local).u8(0x42).u8(0).u8(0x53);
-  emitTrapIf(w, L, 1);
+  emitTrapIf(w, L, TrapStatus.OutOfFuel);
 }
 
 function emitTrapIf(w: ByteWriter, L: Layout, status: number): void {
@@ -246,7 +248,7 @@ function emitTrapIf(w: ByteWriter, L: Layout, status: number): void {
 
 function emitFuelCheck(w: ByteWriter, L: Layout): void {
   w.u8(0x23).u32(L.fuel).u8(0x42).u8(0).u8(0x53); // fuel < 0
-  emitTrapIf(w, L, 1);
+  emitTrapIf(w, L, TrapStatus.OutOfFuel);
 }
 
 /** Leaving a calling function restores the depth it found on entry (kept in a local). */
@@ -372,7 +374,7 @@ function instrumentFunction(
     // depth at entry > limit - frame  <=>  depth + frame > limit (signed: frame may exceed the limit)
     w.u8(0x23).u32(L.depth).u8(0x22).u32(depthLocal).u8(0x41).s32(frame).u8(0x6a).u8(0x24).u32(L.depth);
     w.u8(0x20).u32(depthLocal).u8(0x41).s32(STACK.limitUnits - frame).u8(0x4a);
-    emitTrapIf(w, L, 2);
+    emitTrapIf(w, L, TrapStatus.StackLimit);
   }
   w.u8(0x02);
   if (resultBlockType === -1) w.u8(0x40);
