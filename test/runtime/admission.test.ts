@@ -60,9 +60,11 @@ describe("runtime: admission", () => {
     );
   });
 
-  it("rejects too many functions and too many locals", async () => {
+  it("rejects too many functions, globals and locals", async () => {
     const many = buildModule({ funcs: [{ code: [], export: "_start" }, ...Array.from({ length: 100_001 }, () => ({ code: [] }))] });
     expect(await rejection(many)).to.match(/100002 functions, over the limit/);
+    const globals = [0x91, 0x4e, ...Array.from({ length: 10_001 }, () => [0x7f, 0, 0x41, 0, 0x0b]).flat()]; // 10001 i32 globals
+    expect(await rejection(startModule([], { extra: [[6, globals]] }))).to.match(/10001 globals, over the limit of 10000/);
     const locals = buildModule({ funcs: [{ code: [], export: "_start", locals: new Array(50_001).fill(T.i32) }] });
     expect(await rejection(locals)).to.match(/more than 50000 locals/);
   });
