@@ -26,6 +26,7 @@ const defaultLog: Log = (line) => console.log(`${new Date().toISOString()} host 
 /** Which chain, market and provider a data directory belongs to: reusing it for another is refused. */
 interface Identity {
   chainId: string;
+  startBlockHash: string;
   market: string;
   provider: string;
 }
@@ -65,8 +66,8 @@ export class HostDaemon {
 
   /** Connects (retrying until the RPC endpoint answers), opens the stores and the output server, and starts the loop. */
   static async start(config: HostConfig, engine: JobEngine, log: Log = defaultLog): Promise<HostDaemon> {
-    const chainId = await waitForChain(config, log);
-    checkIdentity(config, chainId);
+    const { chainId, startBlockHash } = await waitForChain(config, log);
+    checkIdentity(config, chainId, startBlockHash);
     const provider = pinnedProvider(config.rpcUrl, chainId, Math.min(config.pollIntervalMs, 1000));
     const wallet = new Wallet(config.hostKey, provider);
     const market = TroupeMarket__factory.connect(config.market, wallet);
@@ -313,29 +314,48 @@ export class HostDaemon {
   }
 }
 
-/** The chain id, asking until the endpoint answers. */
-async function waitForChain(config: HostConfig, log: Log): Promise<bigint> {
+/** The chain id and the hash of the market's start block, asking until the endpoint answers. */
+async function waitForChain(config: HostConfig, log: Log): Promise<{ chainId: bigint; startBlockHash: string }> {
   const backoff = new Backoff(Math.min(500, config.maxBackoffMs), config.maxBackoffMs);
   for (;;) {
     try {
-      return await probeChainId(config.rpcUrl);
+      const chainId = await probeChainId(config.rpcUrl);
+      const provider = pinnedProvider(config.rpcUrl, chainId, 1000);
+      try {
+        // Dev chains share one genesis, so block 0 stands for the first block after it.
+        const marker = Math.max(config.startBlock, 1);
+        const block = await provider.getBlock(marker);
+        if (!block?.hash) throw new Error(`block ${marker} (MARKET_START_BLOCK) is beyond the chain's head`);
+        return { chainId, startBlockHash: block.hash };
+      } finally {
+        provider.destroy();
+      }
     } catch (error) {
       const delay = backoff.fail();
-      log(`RPC ${config.rpcUrl} not reachable (${briefError(error)}), retrying in ${delay} ms`);
+      log(`RPC ${config.rpcUrl} not ready (${briefError(error)}), retrying in ${delay} ms`);
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
   }
 }
 
-/** Binds the data directory to one chain, market and provider, so a checkpoint is never applied to another. */
-function checkIdentity(config: HostConfig, chainId: bigint): void {
+/**
+ * Binds the data directory to one chain (by its id and the market's start block, so a restarted
+ * dev chain that reuses addresses is told apart), market and provider: a checkpoint or a job
+ * record is never applied to another.
+ */
+function checkIdentity(config: HostConfig, chainId: bigint, startBlockHash: string): void {
   const file = join(config.dataDir, "identity.json");
-  const mine: Identity = { chainId: chainId.toString(), market: config.market, provider: config.provider };
+  const mine: Identity = { chainId: chainId.toString(), startBlockHash, market: config.market, provider: config.provider };
   const stored = readJsonFile<Identity>(file);
   if (!stored) return writeJsonAtomic(file, mine);
-  if (stored.chainId !== mine.chainId || stored.market !== mine.market || stored.provider !== mine.provider) {
+  if (stored.chainId !== mine.chainId || stored.startBlockHash !== mine.startBlockHash) {
     throw new Error(
-      `DATA_DIR ${config.dataDir} belongs to provider ${stored.provider} on market ${stored.market} (chain ${stored.chainId}), not to provider ${mine.provider} on market ${mine.market} (chain ${mine.chainId})`,
+      `DATA_DIR ${config.dataDir} belongs to another chain (id ${stored.chainId}, start block ${stored.startBlockHash}; now id ${mine.chainId}, ${mine.startBlockHash}): use a fresh DATA_DIR`,
+    );
+  }
+  if (stored.market !== mine.market || stored.provider !== mine.provider) {
+    throw new Error(
+      `DATA_DIR ${config.dataDir} belongs to provider ${stored.provider} on market ${stored.market}, not to provider ${mine.provider} on market ${mine.market}`,
     );
   }
 }

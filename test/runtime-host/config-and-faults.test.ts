@@ -70,7 +70,7 @@ describe("runtime-host: configuration", function () {
 describe("runtime-host: host faults and a reused data directory", function () {
   this.timeout(120_000);
 
-  it("retries a watchdog kill a bounded number of times, never attests it, and refuses another market's data dir", async () => {
+  it("retries a watchdog kill a bounded number of times, never attests it, and refuses a data dir of another market or chain", async () => {
     const dir = mkdtempSync(join(tmpdir(), "troupe-faults-"));
     const node = await startRpcNode();
     try {
@@ -103,6 +103,19 @@ describe("runtime-host: host faults and a reused data directory", function () {
       const other = spawnHost({ ...env, MARKET: m.deployment.addresses.token });
       expect(await other.exited).to.equal(1);
       expect(other.lines.at(-1)).to.match(/^host: DATA_DIR .* belongs to provider .* on market .*, not to provider .* on market/);
+
+      // A restarted dev chain: same chain id, same deployer, so the same market address; another history.
+      const restarted = await startRpcNode();
+      try {
+        await (await (await restarted.provider.getSigner(9)).sendTransaction({ to: p.owner.address, value: 1n })).wait();
+        const again = await liveMarket(restarted.provider);
+        expect(again.deployment.addresses.market).to.equal(m.deployment.addresses.market);
+        const stale = spawnHost({ ...env, RPC_URL: restarted.url });
+        expect(await stale.exited).to.equal(1);
+        expect(stale.lines.at(-1)).to.match(/^host: DATA_DIR .* belongs to another chain .*: use a fresh DATA_DIR$/);
+      } finally {
+        await restarted.close();
+      }
     } finally {
       await node.close();
       rmSync(dir, { recursive: true, force: true });
