@@ -23,6 +23,7 @@ export interface HostConfig {
   maxModuleBytes: number;
   maxInputBytes: number;
   maxJobAttempts: number;
+  maxConcurrentJobs: number;
   cosignWaitMs: number;
   maxBackoffMs: number;
   crashPoint?: CrashPoint;
@@ -49,6 +50,7 @@ const MiB = 1024 * 1024;
  *   JOB_TIMEOUT_MS      wall-clock watchdog per job (default 60000); FETCH_TIMEOUT_MS (default 30000)
  *   MAX_MODULE_BYTES    (default 32 MiB); MAX_INPUT_BYTES (default 64 MiB)
  *   MAX_JOB_ATTEMPTS    runs of a job ending in a host fault before it is given up (default 3)
+ *   MAX_CONCURRENT_JOBS jobs run at once (default 1; the core's process pool caps it at the cores)
  *   COSIGN_WAIT_MS      how long a report waits for the consumer's co-signature (default 0)
  *   MAX_BACKOFF_MS      the longest wait between reconnection attempts (default 30000)
  */
@@ -74,6 +76,7 @@ export async function loadHostConfig(env: NodeJS.ProcessEnv = process.env): Prom
     maxModuleBytes: integer(env, "MAX_MODULE_BYTES", 32 * MiB, 1),
     maxInputBytes: integer(env, "MAX_INPUT_BYTES", 64 * MiB, 1),
     maxJobAttempts: integer(env, "MAX_JOB_ATTEMPTS", 3, 1),
+    maxConcurrentJobs: integer(env, "MAX_CONCURRENT_JOBS", 1, 1, 256),
     cosignWaitMs: integer(env, "COSIGN_WAIT_MS", 0, 0),
     maxBackoffMs: integer(env, "MAX_BACKOFF_MS", 30_000, 1),
     ...(crash ? { crashPoint: crash } : {}),

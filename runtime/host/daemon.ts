@@ -165,10 +165,7 @@ export class HostDaemon {
   /** One pass: find new agreements, run queued jobs, push the outbox to the chain. */
   private async tick(): Promise<void> {
     await this.watcher.catchUp((event) => this.onAgreementCreated(event));
-    for (const job of this.jobs.queued()) {
-      if (this.stopped) return;
-      await this.runOne(job);
-    }
+    await this.runQueued();
     let failure: unknown;
     for (const entry of this.outbox.unconfirmed()) {
       try {
@@ -180,6 +177,18 @@ export class HostDaemon {
       }
     }
     if (failure) throw failure;
+  }
+
+  /** Runs the queued jobs, up to MAX_CONCURRENT_JOBS at a time, oldest agreement first. */
+  private async runQueued(): Promise<void> {
+    const queue = this.jobs.queued();
+    const worker = async () => {
+      for (let job = queue.shift(); job && !this.stopped; job = queue.shift()) await this.runOne(job);
+    };
+    const workers = Array.from({ length: Math.min(this.config.maxConcurrentJobs, queue.length) }, worker);
+    // Every worker finishes its job before the pass fails, so no run is abandoned half-way.
+    const failed = (await Promise.allSettled(workers)).find((r) => r.status === "rejected");
+    if (failed) throw failed.reason;
   }
 
   private async onAgreementCreated(event: AgreementCreatedLog): Promise<void> {

@@ -34,7 +34,7 @@ describe("runtime-host: configuration", function () {
 
   it("reads the environment with defaults, and names the variable that is wrong", async () => {
     const config = await loadHostConfig({ ...valid, HOST_PORT: "0", COSIGN_WAIT_MS: "5000" });
-    expect(config).to.deep.include({ port: 0, cosignWaitMs: 5000, pollIntervalMs: 2000, maxJobAttempts: 3, startBlock: 0 });
+    expect(config).to.deep.include({ port: 0, cosignWaitMs: 5000, pollIntervalMs: 2000, maxJobAttempts: 3, maxConcurrentJobs: 1, startBlock: 0 });
     expect(config.provider).to.equal("0x" + "11".repeat(20));
     expect(await configError({ ...valid, RPC_URL: "" })).to.equal("RPC_URL is not set");
     expect(await configError({ ...valid, RPC_URL: "ws://x" })).to.match(/RPC_URL must be http\(s\):\/\//);

@@ -59,6 +59,7 @@ describe("runtime-host: the daemon on a live chain", function () {
       POLL_INTERVAL_MS: "100",
       MAX_BACKOFF_MS: "400",
       MAX_JOB_ATTEMPTS: "2",
+      MAX_CONCURRENT_JOBS: "2",
       LOG_RANGE: "7",
     });
     const ready = await host.waitFor(/outputs on http:\/\/\S+/);
