@@ -135,11 +135,13 @@ describe("runtime-host: the daemon on a live chain", function () {
   });
 
   it("survives an RPC outage and catches up on agreements awarded while it was away", async () => {
+    const from = host.lines.length;
     await proxy.stop();
     const during = await award(m, p, job(["sum"], "while the endpoint was down"));
-    await host.waitFor(/chain step failed \(2 in a row\)/);
+    await host.waitFor(/chain step failed \(2 in a row\)/, 30_000, from);
+    expect(await usageReports(during)).to.have.length(0);
     await proxy.start();
-    await host.waitFor(/reconnected after \d+ failed attempts/);
+    await host.waitFor(/reconnected after \d+ failed attempts/, 30_000, from);
     await waitForStatus(m, during, Status.Reported);
     expect(await usageReports(during)).to.have.length(1);
     const health = (await (await fetch(`${hostUrl}/health`)).json()) as { ok: boolean; checkpoint: number };

@@ -8,8 +8,8 @@ export interface HostProcess {
   child: ChildProcess;
   /** Everything it printed so far, line by line (stdout and stderr). */
   lines: string[];
-  /** Resolves with the first line (already printed or to come) matching `pattern`. */
-  waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  /** Resolves with the first line matching `pattern`, among those printed from line `from` on (default: all). */
+  waitFor(pattern: RegExp, timeoutMs?: number, from?: number): Promise<string>;
   /** Resolves with the exit code (or the signal) when the process ends. */
   exited: Promise<number | NodeJS.Signals>;
   /** SIGKILL: no handler runs, nothing is flushed (a crash). */
@@ -51,8 +51,8 @@ export function spawnHost(env: Record<string, string>): HostProcess {
     child,
     lines,
     exited,
-    waitFor(pattern, timeoutMs = 30_000) {
-      const seen = lines.find((line) => pattern.test(line));
+    waitFor(pattern, timeoutMs = 30_000, from = 0) {
+      const seen = lines.slice(from).find((line) => pattern.test(line));
       if (seen) return Promise.resolve(seen);
       return new Promise((resolve, reject) => {
         const waiter = {
