@@ -218,8 +218,13 @@ export class HostDaemon {
     }
     if (result.hostFault !== undefined) return this.fault(job, `host fault: ${result.hostFault}`);
 
+    let report;
+    try {
+      report = buildUsageReport(id, result, this.outbox.nextNonce());
+    } catch (error) {
+      return this.fault(job, `unattestable result: ${briefError(error)}`);
+    }
     const outputs = this.executor.storeOutputs(result);
-    const report = buildUsageReport(id, result, this.outbox.nextNonce());
     const { signature } = await signReport(this.wallet, this.signingContext, report);
     this.outbox.add({ report, signature, outputs });
     this.jobs.update(id, { state: "attested", detail: result.detail });

@@ -111,7 +111,7 @@ export class OutputServer {
       case "stderr":
         return this.sendBlob(res, entry.outputs[resource]);
       default: {
-        const name = decodeURIComponent(match[3]!);
+        const name = decodePathPart(match[3]!);
         const hash = Object.hasOwn(entry.outputs.files, name) ? entry.outputs.files[name] : undefined;
         if (hash === undefined) throw new HttpError(404, `agreement ${id} has no output file ${JSON.stringify(name)}`);
         return this.sendBlob(res, hash);
@@ -134,6 +134,14 @@ export class OutputServer {
     if (!bytes) throw new HttpError(410, `output ${hash} is no longer stored`);
     res.writeHead(200, { "content-type": "application/octet-stream", "content-length": bytes.length, "x-sha256": hash });
     res.end(bytes);
+  }
+}
+
+function decodePathPart(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw new HttpError(400, `malformed percent-encoding in ${JSON.stringify(part)}`);
   }
 }
 

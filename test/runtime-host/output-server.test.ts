@@ -58,6 +58,7 @@ describe("runtime-host: output server", () => {
     expect(await (await get("/agreements/1/stdout", auth)).text()).to.equal("42\n");
     expect(await (await get(`/agreements/1/files/${encodeURIComponent("out/result.txt")}`, auth)).text()).to.equal("result");
     expect((await get("/agreements/1/files/nope", auth)).status).to.equal(404);
+    expect((await get("/agreements/1/files/%E0%A4%A", auth)).status).to.equal(400);
     expect((await get("/health")).status).to.equal(200);
   });
 
