@@ -101,9 +101,9 @@ function queryMix(providers: string[], rand: () => number) {
       variables: { p: pick(providers) },
     }),
     () => ({
-      query: `query ($tier: Int!) { bids(first: 10, where: { provider_: { tier: $tier } }, orderBy: createdAt, orderDirection: desc) {
-        id total request { id status } } }`,
-      variables: { tier: Math.floor(rand() * 3) },
+      query: `query ($id: ID!) { deploymentRequest(id: $id) { id status consumer maxFuel maxPricePerMFuel escrow createdAt
+        agreement { id status } bids(orderBy: seq) { id seq total pricePerMFuel fee provider { id } } } }`,
+      variables: { id: agreementId() },
     }),
   ];
 }

@@ -6,6 +6,8 @@ import { QueryCompiler, type CollectionArgs } from "./graphql/sql-query.js";
 
 export type Row = Record<string, unknown>;
 
+const MAX_CACHED_ROWS = 50_000;
+
 export interface IndexedBlock {
   number: number;
   hash: string;
@@ -20,6 +22,9 @@ export class ReadModel {
   readonly db: Database.Database;
   readonly compiler: QueryCompiler;
   private readonly statements = new Map<string, Database.Statement>();
+  /** Rows by entity and id, valid while the indexer's checkpoint stays the same. */
+  private readonly rows = new Map<string, Row | null>();
+  private checkpointText: string | undefined;
 
   constructor(path: string, readonly schema: SchemaModel) {
     if (!existsSync(path)) throw new Error(`no index database at ${path}: start the indexer first (DB_PATH)`);
@@ -36,8 +41,29 @@ export class ReadModel {
     return s;
   }
 
+  /**
+   * The indexer's checkpoint as text: it changes whenever a batch is committed (or rolled back),
+   * so it versions every cache the explorer keeps. Clears the row cache when it moved.
+   */
+  version(): string {
+    const row = this.statement("SELECT value FROM _meta WHERE key = 'checkpoint'").get() as { value: string } | undefined;
+    const text = row?.value ?? "";
+    if (text !== this.checkpointText) {
+      this.checkpointText = text;
+      this.rows.clear();
+    }
+    return text;
+  }
+
   byId(entity: string, id: string): Row | undefined {
-    return this.statement(`SELECT * FROM ${quote(entity)} WHERE id = ?`).get(id) as Row | undefined;
+    const key = `${entity}\u0000${id}`;
+    let row = this.rows.get(key);
+    if (row === undefined) {
+      row = (this.statement(`SELECT * FROM ${quote(entity)} WHERE id = ?`).get(id) as Row | undefined) ?? null;
+      if (this.rows.size >= MAX_CACHED_ROWS) this.rows.clear();
+      this.rows.set(key, row);
+    }
+    return row ?? undefined;
   }
 
   list(entity: string, args: CollectionArgs, parent?: { column: string; id: string }): Row[] {

@@ -9,6 +9,7 @@ import type { SchemaModel } from "../common/entity-model.js";
 import { buildExplorerSchema, type ExplorerContext } from "./graphql/build-schema.js";
 import { checkQueryLimits, DEFAULT_LIMITS, type QueryLimits } from "./graphql/limits.js";
 import { ReadModel } from "./read-model.js";
+import { ResponseCache } from "./response-cache.js";
 
 export interface ExplorerOptions {
   dbPath: string;
@@ -32,6 +33,8 @@ const STATIC: Record<string, string> = {
   "/charts.js": "charts.js",
   "/style.css": "style.css",
 };
+const MAX_BODY_BYTES = 1 << 20;
+
 const MIME: Record<string, string> = {
   ".html": "text/html; charset=utf-8",
   ".js": "text/javascript; charset=utf-8",
@@ -67,11 +70,63 @@ export async function startExplorer(options: ExplorerOptions): Promise<RunningEx
     graphiql: { title: "Troupe market explorer" },
     landingPage: false,
     logging: false,
-    context: () => ({ model, loaded: new Map() }),
+    context: () => {
+      model.version();
+      return { model, loaded: new Map() };
+    },
     plugins: [limitsPlugin(options.limits ?? DEFAULT_LIMITS)],
   });
+  const cache = new ResponseCache();
+
+  /** POST /graphql: answered from the cache when the same query ran at the same checkpoint. */
+  async function post(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        res.writeHead(413, { "content-type": "application/json" });
+        res.end(JSON.stringify({ errors: [{ message: `the request body exceeds ${MAX_BODY_BYTES} bytes` }] }));
+        return;
+      }
+      chunks.push(chunk);
+    }
+    const body = Buffer.concat(chunks);
+    const accept = String(req.headers.accept ?? "");
+    const key = `${accept}\u0000${String(req.headers["content-type"] ?? "")}\u0000${body.toString("utf8")}`;
+    const version = model.version();
+    let answer = cache.get(version, key);
+    if (!answer) {
+      const headers = new Headers();
+      for (const [name, value] of Object.entries(req.headers)) {
+        if (typeof value === "string") headers.set(name, value);
+      }
+      const response = await yoga.fetch(`http://${req.headers.host ?? "localhost"}${req.url ?? "/graphql"}`, {
+        method: "POST",
+        headers,
+        body,
+      });
+      answer = {
+        status: response.status,
+        contentType: response.headers.get("content-type") ?? "application/json",
+        body: Buffer.from(await response.arrayBuffer()),
+      };
+      // Only clean answers are kept: errors may depend on more than the query (e.g. limits).
+      if (answer.status === 200 && !answer.body.includes('"errors"')) cache.set(version, key, answer);
+    }
+    res.writeHead(answer.status, { "content-type": answer.contentType, "content-length": answer.body.length });
+    res.end(answer.body);
+  }
+
   const server = createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0]!;
+    if (req.method === "POST" && path === "/graphql") {
+      post(req, res).catch((error: unknown) => {
+        if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" });
+        res.end(JSON.stringify({ errors: [{ message: `internal error: ${(error as Error).message}` }] }));
+      });
+      return;
+    }
     if (req.method === "GET" && path in STATIC) {
       serveStatic(path, res).catch((error: unknown) => {
         res.writeHead(500, { "content-type": "text/plain" });
