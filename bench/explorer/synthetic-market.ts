@@ -17,13 +17,17 @@ export const ADDRESSES = {
 /** Encodes events like ethers' `encodeEventLog`, without hashing per call (generation is not what is measured). */
 class LeanEncoder {
   private readonly events = new Map<string, EventFragment>();
+  private readonly topics = new Map<string, string>();
   constructor(abi: InterfaceAbi) {
-    new Interface(abi).forEachEvent((f) => this.events.set(f.name, f));
+    new Interface(abi).forEachEvent((f) => {
+      this.events.set(f.name, f);
+      this.topics.set(f.name, f.topicHash); // a getter that hashes on every call
+    });
   }
 
   encodeEventLog(name: string, values: unknown[]): { topics: string[]; data: string } {
     const f = this.events.get(name)!;
-    const topics = [f.topicHash];
+    const topics = [this.topics.get(name)!];
     const head: string[] = [];
     const tail: string[] = [];
     const plainCount = f.inputs.filter((p) => !p.indexed).length;
