@@ -137,15 +137,22 @@ describe("runtime-host: the daemon on a live chain", function () {
   it("survives an RPC outage and catches up on agreements awarded while it was away", async () => {
     const from = host.lines.length;
     await proxy.stop();
-    const during = await award(m, p, job(["sum"], "while the endpoint was down"));
+    const during: bigint[] = [];
+    for (const text of ["while", "the endpoint", "was down"]) during.push(await award(m, p, job(["sum"], text)));
     await host.waitFor(/chain step failed \(2 in a row\)/, 30_000, from);
-    expect(await usageReports(during)).to.have.length(0);
+    expect(await usageReports(during[0]!)).to.have.length(0);
     await proxy.start();
     await host.waitFor(/reconnected after \d+ failed attempts/, 30_000, from);
-    await waitForStatus(m, during, Status.Reported);
-    expect(await usageReports(during)).to.have.length(1);
+    for (const id of during) {
+      await waitForStatus(m, id, Status.Reported);
+      expect(await usageReports(id)).to.have.length(1);
+    }
+    // Three reports sent back to back each got their own nonce (no failed submission).
+    expect(host.lines.slice(from).filter((line) => line.includes("submission failed"))).to.deep.equal([]);
     const health = (await (await fetch(`${hostUrl}/health`)).json()) as { ok: boolean; checkpoint: number };
-    expect(health.checkpoint).to.be.at.least(Number((await usageReports(during))[0]!.blockNumber) - 1);
+    const { market } = m.deployment;
+    const [created] = await market.queryFilter(market.filters.AgreementCreated(during[2]!));
+    expect(health.checkpoint).to.be.at.least(created!.blockNumber);
   });
 });
 
