@@ -18,10 +18,11 @@ describe("runtime-host: verify re-executes and judges a report", function () {
   let p: LiveProvider;
   let verifier: LiveProvider;
   let dir: string;
-  const workload = buildChecksumWorkload();
+  let workload: ReturnType<typeof buildChecksumWorkload>;
   const bundle = engine.encodeInputBundle({ args: ["checksum"], env: {}, stdin: new TextEncoder().encode("verify me"), files: {}, outputs: ["result.txt"] });
 
   before(async () => {
+    workload = buildChecksumWorkload();
     dir = mkdtempSync(join(tmpdir(), "troupe-verify-"));
     writeFileSync(join(dir, "input.bin"), bundle);
     node = await startRpcNode();
