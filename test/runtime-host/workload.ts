@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -14,7 +14,10 @@ export function buildChecksumWorkload(): { wasm: Uint8Array; path: string } {
   const path = join(dir, `checksum-${key}.wasm`);
   if (!existsSync(path)) {
     mkdirSync(dir, { recursive: true });
-    execFileSync("clang", ["--target=wasm32-wasi", "--sysroot=/usr", "-O2", "-o", path, source], { stdio: "pipe" });
+    // Build beside the target and rename, so a concurrent test run never reads a half-written file.
+    const partial = `${path}.${process.pid}.tmp`;
+    execFileSync("clang", ["--target=wasm32-wasi", "--sysroot=/usr", "-O2", "-o", partial, source], { stdio: "pipe" });
+    renameSync(partial, path);
   }
   return { wasm: new Uint8Array(readFileSync(path)), path };
 }
