@@ -220,7 +220,7 @@ export class HostDaemon {
 
     let report;
     try {
-      report = buildUsageReport(id, result, this.outbox.nextNonce());
+      report = buildUsageReport(id, result, this.outbox.reserveNonce());
     } catch (error) {
       return this.fault(job, `unattestable result: ${briefError(error)}`);
     }

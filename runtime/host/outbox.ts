@@ -47,6 +47,12 @@ export class Outbox {
     return this.lastNonce + 1n;
   }
 
+  /** Takes the next nonce, so jobs signed side by side never share one (an unused one is a harmless gap). */
+  reserveNonce(): bigint {
+    this.lastNonce += 1n;
+    return this.lastNonce;
+  }
+
   get(id: bigint): OutboxEntry | undefined {
     return this.records.get(id);
   }

@@ -119,6 +119,8 @@ describe("runtime-host: the daemon on a live chain", function () {
     const [starved] = await usageReports(spin);
     expect(starved!.args.outcome).to.equal(BigInt(Outcome.OutOfFuel));
     expect(starved!.args.fuelUsed).to.equal(2_000_000n);
+    // Run two at a time, the reports still take distinct outbox nonces.
+    expect(new Set([trapped!.args.nonce, starved!.args.nonce, rejected!.args.nonce]).size).to.equal(3);
 
     await host.waitFor(new RegExp(`agreement ${wrongHash}: attempt 2/2 failed, giving up: .*hash mismatch`));
     expect(await usageReports(wrongHash)).to.have.length(0);

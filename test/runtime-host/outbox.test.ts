@@ -39,6 +39,7 @@ describe("runtime-host: outbox and job queue on disk", () => {
 
     const reopened = new Outbox(join(dir, "outbox"));
     expect(reopened.nextNonce()).to.equal(3n);
+    expect([reopened.reserveNonce(), reopened.reserveNonce(), reopened.nextNonce()]).to.deep.equal([3n, 4n, 5n]);
     expect(reopened.get(9n)?.report.fuelUsed).to.equal(2n ** 63n + 5n);
     expect(reopened.unconfirmed().map((e) => [e.report.agreementId, e.state])).to.deep.equal([
       [3n, "pending"],
