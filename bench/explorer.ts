@@ -1,6 +1,5 @@
 import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { Agent, request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -10,6 +9,7 @@ import { openIndexDb } from "../services/indexer/database.js";
 import { EntityStore } from "../services/indexer/entity-store.js";
 import { watchedContracts } from "../services/indexer/events.js";
 import { ADDRESSES, syntheticMarket } from "./explorer/synthetic-market.js";
+import { RawHttpClient } from "./explorer/raw-http-client.js";
 
 /**
  * bench:explorer — ingest a synthetic market of AGREEMENTS (default 100,000) deployments through
@@ -109,34 +109,20 @@ function queryMix(providers: string[], rand: () => number) {
 }
 
 async function load(url: string, providers: string[]) {
-  const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
-  const { host, port } = new URL(url);
+  const { hostname, port } = new URL(url);
+  const clients = [...Array(CONCURRENCY).keys()].map(() => new RawHttpClient(hostname, Number(port)));
   let rand = 7;
   const mix = queryMix(providers, () => ((rand = (rand * 1664525 + 1013904223) >>> 0) / 2 ** 32));
-  const post = (body: string) =>
-    new Promise<{ status: number; text: string }>((resolve, reject) => {
-      const req = request(
-        { host: host.split(":")[0], port, path: "/graphql", method: "POST", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) } },
-        (res) => {
-          let text = "";
-          res.setEncoding("utf8");
-          res.on("data", (c: string) => (text += c));
-          res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
-        },
-      );
-      req.on("error", reject);
-      req.end(body);
-    });
   const run = async (seconds: number, latencies: number[] | undefined) => {
     const end = performance.now() + seconds * 1000;
     let errors = 0;
     let i = 0;
     await Promise.all(
-      [...Array(CONCURRENCY).keys()].map(async () => {
+      clients.map(async (client) => {
         while (performance.now() < end) {
           const body = JSON.stringify(mix[i++ % mix.length]!());
           const started = performance.now();
-          const { status, text } = await post(body);
+          const { status, body: text } = await client.post("/graphql", body);
           latencies?.push(performance.now() - started);
           if (status !== 200 || text.includes('"errors"')) {
             if (errors++ === 0) console.error(`query failed (${status}): ${text.slice(0, 300)}`);
@@ -149,7 +135,7 @@ async function load(url: string, providers: string[]) {
   await run(3, undefined); // warm-up: JIT, statement and parse caches
   const latencies: number[] = [];
   const errors = await run(QUERY_SECONDS, latencies);
-  agent.destroy();
+  for (const c of clients) c.close();
   latencies.sort((a, b) => a - b);
   const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
   return { count: latencies.length, errors, p50: at(0.5), p99: at(0.99), qps: latencies.length / QUERY_SECONDS };

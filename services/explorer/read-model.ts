@@ -29,6 +29,9 @@ export class ReadModel {
   constructor(path: string, readonly schema: SchemaModel) {
     if (!existsSync(path)) throw new Error(`no index database at ${path}: start the indexer first (DB_PATH)`);
     this.db = new Database(path, { readonly: true, fileMustExist: true });
+    // Map the file and keep a large page cache: explorer reads hop between random entities.
+    this.db.pragma("mmap_size = 2147483648");
+    this.db.pragma("cache_size = -131072");
     this.compiler = new QueryCompiler(schema);
   }
 
