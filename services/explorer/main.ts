@@ -1,12 +1,37 @@
+import Database from "better-sqlite3";
+import { existsSync } from "node:fs";
 import { loadSchemaModel } from "../common/entity-model.js";
 import { startExplorer } from "./server.js";
 
-/** The market explorer. Env: DB_PATH (the indexer's database), PORT (default 8000), HOST (default 127.0.0.1). */
+/** Waits for the indexer to create its database (the two may start together). */
+async function waitForIndex(path: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let announced = false;
+  for (;;) {
+    if (existsSync(path)) {
+      const db = new Database(path, { readonly: true });
+      const ready = db.prepare("SELECT 1 FROM sqlite_master WHERE name = '_meta'").get() !== undefined;
+      db.close();
+      if (ready) return;
+    }
+    if (Date.now() > deadline) return; // startExplorer then names what is missing
+    if (!announced) console.log(`explorer: waiting for the indexer to create ${path}`);
+    announced = true;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/**
+ * The market explorer. Env: DB_PATH (the indexer's database), PORT (default 8000), HOST (default
+ * 127.0.0.1), WAIT_FOR_DB_MS (how long to wait for the indexer to create the database, default 60 s).
+ */
 async function main(): Promise<void> {
   const port = Number(process.env.PORT ?? 8000);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, got "${process.env.PORT}"`);
+  const dbPath = process.env.DB_PATH ?? ".troupe/indexer.db";
+  await waitForIndex(dbPath, Number(process.env.WAIT_FOR_DB_MS ?? 60_000));
   const explorer = await startExplorer({
-    dbPath: process.env.DB_PATH ?? ".troupe/indexer.db",
+    dbPath,
     schema: loadSchemaModel(),
     port,
     host: process.env.HOST ?? "127.0.0.1",
