@@ -123,6 +123,18 @@ describe("indexer: resume after a kill, roll back after a reorg", function () {
     expect(dumpIndex(dbPath, schema)).to.equal(reference);
   });
 
+  it("stays CONFIRMATIONS blocks behind the head", async () => {
+    const dbPath = join(dir, "confirmed.db");
+    const indexer = new Indexer(options(dbPath, { maxBlockRange: 500, confirmations: 5 }));
+    await indexer.syncOnce();
+    const head = (await node.provider.getBlock("latest"))!.number;
+    expect(indexer.checkpoint()?.number).to.equal(head - 5);
+    await mineBlocks(node, 2);
+    await indexer.syncOnce();
+    expect(indexer.checkpoint()?.number).to.equal(head - 3);
+    indexer.close();
+  });
+
   it("rolls back the blocks a reorg replaced and ends like a fresh index of the new chain", async () => {
     const { market, registry } = scenario.deployment;
     const { consumer, providerA } = scenario.signers;
