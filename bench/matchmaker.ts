@@ -46,7 +46,7 @@ const candidates: Candidate[] = [];
 for (const m of markets)
   for (const round of m.rounds)
     for (const req of round.requests)
-      for (const p of m.providers) if (feasible(req.view, p.offer)) candidates.push(candidateOf(req, p, round.loads[p.index]!));
+      for (const p of m.providers) if (feasible(req.view, p.offer)) candidates.push(candidateOf(req, p, round));
 const scratch = new Float64Array(candidates.length * 19);
 const out = new Float64Array(candidates.length * 2);
 let scored = 0;

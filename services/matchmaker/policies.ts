@@ -10,6 +10,7 @@ import { TIERS, ENERGY_PRICE } from "./continuum.js";
 import { evaluateRequest, type AgentOffer } from "./evaluate.js";
 import type { MatchModel } from "./model.js";
 import type { PricingParams } from "./pricing.js";
+import type { ProviderStats } from "./types.js";
 import { Rng } from "./prng.js";
 import { feasible, type SimMarket, type SimRound, type SimProvider, type SimRequest } from "./simulator.js";
 
@@ -59,8 +60,8 @@ export function providerCost(p: SimProvider) {
   return { operatingShare: p.hidden.costShare, energyPerMFuel: TIERS[p.offer.tier]!.energyPerMFuel, energyPrice: ENERGY_PRICE };
 }
 
-const reputation = (p: SimProvider) =>
-  (p.stats.completed + 1) / (p.stats.completed + p.stats.breached + p.stats.disputesLost + 2);
+/** ProviderRegistry's reputation (Laplace-smoothed completion rate) from a round's counters. */
+const reputation = (s: ProviderStats) => (s.completed + 1) / (s.completed + s.breached + s.disputesLost + 2);
 
 /**
  * Every provider runs the learned agent on the round's open requests, as the live agent does
@@ -78,7 +79,7 @@ export function learnedPolicy(model: MatchModel, pricing: Partial<PricingParams>
       for (const p of market.providers) {
         const free = p.offer.concurrentJobs - used[p.index]!;
         if (free <= 0) continue;
-        const agentOffer: AgentOffer = { offer: p.offer, stats: p.stats, load: used[p.index]!, cost: providerCost(p) };
+        const agentOffer: AgentOffer = { offer: p.offer, stats: round.stats[p.index]!, load: used[p.index]!, cost: providerCost(p) };
         const wanted: { i: number; profit: number; price: number; fee: number; total: number }[] = [];
         for (const i of open) {
           const e = evaluateRequest(round.requests[i]!.view, [agentOffer], model, { now: 0, pricing, explain: false });
@@ -96,7 +97,7 @@ export function learnedPolicy(model: MatchModel, pricing: Partial<PricingParams>
       if (bids.size === 0) return placements;
       for (const [i, list] of bids) {
         const win = list.reduce((a, b) =>
-          b.total < a.total || (b.total === a.total && reputation(b.p) > reputation(a.p)) ? b : a,
+          b.total < a.total || (b.total === a.total && reputation(round.stats[b.p.index]!) > reputation(round.stats[a.p.index]!)) ? b : a,
         );
         placements[i] = { provider: win.p.index, pricePerMFuel: win.price, fee: win.fee };
         used[win.p.index]!++;

@@ -11,6 +11,7 @@ import type { Candidate, OfferView, ProviderStats, RequestView } from "./types.j
 export interface SimProvider {
   index: number;
   offer: OfferView;
+  /** its on-chain counters now (after every simulated round); rounds keep their own snapshot */
   stats: ProviderStats;
   hidden: {
     reliability: number;
@@ -34,6 +35,8 @@ export interface SimRound {
   requests: SimRequest[];
   /** load per provider index at the start of the round */
   loads: number[];
+  /** each provider's public history at the start of the round (it grows from round to round) */
+  stats: ProviderStats[];
 }
 
 export interface SimMarket {
@@ -58,9 +61,11 @@ export interface SimOptions {
   requestsPerRound: number;
   /** past jobs per provider, at most */
   maxHistory: number;
+  /** jobs each provider runs for the rest of the market between two rounds, at most */
+  jobsBetweenRounds: number;
 }
 
-export const DEFAULT_SIM: SimOptions = { providers: 24, rounds: 5, requestsPerRound: 60, maxHistory: 60 };
+export const DEFAULT_SIM: SimOptions = { providers: 24, rounds: 5, requestsPerRound: 60, maxHistory: 60, jobsBetweenRounds: 8 };
 
 const BID_WINDOW_END = 1_000;
 const TIER_MASKS = [7, 7, 7, 3, 6, 1, 2, 5, 4] as const;
@@ -207,14 +212,18 @@ export function simulateMarket(seed: number, options: Partial<SimOptions> = {}):
   for (let r = 0; r < opts.rounds; r++) {
     const requests = Array.from({ length: opts.requestsPerRound }, () => drawRequest(rng, nextId++));
     const loads = providers.map((p) => rng.int(0, Math.max(0, p.offer.concurrentJobs - 1)));
-    rounds.push({ requests, loads });
+    rounds.push({ requests, loads, stats: providers.map((p) => ({ ...p.stats })) });
+    // The rest of the market keeps running: outcomes move every provider's counters before the next round.
+    for (const p of providers) {
+      simulateHistory(rng, p, rng.int(0, opts.jobsBetweenRounds), seed * 1_000_003 + p.index * 10_007 + (r + 1) * 1_009);
+    }
   }
   return { seed, providers, rounds };
 }
 
-/** The candidate the live agent would score for this placement. */
-export function candidateOf(req: SimRequest, p: SimProvider, load: number): Candidate {
-  return { request: req.view, offer: p.offer, stats: p.stats, load };
+/** The candidate the live agent would score for this placement in `round`. */
+export function candidateOf(req: SimRequest, p: SimProvider, round: SimRound, load = round.loads[p.index]!): Candidate {
+  return { request: req.view, offer: p.offer, stats: round.stats[p.index]!, load };
 }
 
 /** Labelled placements for training: every feasible (request, provider) pair of every round. */
@@ -225,7 +234,7 @@ export function trainingPairs(market: SimMarket): { candidate: Candidate; truth:
       for (const p of market.providers) {
         if (!feasible(req.view, p.offer)) continue;
         const load = round.loads[p.index]!;
-        out.push({ candidate: candidateOf(req, p, load), truth: truthOf(req, p, load, Number(req.view.id)) });
+        out.push({ candidate: candidateOf(req, p, round), truth: truthOf(req, p, load, Number(req.view.id)) });
       }
     }
   }
