@@ -1,4 +1,5 @@
-import { Interface, type Log, type Wallet } from "ethers";
+import type { Interface} from "ethers";
+import { type Log, type Wallet } from "ethers";
 import type { ContentLocation } from "./content.js";
 import { publishContent } from "./content.js";
 import type { DeploymentInfo, MarketContracts } from "./deployment.js";

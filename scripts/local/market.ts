@@ -43,6 +43,11 @@ export interface LocalMarketOptions {
   parameters?: Record<string, string | number>;
   /** Extra environment per host, by provider index (e.g. fault injection in tests). */
   hostEnv?: (index: number) => Record<string, string>;
+  /**
+   * The endpoint the actors (hosts, agents, indexer) use, given the node's: by default the node
+   * itself; a test puts a proxy in between to take the endpoint away under them.
+   */
+  actorRpcUrl?: (nodeUrl: string) => Promise<string>;
   /** Start matchmaker agents (default true); without them tests bid themselves. */
   matchmakers?: boolean;
   log?: (line: string) => void;
@@ -103,6 +108,7 @@ export async function startLocalMarket(options: LocalMarketOptions): Promise<Loc
     const mint = async (to: string, amount: bigint) => (await token.mint(to, amount, { nonce: nonce++ })).wait();
     for (let i = 0; i < 4; i++) await mint(consumerAccount(i).address, parseUnits("1000000"));
 
+    const actorRpc = options.actorRpcUrl ? await options.actorRpcUrl(rpcUrl) : rpcUrl;
     const model = options.matchmakers === false ? undefined : await bootstrapModel();
     const providers: LocalMarket["providers"] = [];
     for (const [i, profile] of options.providers.entries()) {
@@ -111,11 +117,11 @@ export async function startLocalMarket(options: LocalMarketOptions): Promise<Loc
       await mint(owner.address, parseUnits("100000"));
       await registerLocalProvider(contracts, owner, host.address, agent.address, profile, endpoint);
       providers.push({ address: owner.address, endpoint, profile });
-      processes.start(hostSpec(i, options, deployment, rpcUrl, host.privateKey, owner.address));
+      processes.start(hostSpec(i, options, deployment, actorRpc, host.privateKey, owner.address));
       if (model) {
         mkdirSync(join(options.dataDir, `matchmaker-${i}`), { recursive: true });
         copyFileSync(model, join(options.dataDir, `matchmaker-${i}`, "model.json"));
-        processes.start(matchmakerSpec(i, options, deployment, rpcUrl, agent.privateKey, owner.address));
+        processes.start(matchmakerSpec(i, options, deployment, actorRpc, agent.privateKey, owner.address));
       }
       log(`provider ${i} ${owner.address}: tier ${profile.tier}, region ${profile.region}, host ${endpoint}`);
     }
@@ -123,7 +129,7 @@ export async function startLocalMarket(options: LocalMarketOptions): Promise<Loc
     const db = join(options.dataDir, "indexer.db");
     processes.start({
       name: "indexer", command: process.execPath, args: [...TSX, "services/indexer/main.ts"],
-      env: { RPC_URL: rpcUrl, DEPLOYMENT_FILE: deploymentFile, DB_PATH: db, POLL_MS: String(options.pollMs) },
+      env: { RPC_URL: actorRpc, DEPLOYMENT_FILE: deploymentFile, DB_PATH: db, POLL_MS: String(options.pollMs) },
     });
     processes.start({
       name: "explorer", command: process.execPath, args: [...TSX, "services/explorer/main.ts"],

@@ -24,6 +24,7 @@ interface Running {
  */
 export class ProcessGroup {
   private readonly running = new Map<string, Running>();
+  private readonly specs = new Map<string, ProcessSpec>();
   private stopping = false;
 
   constructor(
@@ -35,6 +36,7 @@ export class ProcessGroup {
 
   start(spec: ProcessSpec): ChildProcess {
     if (this.running.has(spec.name)) throw new Error(`${spec.name} is running already`);
+    this.specs.set(spec.name, spec);
     const log = createWriteStream(join(this.logDir, `${spec.name}.log`), { flags: "a" });
     const child = spawn(spec.command, spec.args, {
       env: { ...process.env, ...spec.env },
@@ -53,6 +55,13 @@ export class ProcessGroup {
     });
     this.running.set(spec.name, { spec, child, log, exited });
     return child;
+  }
+
+  /** How an actor was (last) started, running or not. */
+  specOf(name: string): ProcessSpec {
+    const spec = this.specs.get(name);
+    if (!spec) throw new Error(`${name} was never started`);
+    return spec;
   }
 
   /** The log file of an actor. */
