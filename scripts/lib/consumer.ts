@@ -86,7 +86,13 @@ export async function deployWorkload(ctx: ConsumerContext, spec: DeploySpec, pro
   }
   const moduleRef = publishContent(ctx.content, spec.module);
   const inputRef = publishContent(ctx.content, encodeInputBundle(spec.input));
-  const now = Math.floor(Date.now() / 1000);
+  const chainNow = async () => {
+    // An automining chain stamps each block at least a second after the last, so under load its
+    // clock runs ahead of the wall clock: windows and deadlines are counted on the chain's clock.
+    const block = await ctx.consumer.provider!.getBlock("latest");
+    return Math.max(Date.now() / 1000, block?.timestamp ?? 0);
+  };
+  const now = Math.floor(await chainNow());
   const params = {
     workloadHash: moduleRef.sha256, workloadURI: moduleRef.uri, inputHash: inputRef.sha256, inputURI: inputRef.uri,
     maxFuel: spec.maxFuel, maxPricePerMFuel: spec.maxPricePerMFuel, maxFee: spec.maxFee, minMemoryMiB: spec.minMemoryMiB,
@@ -117,7 +123,7 @@ export async function deployWorkload(ctx: ConsumerContext, spec: DeploySpec, pro
     const r = await market.request(id);
     const status = Number(r.status);
     result.status = STATUS_NAMES[status]!;
-    const nowS = Date.now() / 1000;
+    const nowS = await chainNow();
     if (status === Status.Open) {
       const bids = Number(r.bidCount);
       if (bids > seenBids) {
