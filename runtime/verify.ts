@@ -31,7 +31,7 @@ Either way:
   --timeout-ms N                  wall-clock watchdog (default 60000)
 Exit status: 0 the report matches, 1 it does not, 2 an error.`;
 
-interface Options {
+export interface Options {
   rpc?: string;
   market?: string;
   agreement?: string;
@@ -64,7 +64,7 @@ function bigintOption(opts: Options, name: keyof Options): bigint {
 }
 
 /** Reads the job and the claimed usage from the chain, fetching what was not given as a file. */
-async function fromChain(opts: Options, timeoutMs: number): Promise<{ job: Reexecution; claimed: ClaimedUsage }> {
+export async function fromChain(opts: Options, timeoutMs: number): Promise<{ job: Reexecution; claimed: ClaimedUsage }> {
   const rpc = need(opts, "rpc");
   const id = bigintOption(opts, "agreement");
   const chainId = await probeChainId(rpc);

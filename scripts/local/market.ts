@@ -80,7 +80,7 @@ export function defaultOptions(overrides: Partial<LocalMarketOptions> = {}): Loc
 
 /**
  * Starts the whole local market: a Hardhat node, the contracts (Ignition), the indexer and the
- * explorer, and per provider a host daemon and a matchmaker agent — each its own process.
+ * explorer, and per provider a host daemon, a verifier agent and a matchmaker agent — each its own process.
  */
 export async function startLocalMarket(options: LocalMarketOptions): Promise<LocalMarket> {
   const log = options.log ?? (() => {});
@@ -118,6 +118,13 @@ export async function startLocalMarket(options: LocalMarketOptions): Promise<Loc
       await registerLocalProvider(contracts, owner, host.address, agent.address, profile, endpoint);
       providers.push({ address: owner.address, endpoint, profile });
       processes.start(hostSpec(i, options, deployment, actorRpc, host.privateKey, owner.address));
+      processes.start({
+        name: `verifier-${i}`, command: process.execPath, args: [...TSX, "runtime/verifier/main.ts"],
+        env: {
+          RPC_URL: actorRpc, VERIFIER_KEY: host.privateKey, VERIFIER: owner.address, MARKET: deployment.addresses.market,
+          REGISTRY: deployment.addresses.registry, START_BLOCK: String(deployment.startBlock), POLL_MS: String(options.pollMs),
+        },
+      });
       if (model) {
         mkdirSync(join(options.dataDir, `matchmaker-${i}`), { recursive: true });
         copyFileSync(model, join(options.dataDir, `matchmaker-${i}`, "model.json"));

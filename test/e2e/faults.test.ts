@@ -2,6 +2,7 @@ import { expect } from "chai";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { ZeroHash, parseUnits } from "ethers";
 import { startTestMarket, runCli, eventually, graphql, freePorts, type CliResult } from "./helpers.js";
 import { startRpcProxy, type RpcProxy } from "../helpers/rpc-proxy.js";
@@ -9,6 +10,9 @@ import { consumerAccount, providerAccounts } from "../../scripts/local/accounts.
 import { DEFAULT_PROFILES, type LocalMarket } from "../../scripts/local/market.js";
 import { ensureWorkloads } from "../../runtime/workloads/build.js";
 import { Status } from "../../contracts/client/status.js";
+import { signUsageReport } from "../../contracts/client/signing.js";
+import type { UsageReport } from "../../contracts/client/typed-data.js";
+import { decodeInputBundle, runJob, seedFromAgreement, shutdownJobPool } from "../../runtime/job/index.js";
 
 describe("end to end: the choreography under faults", function () {
   this.timeout(600_000);
@@ -38,6 +42,7 @@ describe("end to end: the choreography under faults", function () {
   after(async () => {
     await market?.stop();
     await proxy?.stop();
+    await shutdownJobPool();
   });
 
   /** Starts `troupe deploy` in the background and, as provider `winner`'s agent, bids on its request. */
@@ -97,6 +102,50 @@ describe("end to end: the choreography under faults", function () {
     market.processes.start(specOf("host-1"));
     await new Promise((r) => setTimeout(r, 3000));
     expect(await m.queryFilter(m.filters.UsageReported(id), market.deployment.startBlock)).to.have.length(0);
+  });
+
+  it("a host that reports wrong fuel is disputed, the verifiers re-execute, and it is slashed", async () => {
+    const { market: m, registry } = market.contracts;
+    await market.processes.kill("host-1"); // the test plays provider 1's dishonest host
+    const { host } = providerAccounts(1, market.provider);
+    const provider = market.providers[1]!.address;
+    const stakeBefore = (await registry.providerOf(provider)).stake;
+    const { id, cli } = await deployTo(1, workloads.checksum!, ["--arg", "1", "--deadline", "2m"]);
+    await eventually(async () => (Number((await m.request(id)).status) === Status.Awarded ? true : undefined), 30_000, "the award");
+    // Run the job honestly, then claim more fuel than it used.
+    const [posted] = await m.queryFilter(m.filters.RequestPosted(id), market.deployment.startBlock);
+    const { chainId } = await market.provider.getNetwork();
+    const result = await runJob({
+      module: new Uint8Array(readFileSync(fileURLToPath(posted!.args.workloadURI))),
+      input: decodeInputBundle(new Uint8Array(readFileSync(fileURLToPath(posted!.args.inputURI)))),
+      limits: { fuel: posted!.args.maxFuel, memoryMiB: Number(posted!.args.minMemoryMiB), wallTimeoutMs: 60_000 },
+      seed: seedFromAgreement(chainId, market.deployment.addresses.market, id),
+    });
+    const report: UsageReport = {
+      agreementId: id, fuelUsed: result.fuelUsed + 1_000_000n, peakMemoryPages: result.peakMemoryPages, wallMs: result.wallMs,
+      outcome: result.outcome, exitCode: result.exitCode, outputHash: result.outputHash, meteringVersion: result.meteringVersion, nonce: 1n,
+    };
+    const signing = { chainId, market: market.deployment.addresses.market };
+    await (await m.connect(host).submitReport(report, await signUsageReport(host, signing, report))).wait();
+
+    const dispute = await runCli(["dispute", String(id)], env);
+    expect(dispute.code, dispute.stderr).to.equal(0);
+    const [resolved] = await eventually(async () => {
+      const logs = await m.queryFilter(m.filters.DisputeResolved(id), market.deployment.startBlock);
+      return logs.length > 0 ? logs : undefined;
+    }, 120_000, "the verifiers' quorum");
+    expect(resolved!.args.upheld).to.equal(false);
+    expect(resolved!.args.quorum).to.equal(true);
+    const verdicts = await m.queryFilter(m.filters.VerdictSubmitted(id), market.deployment.startBlock);
+    expect(verdicts.map((v) => v.args.verifier).sort()).to.deep.equal([market.providers[0]!.address, market.providers[2]!.address].sort());
+    for (const v of verdicts) expect(v.args.fuelUsed).to.equal(result.fuelUsed);
+    expect(Number((await m.request(id)).status)).to.equal(Status.Overturned);
+    expect((await registry.providerOf(provider)).stake).to.equal(stakeBefore - resolved!.args.slashed);
+    expect(resolved!.args.slashed > 0n).to.equal(true);
+    const consumerSide = await cli;
+    expect(consumerSide.code).to.equal(1);
+    expect(consumerSide.stderr).to.match(/ended Overturned/);
+    market.processes.start(specOf("host-1"));
   });
 
   it("the agents reconnect and catch up when the RPC endpoint restarts under them", async () => {
