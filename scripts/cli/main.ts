@@ -8,6 +8,7 @@ import { marketCommand } from "./commands/market.js";
 import { keystoreCommand } from "./commands/keystore.js";
 import { deployCommand } from "./commands/deploy.js";
 import { whyNoBidCommand } from "./commands/why-no-bid.js";
+import { verifyCommand } from "./commands/verify.js";
 
 const HELP = `troupe — the Troupe market from the command line
 
@@ -27,6 +28,7 @@ const COMMANDS: Record<string, Command> = {
   provider: providerCommand,
   deploy: deployCommand,
   "why-no-bid": whyNoBidCommand,
+  verify: verifyCommand,
   status: statusCommand,
   dispute: disputeCommand,
   market: marketCommand,

@@ -142,6 +142,9 @@ describe("end to end: the choreography under faults", function () {
     expect(Number((await m.request(id)).status)).to.equal(Status.Overturned);
     expect((await registry.providerOf(provider)).stake).to.equal(stakeBefore - resolved!.args.slashed);
     expect(resolved!.args.slashed > 0n).to.equal(true);
+    const anyone = await runCli(["verify", String(id)], env);
+    expect(anyone.code).to.equal(1);
+    expect(anyone.stdout).to.match(/fuel\s+DIFFERS/);
     const consumerSide = await cli;
     expect(consumerSide.code).to.equal(1);
     expect(consumerSide.stderr).to.match(/ended Overturned/);

@@ -85,6 +85,9 @@ describe("end to end: the happy path, every actor its own process", function () 
     const status = await runCli(["status", String(id)], env);
     expect(status.code).to.equal(0);
     expect(status.stdout).to.match(/Settled/).and.match(/awarded/).and.match(/reported/);
+    const verify = await runCli(["verify", String(id)], env);
+    expect(verify.code, verify.stderr).to.equal(0);
+    expect(verify.stdout).to.match(/fuel\s+matches/).and.match(/the report is correct/);
     const summary = await runCli(["market"], env);
     expect(summary.code, summary.stderr).to.equal(0);
     expect(summary.stdout).to.match(/providers by reputation/);
