@@ -21,6 +21,13 @@ export default defineConfig({
     tests: { mocha: "test", solidity: "test/solidity" },
   },
   networks: {
+    // The chain `hardhat node` serves to the local market. Many transactions a second would push an
+    // automining chain's clock ahead of the wall clock (each block at least a second after the
+    // last), shrinking every bid window and deadline; same-second blocks keep the two in step.
+    node: {
+      type: "edr-simulated",
+      allowBlocksWithSameTimestamp: true,
+    },
     // The local market's node (`npm start` runs it); Hardhat's public dev accounts sign there.
     localhost: {
       type: "http",

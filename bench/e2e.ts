@@ -43,12 +43,15 @@ async function lane(lane: number) {
         {
           module, input: { args: ["checksum", "1"], env: {}, stdin: new TextEncoder().encode(`job ${n}\n`), files: {}, outputs: [] },
           maxFuel: 200_000_000n, maxPricePerMFuel: parseUnits("0.01"), maxFee: parseUnits("0.001"), minMemoryMiB: 16,
-          allowedTiers: 0b111, region: 1 + (n % 4), maxLatencyClass: 2, bidWindow: 2, deadlineIn: 180,
+          allowedTiers: 0b111, region: 1 + (n % 4), maxLatencyClass: 2, bidWindow: 5, deadlineIn: 180,
         },
         () => {},
       );
       if (r.status === "Settled" && !r.problem) results.push(r);
-      else failed++;
+      else {
+        failed++;
+        console.error(`deployment ${n}: ${r.status}${r.problem ? `: ${r.problem}` : ""}`);
+      }
     } catch (error) {
       failed++;
       console.error(`deployment ${n}: ${(error as Error).message.split("\n")[0]}`);
@@ -69,7 +72,7 @@ const figures = {
   deployments: total,
   inFlight,
 };
-console.log("\nThe local market end to end (2-second bid windows, co-signed settlement)\n");
+console.log("\nThe local market end to end (5-second bid windows, co-signed settlement)\n");
 for (const [k, v] of Object.entries(figures)) console.log(`${k.padEnd(28)} ${v}`);
 mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
 writeFileSync(new URL("./results/e2e.json", import.meta.url), JSON.stringify(figures, null, 2) + "\n");
