@@ -42,7 +42,7 @@ export interface MarketDeployment {
   offers: OfferBook;
   market: TroupeMarket;
   addresses: { token: string; registry: string; offers: string; market: string };
-  /** The block the first contract was deployed in: where an indexer starts. */
+  /** The chain's head just before the deployment: an indexer starting here misses nothing. */
   startBlock: number;
   params: MarketParams;
 }
@@ -64,7 +64,7 @@ export async function deployMarket(deployer: Signer, overrides: Partial<MarketPa
   const deployerAddress = await deployer.getAddress();
 
   const token = params.tokenAddress
-    ? ((await attach("TroupeToken", params.tokenAddress, deployer)) as TroupeToken)
+    ? (attach("TroupeToken", params.tokenAddress, deployer) as TroupeToken)
     : await deploy<TroupeToken>("TroupeToken", deployer, [deployerAddress, params.tokenSupply]);
   const tokenAddress = await token.getAddress();
   const registry = await deploy<ProviderRegistry>("ProviderRegistry", deployer, [
@@ -102,7 +102,7 @@ export async function deployMarket(deployer: Signer, overrides: Partial<MarketPa
 }
 
 /** An ethers contract for an already deployed market contract. */
-export async function attach(name: ContractName, address: string, runner: Signer): Promise<BaseContract> {
+export function attach(name: ContractName, address: string, runner: Signer): BaseContract {
   const { abi, bytecode } = loadArtifact(name);
   return new ContractFactory(abi as never, bytecode, runner).attach(address);
 }

@@ -16,6 +16,9 @@ export const Outcome = {
 } as const;
 export type OutcomeCode = (typeof Outcome)[keyof typeof Outcome];
 
+/** Human names of the outcome codes, indexed by code. */
+export const OUTCOME_NAMES = ["exited", "out of fuel", "out of memory", "stack limit", "trap", "invalid module"] as const;
+
 /** A usage report: the fields the provider's host key signs. */
 export interface UsageReport {
   agreementId: bigint;

@@ -1,41 +1,14 @@
-import type { OutcomeCode } from "../../contracts/client/typed-data.js";
+import type { InputBundle, JobResult, JobSpec } from "../job/types.js";
 
 /**
  * What the host needs from the WASM core (`runtime/job`): decoding an input bundle, deriving a
- * job's seed and running a job. Kept structural so the host depends on the core's contract only.
+ * job's seed and running a job. An interface over the core's own types, so the host can be
+ * handed the module `runtime/job/index.js` itself.
  */
-export interface InputBundleLike {
-  args: string[];
-  env: Record<string, string>;
-  stdin: Uint8Array;
-  files: Record<string, Uint8Array>;
-  outputs: string[];
-}
-
-export interface JobResultLike {
-  outcome: OutcomeCode;
-  exitCode: number;
-  fuelUsed: bigint;
-  peakMemoryPages: number;
-  wallMs: number;
-  stdout: Uint8Array;
-  stderr: Uint8Array;
-  outputs: Record<string, Uint8Array>;
-  outputHash: string;
-  meteringVersion: number;
-  detail: string;
-  hostFault?: string;
-}
-
 export interface JobEngine {
-  decodeInputBundle(bytes: Uint8Array): InputBundleLike;
+  decodeInputBundle(bytes: Uint8Array): InputBundle;
   seedFromAgreement(chainId: bigint, market: string, agreementId: bigint): Uint8Array;
-  runJob(spec: {
-    module: Uint8Array;
-    input: InputBundleLike;
-    limits: { fuel: bigint; memoryMiB: number; wallTimeoutMs: number };
-    seed: Uint8Array;
-  }): Promise<JobResultLike>;
+  runJob(spec: JobSpec): Promise<JobResult>;
   readonly METERING_VERSION: number;
   /** Ends the core's reused job processes, so the host can exit. */
   shutdownJobPool?(): void;

@@ -2,7 +2,8 @@ import type { Agreement } from "./agreement.js";
 import { inputLocation } from "./agreement.js";
 import type { ContentStore } from "./content-store.js";
 import { fetchBlob } from "./fetch-blob.js";
-import type { JobEngine, JobResultLike } from "./job-engine.js";
+import type { JobEngine } from "./job-engine.js";
+import type { JobResult } from "../job/types.js";
 import type { OutputManifest } from "./outbox.js";
 
 export interface ExecutorOptions {
@@ -27,7 +28,7 @@ export class UnrunnableJob extends Error {}
 export class JobExecutor {
   constructor(private readonly opts: ExecutorOptions) {}
 
-  async run(agreement: Agreement, msUntilDeadline: number): Promise<JobResultLike> {
+  async run(agreement: Agreement, msUntilDeadline: number): Promise<JobResult> {
     const { engine, store, chainId, market } = this.opts;
     const fetchOpts = { store, timeoutMs: this.opts.fetchTimeoutMs };
     let module: Uint8Array;
@@ -57,7 +58,7 @@ export class JobExecutor {
   }
 
   /** Keeps a result's outputs in the content store, for the output server. */
-  storeOutputs(result: JobResultLike): OutputManifest {
+  storeOutputs(result: JobResult): OutputManifest {
     const { store } = this.opts;
     const files: Record<string, string> = {};
     for (const [name, bytes] of Object.entries(result.outputs)) files[name] = store.put(bytes);

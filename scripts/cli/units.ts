@@ -1,4 +1,5 @@
 import { parseUnits } from "ethers";
+import { TIER_NAMES as TIERS } from "../../contracts/client/status.js";
 
 /** A user's mistake on the command line: printed as one line, exit code 2, nothing sent. */
 export class UsageError extends Error {}
@@ -28,7 +29,7 @@ export function parseDuration(text: string, what: string): number {
   return Number(m[1]) * unit;
 }
 
-export const TIERS = ["cloud", "edge", "iot"] as const;
+export { TIER_NAMES as TIERS } from "../../contracts/client/status.js";
 
 /** A tier name or number → its code. */
 export function parseTier(text: string): number {

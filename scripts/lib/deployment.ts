@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { Contract, JsonRpcProvider, Network, type ContractRunner } from "ethers";
+import { Contract, type ContractRunner, type JsonRpcProvider } from "ethers";
+import { pinnedProvider, probeChainId } from "../../runtime/host/rpc.js";
 import { abiOf } from "../../contracts/client/artifacts.js";
 import type { OfferBook, ProviderRegistry, TroupeMarket, TroupeToken } from "../../types/ethers-contracts/index.js";
 
@@ -62,23 +63,14 @@ export function connectMarket(info: DeploymentInfo, runner: ContractRunner): Mar
   };
 }
 
-/** A JSON-RPC client that fails fast with a clear message when the endpoint is unreachable. */
+/** A JSON-RPC client pinned to the endpoint's chain; fails fast with a clear message when it is unreachable. */
 export async function connectRpc(url: string, timeoutMs = 5000): Promise<JsonRpcProvider> {
   let chainId: bigint;
   try {
-    const res = await fetch(url, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    const answer = (await res.json()) as { result?: string };
-    if (!answer.result) throw new Error("it did not answer eth_chainId");
-    chainId = BigInt(answer.result);
+    chainId = await probeChainId(url, timeoutMs);
   } catch (error) {
     const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
     throw new Error(`cannot reach the RPC endpoint ${url} (${cause})`);
   }
-  // A static network: no background detection loop, no retries printed to the console.
-  return new JsonRpcProvider(url, Network.from(chainId), { staticNetwork: true, pollingInterval: 250, cacheTimeout: -1 });
+  return pinnedProvider(url, chainId, 250);
 }

@@ -1,8 +1,7 @@
 import { formatUnits, type Provider } from "ethers";
 import type { MarketContracts } from "../lib/deployment.js";
-
-const OUTCOMES = ["exited", "out of fuel", "out of memory", "stack limit", "trap", "invalid module"];
-const TIERS = ["cloud", "edge", "iot"];
+import { TIER_NAMES } from "../../contracts/client/status.js";
+import { OUTCOME_NAMES } from "../../contracts/client/typed-data.js";
 
 /**
  * Prints the market's life as it happens, from chain events alone: requests, bids, awards,
@@ -20,7 +19,7 @@ export function watchMarket(provider: Provider, contracts: MarketContracts, from
     const head = await provider.getBlockNumber();
     if (head < next) return;
     for (const log of await registry.queryFilter(registry.filters.ProviderRegistered(), next, head)) {
-      tierOf.set(log.args.provider, `${TIERS[Number(log.args.tier)]}/r${log.args.region}`);
+      tierOf.set(log.args.provider, `${TIER_NAMES[Number(log.args.tier)]}/r${log.args.region}`);
     }
     const logs = await market.queryFilter("*" as never, next, head);
     for (const log of logs) {
@@ -32,7 +31,7 @@ export function watchMarket(provider: Provider, contracts: MarketContracts, from
         case "RequestPosted": print(`request  #${a.requestId} by ${short(a.consumer)}: ≤${a.maxFuel} fuel at ≤${fmt(a.maxPricePerMFuel)}/Mfuel, escrow ${fmt(a.escrow)}`); break;
         case "BidPlaced": print(`bid      #${a.requestId} ${who(a.provider)} ${fmt(a.pricePerMFuel)}/Mfuel + ${fmt(a.fee)}`); break;
         case "AgreementCreated": print(`award    #${a.agreementId} → ${who(a.provider)} at ${fmt(a.pricePerMFuel)}/Mfuel${a.acceptedEarly ? " (accepted early)" : ""}`); break;
-        case "UsageReported": print(`report   #${a.agreementId} ${a.fuelUsed} fuel, ${OUTCOMES[Number(a.outcome)] ?? a.outcome}, ${a.wallMs} ms`); break;
+        case "UsageReported": print(`report   #${a.agreementId} ${a.fuelUsed} fuel, ${OUTCOME_NAMES[Number(a.outcome)] ?? a.outcome}, ${a.wallMs} ms`); break;
         case "AgreementSettled": print(`settled  #${a.agreementId} provider +${fmt(a.providerPayment)}, consumer refund ${fmt(a.consumerRefund)}${a.cosigned ? " (co-signed)" : ""}`); break;
         case "AgreementBreached": print(`BREACH   #${a.agreementId} refund ${fmt(a.refund)} + penalty ${fmt(a.penalty)}`); break;
         case "RequestClosed": print(`closed   #${a.requestId} without agreement, refund ${fmt(a.refund)}`); break;

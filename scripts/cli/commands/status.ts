@@ -2,8 +2,7 @@ import { formatUnits } from "ethers";
 import type { Context } from "../context.js";
 import { parseId, UsageError, TIERS } from "../units.js";
 import { STATUS_NAMES } from "../../../contracts/client/status.js";
-
-const OUTCOMES = ["exited", "out of fuel", "out of memory", "stack limit", "trap", "invalid module"];
+import { OUTCOME_NAMES } from "../../../contracts/client/typed-data.js";
 
 /** `troupe status <id>`: a request / agreement and its timeline, read from the chain. */
 export async function statusCommand(ctx: Context, argv: string[]): Promise<void> {
@@ -34,7 +33,7 @@ export async function statusCommand(ctx: Context, argv: string[]): Promise<void>
     ctx.print(`  awarded    ${await when(e.blockNumber)}  to ${e.args.provider} at ${formatUnits(e.args.pricePerMFuel)}/Mfuel + ${formatUnits(e.args.fee)}${e.args.acceptedEarly ? " (accepted early)" : ""}, penalty ${formatUnits(e.args.penalty)}`);
   }
   for (const e of await market.queryFilter(market.filters.UsageReported(id), from)) {
-    ctx.print(`  reported   ${await when(e.blockNumber)}  ${e.args.fuelUsed} fuel, ${OUTCOMES[Number(e.args.outcome)] ?? e.args.outcome} (exit ${e.args.exitCode}), ${e.args.wallMs} ms, output ${e.args.outputHash}`);
+    ctx.print(`  reported   ${await when(e.blockNumber)}  ${e.args.fuelUsed} fuel, ${OUTCOME_NAMES[Number(e.args.outcome)] ?? e.args.outcome} (exit ${e.args.exitCode}), ${e.args.wallMs} ms, output ${e.args.outputHash}`);
   }
   for (const e of await market.queryFilter(market.filters.DisputeOpened(id), from)) {
     ctx.print(`  disputed   ${await when(e.blockNumber)}  bond ${formatUnits(e.args.bond)}, verdicts due by ${new Date(Number(e.args.verdictDeadline) * 1000).toISOString()}`);
