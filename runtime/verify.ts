@@ -12,7 +12,8 @@ import { agreementMemoryMiB, inputLocation } from "./host/agreement.js";
 import { ContentStore } from "./host/content-store.js";
 import { fetchBlob } from "./host/fetch-blob.js";
 import { toJson } from "./host/json.js";
-import { briefError, pinnedProvider, probeChainId } from "./host/rpc.js";
+import { briefError } from "./host/rpc.js";
+import { pinnedProvider, probeChainId } from "../contracts/client/rpc.js";
 import { signVerification, verifyUsage, type ClaimedUsage, type Reexecution, type Verification } from "./host/verification.js";
 
 export { verifyUsage, signVerification, type Verification, type Reexecution, type ClaimedUsage };

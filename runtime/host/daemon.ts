@@ -15,7 +15,8 @@ import { JobQueue, type Job } from "./job-queue.js";
 import { MarketReader } from "./market-reader.js";
 import { Outbox, type OutboxEntry } from "./outbox.js";
 import { OutputServer, type OutputSource } from "./output-server.js";
-import { briefError, pinnedProvider, probeChainId } from "./rpc.js";
+import { briefError } from "./rpc.js";
+import { pinnedProvider, probeChainId } from "../../contracts/client/rpc.js";
 import { Submitter } from "./submitter.js";
 import { buildUsageReport, signReport } from "./usage-report.js";
 

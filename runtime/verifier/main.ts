@@ -12,7 +12,8 @@ import * as engine from "../job/index.js";
 import { ProviderRegistry__factory, TroupeMarket__factory } from "../../types/ethers-contracts/index.js";
 import { fromChain } from "../verify.js";
 import { signVerification, verifyUsage } from "../host/verification.js";
-import { briefError, pinnedProvider, probeChainId } from "../host/rpc.js";
+import { briefError } from "../host/rpc.js";
+import { pinnedProvider, probeChainId } from "../../contracts/client/rpc.js";
 
 function env(name: string, check: (v: string) => boolean, fallback?: string): string {
   const value = process.env[name]?.trim() || fallback;

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { Contract, type ContractRunner, type JsonRpcProvider } from "ethers";
-import { pinnedProvider, probeChainId } from "../../runtime/host/rpc.js";
+import { pinnedProvider, probeChainId } from "../../contracts/client/rpc.js";
 import { abiOf } from "../../contracts/client/artifacts.js";
 import type { OfferBook, ProviderRegistry, TroupeMarket, TroupeToken } from "../../types/ethers-contracts/index.js";
 

@@ -11,10 +11,11 @@ import { type MarketChain, toTokens } from "./chain.js";
 import { evaluateRequest, type AgentOffer, type RequestEvaluation, type OfferDecision } from "./evaluate.js";
 import type { ExplanationStore } from "./explanations.js";
 import type { ExplorerClient } from "./history.js";
-import { MarketState, type OfferTerms, type OpenRequest } from "./market-state.js";
+import { bidTotal, MarketState, type OfferTerms, type OpenRequest } from "./market-state.js";
 import type { OnlineTrainer } from "./online-trainer.js";
 import type { PricingParams } from "./pricing.js";
 import { sleep } from "./retry.js";
+import { BID_GAS_LIMIT, TxBatch } from "./tx-batch.js";
 import { STATUS_NAMES } from "../../contracts/client/status.js";
 import { NO_HISTORY, type Candidate, type OfferView, type ProviderStats, type RequestView } from "./types.js";
 
@@ -183,21 +184,35 @@ export class MatchmakerAgent {
         .map((r) => ({ r, profit: this.evaluate(r.view, now, false).chosen?.quote.expectedProfit ?? -Infinity }))
         .filter((x) => x.profit > -Infinity)
         .sort((a, b) => b.profit - a.profit);
+      // Bids go out back to back (each one counted against its slot as it is sent); their
+      // receipts are awaited together.
+      const batch = new TxBatch(this.o.signer, BID_GAS_LIMIT);
+      const sent: Promise<boolean>[] = [];
       for (const { r } of ranked) {
-        if (await this.bidOn(r, now)) placed++;
+        const pending = await this.bidOn(r, now, batch);
+        if (!pending) continue;
+        sent.push(pending.mined);
+        placed++;
       }
+      for (const ok of await Promise.all(sent)) if (!ok) placed--;
       return placed;
     } finally {
       this.ticking = false;
     }
   }
 
-  private async bidOn(request: OpenRequest, now: number): Promise<boolean> {
+  /**
+   * Decides and sends one bid. Resolves to undefined when it bids not, else once the bid is sent,
+   * with a promise of whether it was mined; a refused bid is not retried, one the RPC lost is.
+   */
+  private async bidOn(request: OpenRequest, now: number, batch: TxBatch): Promise<{ mined: Promise<boolean> } | undefined> {
     const evaluation = this.evaluate(request.view, now);
     const chosen = evaluation.chosen;
-    if (!chosen) return false;
+    if (!chosen) return undefined;
     const terms = this.state.offers.get(chosen.offerId)!;
     const { price, fee } = bidAmounts(terms, request, chosen.quote.markup);
+    // A bid that does not beat the best one can never win: it would only cost gas.
+    if (outbidAt(request, chosen.provider, bidTotal(request.maxFuel, price, fee))) return undefined;
     const explanation = {
       format: "troupe-bid-explanation/1",
       requestId: request.view.id,
@@ -214,21 +229,29 @@ export class MatchmakerAgent {
       decidedAt: now,
     };
     const hash = this.o.store.put(explanation);
-    try {
-      const tx = await this.o.chain.market.connect(this.o.signer).bid(request.view.id, chosen.offerId, price, fee, hash);
-      await tx.wait();
-    } catch (error) {
+    const id = request.view.id;
+    const refuse = (error: unknown) => {
       const reason = shortError(error);
+      this.state.bids.delete(id);
+      this.bidCandidates.delete(id);
       // A revert is final for this request; an RPC failure is retried on the next tick.
       if ((error as { code?: string }).code === "CALL_EXCEPTION" || /revert/i.test(reason)) {
-        this.refused.set(request.view.id, reason);
-        this.o.log(`bid on request ${request.view.id} refused: ${reason}`);
+        this.refused.set(id, reason);
+        this.o.log(`bid on request ${id} refused: ${reason}`);
       } else {
-        this.o.log(`bid on request ${request.view.id} failed, will retry: ${reason}`);
+        this.o.log(`bid on request ${id} failed, will retry: ${reason}`);
       }
       return false;
+    };
+    let response;
+    try {
+      const tx = await this.o.chain.market.connect(this.o.signer).bid.populateTransaction(id, chosen.offerId, price, fee, hash);
+      response = await batch.send(tx);
+    } catch (error) {
+      refuse(error);
+      return undefined;
     }
-    this.state.bids.set(request.view.id, {
+    this.state.bids.set(id, {
       provider: chosen.provider,
       offerId: chosen.offerId,
       pricePerMFuelWei: price,
@@ -236,9 +259,15 @@ export class MatchmakerAgent {
       explanationHash: hash,
     });
     const offer = this.agentOffers().find((a) => a.offer.id === chosen.offerId)!;
-    this.bidCandidates.set(request.view.id, { request: request.view, offer: offer.offer, stats: offer.stats, load: offer.load });
-    this.o.log(`bid on request ${request.view.id} from offer ${chosen.offerId}: ${chosen.reason} (explanation ${hash})`);
-    return true;
+    this.bidCandidates.set(id, { request: request.view, offer: offer.offer, stats: offer.stats, load: offer.load });
+    const mined = response.wait().then(
+      () => {
+        this.o.log(`bid on request ${id} from offer ${chosen.offerId}: ${chosen.reason} (explanation ${hash})`);
+        return true;
+      },
+      refuse,
+    );
+    return { mined };
   }
 
   /** Why the agent does or does not bid on `requestId`, offer by offer, as of now. */
@@ -255,7 +284,15 @@ export class MatchmakerAgent {
     else if (bid) answer.summary = `already bid from offer ${bid.offerId} (explanation ${bid.explanationHash})`;
     else if (statusName !== "Open") answer.summary = `the request is ${statusName}: no bids are taken`;
     else if (this.refused.has(requestId)) answer.summary = `the bid was refused on chain: ${this.refused.get(requestId)}`;
-    else if (evaluation.chosen) answer.summary = `would bid from offer ${evaluation.chosen.offerId}: ${evaluation.chosen.reason}`;
+    else if (evaluation.chosen) {
+      const open = this.state.open.get(requestId);
+      const terms = this.state.offers.get(evaluation.chosen.offerId);
+      const bid = open && terms ? bidAmounts(terms, open, evaluation.chosen.quote.markup) : undefined;
+      const best = open && bid ? outbidAt(open, evaluation.chosen.provider, bidTotal(open.maxFuel, bid.price, bid.fee)) : undefined;
+      answer.summary = best
+        ? `offer ${evaluation.chosen.offerId} would bid ${toTokens(bidTotal(open!.maxFuel, bid!.price, bid!.fee))} in all, but ${best.provider} already bids ${toTokens(best.total)}: a bid that does not beat the best can never win`
+        : `would bid from offer ${evaluation.chosen.offerId}: ${evaluation.chosen.reason}`;
+    }
     else answer.summary = "no offer qualifies or pays: see each offer's reason";
     return answer;
   }
@@ -274,6 +311,12 @@ export class MatchmakerAgent {
       await sleep(Math.min(60_000, intervalMs * 2 ** Math.min(failures, 5)));
     }
   }
+}
+
+/** The competing best bid on `request` if a bid of `total` from `provider` would not beat it. */
+export function outbidAt(request: OpenRequest, provider: string, total: bigint): OpenRequest["best"] {
+  const best = request.best;
+  return best && best.provider !== provider.toLowerCase() && best.total <= total ? best : undefined;
 }
 
 /** The bid in wei: the floor times the markup (to 1e-6), inside [floor, ceiling]. */

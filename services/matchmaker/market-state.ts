@@ -7,11 +7,19 @@ import type { ChainEvent } from "./chain.js";
 import { requestFromEvent } from "./chain.js";
 import type { RequestView } from "./types.js";
 
-/** An open request with its ceilings in wei (bids are sent in wei). */
+/** An open request with its ceilings in wei (bids are sent in wei) and the best bid so far. */
 export interface OpenRequest {
   view: RequestView;
+  maxFuel: bigint;
   maxPricePerMFuelWei: bigint;
   maxFeeWei: bigint;
+  /** the lowest bid total (what the award rule compares) placed so far, and whose it is */
+  best?: { total: bigint; provider: string };
+}
+
+/** What the award rule compares: the price for the whole fuel cap plus the fee, in wei. */
+export function bidTotal(maxFuel: bigint, pricePerMFuelWei: bigint, feeWei: bigint): bigint {
+  return (maxFuel * pricePerMFuelWei) / 1_000_000n + feeWei;
 }
 
 /** An offer of one of the agent's providers, in wei as the offer book stores it. */
@@ -72,6 +80,7 @@ export class MarketState {
       case "RequestPosted":
         this.open.set(a.requestId as bigint, {
           view: requestFromEvent(a),
+          maxFuel: a.maxFuel as bigint,
           maxPricePerMFuelWei: a.maxPricePerMFuel as bigint,
           maxFeeWei: a.maxFee as bigint,
         });
@@ -80,7 +89,14 @@ export class MarketState {
         this.open.delete(a.requestId as bigint);
         this.bids.delete(a.requestId as bigint);
         break;
-      case "BidPlaced":
+      case "BidPlaced": {
+        const request = this.open.get(a.requestId as bigint);
+        if (request) {
+          // Bids are never withdrawn and a replacement is always cheaper, so the lowest total
+          // seen is the best bid (on an equal total the earlier bid keeps its place).
+          const total = bidTotal(request.maxFuel, a.pricePerMFuel as bigint, a.fee as bigint);
+          if (!request.best || total < request.best.total) request.best = { total, provider: (a.provider as string).toLowerCase() };
+        }
         if (this.isOurs(a.provider)) {
           this.bids.set(a.requestId as bigint, {
             provider: (a.provider as string).toLowerCase(),
@@ -91,6 +107,7 @@ export class MarketState {
           });
         }
         break;
+      }
       case "AgreementCreated": {
         const id = a.agreementId as bigint;
         this.open.delete(id);
@@ -154,12 +171,27 @@ export class MarketState {
     this.fresh.push(id);
   }
 
-  /** Jobs an offer is committed to: running agreements plus live bids that may still win. */
+  /**
+   * Jobs an offer is committed to: running agreements plus live bids that may still win. A bid
+   * another provider has undercut can never win (only the best bid is awarded, or accepted
+   * early), so it holds no capacity; a bid tied with the best still counts, as the tie may go
+   * either way on reputation.
+   */
   load(offerId: bigint): number {
     let n = 0;
     for (const ag of this.agreements.values()) if (ag.running && ag.offerId === offerId) n++;
-    for (const [requestId, b] of this.bids) if (b.offerId === offerId && this.open.has(requestId)) n++;
+    for (const [requestId, b] of this.bids) {
+      if (b.offerId !== offerId) continue;
+      const request = this.open.get(requestId);
+      if (request && !this.beaten(request, b)) n++;
+    }
     return n;
+  }
+
+  /** Whether another provider's bid on `request` is strictly cheaper than `bid`. */
+  beaten(request: OpenRequest, bid: Pick<OurBid, "provider" | "pricePerMFuelWei" | "feeWei">): boolean {
+    const best = request.best;
+    return !!best && best.provider !== bid.provider && best.total < bidTotal(request.maxFuel, bid.pricePerMFuelWei, bid.feeWei);
   }
 
   /** Agreements of ours that reached an outcome since the last call. */

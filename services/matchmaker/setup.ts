@@ -4,7 +4,8 @@
  * (and the explorer's history, if reachable) and saved there on first start.
  */
 import { existsSync } from "node:fs";
-import { JsonRpcProvider, Wallet, type Signer } from "ethers";
+import { Wallet, type Signer } from "ethers";
+import { pinnedProvider, probeChainId } from "../../contracts/client/rpc.js";
 import { MatchmakerAgent } from "./agent.js";
 import { bootstrapModel, simulatedSamples } from "./bootstrap.js";
 import { MarketChain } from "./chain.js";
@@ -13,6 +14,7 @@ import { ExplanationStore } from "./explanations.js";
 import { ExplorerClient } from "./history.js";
 import { MatchModel } from "./model.js";
 import { OnlineTrainer } from "./online-trainer.js";
+import { withRetry } from "./retry.js";
 
 /** Seeds the bootstrap model trains on; the benchmark evaluates on other seeds. */
 export const BOOTSTRAP_SEEDS = [1, 2, 3, 4, 5, 6];
@@ -48,12 +50,13 @@ function saveModel(model: MatchModel, path: string): MatchModel {
 }
 
 export async function createAgent(cfg: MatchmakerConfig, log = console.log): Promise<MatchmakerAgent> {
-  const provider = new JsonRpcProvider(cfg.rpcUrl, undefined, { staticNetwork: false });
+  const onRetry = (error: unknown, attempt: number, delay: number) => log(`RPC error (attempt ${attempt}, retrying in ${delay} ms): ${String(error)}`);
+  // Pinned to the chain it starts on: no network detection before every call, no response cache.
+  const chainId = await withRetry(() => probeChainId(cfg.rpcUrl), { label: "eth_chainId", onRetry, retries: 8 });
+  const provider = pinnedProvider(cfg.rpcUrl, chainId, cfg.pollMs);
   // Read-only commands run without a key; the random wallet can then never send anything that matters.
   const signer: Signer = (cfg.agentKey ? new Wallet(cfg.agentKey) : Wallet.createRandom()).connect(provider);
-  const chain = new MarketChain(provider, { market: cfg.market, registry: cfg.registry, offers: cfg.offers }, signer, {
-    onRetry: (error, attempt, delay) => log(`RPC error (attempt ${attempt}, retrying in ${delay} ms): ${String(error)}`),
-  });
+  const chain = new MarketChain(provider, { market: cfg.market, registry: cfg.registry, offers: cfg.offers }, signer, { onRetry });
   const model = await loadOrTrainModel(cfg, log);
   const trainer = new OnlineTrainer(model, {}, (m) => {
     m.save(cfg.modelPath);

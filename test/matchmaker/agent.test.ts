@@ -167,4 +167,44 @@ describe("matchmaker agent against the market contracts", function () {
     const why = await agent.whyNoBid(small);
     expect(why.decisions[0]).to.include({ kind: "constraint", code: "capacity" });
   });
+
+  it("frees the slot of a bid another provider undercuts (it can never win), and bids elsewhere", async () => {
+    const large = await f.deployment.market.requestCount();
+    const small = large - 1n;
+    const marketB = f.deployment.market.connect(f.providerB);
+    await (await marketB.bid(large, offerB, TOKEN / 400n, TOKEN / 4000n, keccak256("0x03"))).wait();
+    // The beaten bid can no longer be accepted early either: only the best one can.
+    await expect(f.deployment.market.connect(f.consumer).acceptBid(large, f.providerA.address))
+      .to.be.revertedWithCustomError(f.deployment.market, "NotBestBid");
+    expect(await agent.tick()).to.equal(1);
+    expect((await f.deployment.market.bidOf(small, f.providerA.address)).seq).to.not.equal(0n);
+  });
+
+  it("does not bid where a competitor already bids lower than it would, and says why", async () => {
+    const id = await postRequest(f);
+    await (await f.deployment.market.connect(f.providerB).bid(id, offerB, TOKEN / 400n, TOKEN / 4000n, keccak256("0x04"))).wait();
+    // A's slot is free again (its bid on the small request is beaten too), yet it sits this one out.
+    const small = id - 2n;
+    await (await f.deployment.market.connect(f.providerB).bid(small, offerB, TOKEN / 400n, TOKEN / 4000n, keccak256("0x05"))).wait();
+    expect(await agent.tick()).to.equal(0);
+    expect((await f.deployment.market.bidOf(id, f.providerA.address)).seq).to.equal(0n);
+    const why = await agent.whyNoBid(id);
+    expect(why.summary).to.match(new RegExp(`${f.providerB.address.toLowerCase()} already bids .*can never win`));
+  });
+
+  it("records a bid the chain refuses and does not send it again", async () => {
+    const { registry } = f.deployment;
+    await (await registry.connect(f.providerA).authoriseAgent(f.agent.address, false)).wait();
+    try {
+      const id = await postRequest(f);
+      expect(await agent.tick()).to.equal(0);
+      expect(agent.refused.get(id)).to.match(/UnauthorisedAgent/);
+      const why = await agent.whyNoBid(id);
+      expect(why.summary).to.match(/refused on chain/);
+      expect(await agent.tick()).to.equal(0);
+      expect(logs.filter((l) => l.startsWith(`bid on request ${id} refused`))).to.have.length(1);
+    } finally {
+      await (await registry.connect(f.providerA).authoriseAgent(f.agent.address, true)).wait();
+    }
+  });
 });
