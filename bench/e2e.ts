@@ -2,31 +2,46 @@
  * The whole local market under load: a fixed number of deployments through the real actors
  * (node, hosts, verifiers, matchmakers, indexer, explorer — each its own process), submitted by
  * several consumers at once. Prints a table; writes bench/results/e2e.json.
- * Environment: BENCH_DEPLOYMENTS (default 120), BENCH_IN_FLIGHT (default 32).
+ * Environment: BENCH_DEPLOYMENTS (default 120), BENCH_IN_FLIGHT (default 32), BENCH_CONCURRENT_JOBS
+ * (each provider's offered capacity, default 32: the market can hold no more requests at once
+ * than its offers' capacities add up to, and the default local profiles add up to 36).
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseUnits } from "ethers";
 import { DEFAULT_PROFILES, defaultOptions, startLocalMarket } from "../scripts/local/market.js";
-import { consumerAccount } from "../scripts/local/accounts.js";
+import { localAccount } from "../scripts/local/accounts.js";
 import { deployWorkload, type DeployResult } from "../scripts/lib/consumer.js";
 import { ensureWorkloads, workload } from "../runtime/workloads/build.js";
 import { freePorts } from "../test/e2e/helpers.js";
 
 const total = Number(process.env.BENCH_DEPLOYMENTS ?? 120);
 const inFlight = Number(process.env.BENCH_IN_FLIGHT ?? 32);
-const CONSUMERS = 4;
+const concurrentJobs = Number(process.env.BENCH_CONCURRENT_JOBS ?? 32);
 
 ensureWorkloads();
 const base = await freePorts(6);
 const dir = mkdtempSync(join(tmpdir(), "troupe-bench-"));
 const market = await startLocalMarket(defaultOptions({
   dataDir: dir, nodePort: base, explorerPort: base + 1, hostPortBase: base + 2,
-  providers: DEFAULT_PROFILES.slice(0, 4), pollMs: 250,
+  providers: DEFAULT_PROFILES.slice(0, 4).map((p) => ({ ...p, concurrentJobs })), pollMs: 250,
 }));
 const { chainId } = await market.provider.getNetwork();
-const consumers = Array.from({ length: CONSUMERS }, (_, i) => consumerAccount(i, market.provider));
+// One consumer per lane, as in a market of many users (a consumer's own transactions go one at
+// a time). They are funded before the clock starts.
+const consumers = Array.from({ length: inFlight }, (_, i) => localAccount(100 + i, market.provider));
+{
+  const deployer = localAccount(0, market.provider);
+  let nonce = await deployer.getNonce();
+  const token = market.contracts.token.connect(deployer);
+  const funding = [];
+  for (const c of consumers) {
+    funding.push(await deployer.sendTransaction({ to: c.address, value: parseUnits("10"), nonce: nonce++ }));
+    funding.push(await token.mint(c.address, parseUnits("1000"), { nonce: nonce++ }));
+  }
+  await Promise.all(funding.map((tx) => tx.wait()));
+}
 const module = workload("checksum");
 const results: DeployResult[] = [];
 let failed = 0;
@@ -39,7 +54,7 @@ async function lane(lane: number) {
     if (n >= total) return;
     try {
       const r = await deployWorkload(
-        { deployment: market.deployment, contracts: market.contracts, consumer: consumers[lane % CONSUMERS]!, content: { dir: join(dir, "content") }, chainId, pollMs: 250 },
+        { deployment: market.deployment, contracts: market.contracts, consumer: consumers[lane]!, content: { dir: join(dir, "content") }, chainId, pollMs: 250 },
         {
           module, input: { args: ["checksum", "1"], env: {}, stdin: new TextEncoder().encode(`job ${n}\n`), files: {}, outputs: [] },
           maxFuel: 200_000_000n, maxPricePerMFuel: parseUnits("0.01"), maxFee: parseUnits("0.001"), minMemoryMiB: 16,
@@ -71,6 +86,7 @@ const figures = {
   failed,
   deployments: total,
   inFlight,
+  concurrentJobsPerProvider: concurrentJobs,
 };
 console.log("\nThe local market end to end (5-second bid windows, co-signed settlement)\n");
 for (const [k, v] of Object.entries(figures)) console.log(`${k.padEnd(28)} ${v}`);

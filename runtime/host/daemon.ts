@@ -17,7 +17,8 @@ import { Outbox, type OutboxEntry } from "./outbox.js";
 import { OutputServer, type OutputSource } from "./output-server.js";
 import { briefError } from "./rpc.js";
 import { pinnedProvider, probeChainId } from "../../contracts/client/rpc.js";
-import { Submitter } from "./submitter.js";
+import { Submitter, submissionPass, type SubmissionPass } from "./submitter.js";
+import { GAS_LIMITS, TxBatch } from "../../contracts/client/tx-batch.js";
 import { buildUsageReport, signReport } from "./usage-report.js";
 
 export type Log = (line: string) => void;
@@ -163,14 +164,26 @@ export class HostDaemon {
     }
   }
 
-  /** One pass: find new agreements, run queued jobs, push the outbox to the chain. */
+  /**
+   * One pass: find new agreements, then run queued jobs while pushing the outbox to the chain
+   * (a report waiting for its co-signature need not wait for the next job to run too).
+   */
   private async tick(): Promise<void> {
     await this.watcher.catchUp((event) => this.onAgreementCreated(event));
-    await this.runQueued();
+    const [ran, submitted] = await Promise.allSettled([this.runQueued(), this.submitOutbox()]);
+    if (ran.status === "rejected") throw ran.reason;
+    if (submitted.status === "rejected") throw submitted.reason;
+    // The reports of the jobs that just ran.
+    await this.submitOutbox();
+  }
+
+  /** Sends or reconciles every unconfirmed report, in one batch of transactions. */
+  private async submitOutbox(): Promise<void> {
+    const pass = submissionPass(this.reader, new TxBatch(this.wallet, GAS_LIMITS.report));
     let failure: unknown;
     for (const entry of this.outbox.unconfirmed()) {
       try {
-        await this.submitOne(entry);
+        await this.submitOne(entry, pass);
       } catch (error) {
         // One stuck report must not hold up the others; the pass still counts as failed.
         failure ??= error;
@@ -233,7 +246,7 @@ export class HostDaemon {
     await this.crashPoint("after-outbox", id);
   }
 
-  private async submitOne(snapshot: OutboxEntry): Promise<void> {
+  private async submitOne(snapshot: OutboxEntry, pass: SubmissionPass): Promise<void> {
     const id = snapshot.report.agreementId;
     const job = this.jobs.get(id);
     if (!job) throw new Error(`outbox entry ${id} has no job record`);
@@ -241,7 +254,7 @@ export class HostDaemon {
     try {
       // Re-read after claiming it: a co-signature may have arrived since the pass listed the outbox.
       const entry = this.outbox.get(id) ?? snapshot;
-      const after = await this.submitter.submit(entry, job.agreement.deadline);
+      const after = await this.submitter.submit(entry, job.agreement.deadline, pass);
       if (after.state !== entry.state || after.txHash !== entry.txHash) this.log(`agreement ${id}: report ${after.state}${after.detail ? ` (${after.detail})` : ""}`);
     } finally {
       this.sending.delete(id);

@@ -3,9 +3,23 @@ import type { TroupeMarket } from "../../types/ethers-contracts/index.js";
 import { Status, STATUS_NAMES } from "../../contracts/client/status.js";
 import type { MarketReader } from "./market-reader.js";
 import type { Outbox, OutboxEntry } from "./outbox.js";
+import type { TxBatch } from "../../contracts/client/tx-batch.js";
 
 /** Statuses in which the chain already holds the agreement's report. */
 const REPORTED: ReadonlySet<number> = new Set([Status.Reported, Status.Disputed, Status.Settled, Status.Overturned]);
+
+/** What one pass over the outbox shares between its entries. */
+export interface SubmissionPass {
+  /** the chain's time, read at most once per pass */
+  chainTime(): Promise<number>;
+  batch: TxBatch;
+}
+
+/** A pass whose chain time is read on first use and then reused. */
+export function submissionPass(reader: MarketReader, batch: TxBatch): SubmissionPass {
+  let now: Promise<number> | undefined;
+  return { chainTime: () => (now ??= reader.chainTime()), batch };
+}
 
 export interface SubmitterOptions {
   /** The market, connected to the host key's wallet (it pays the gas). */
@@ -27,21 +41,25 @@ export interface SubmitterOptions {
 export class Submitter {
   constructor(private readonly opts: SubmitterOptions) {}
 
-  /** Reconciles or sends one entry; returns it as it now stands. */
-  async submit(entry: OutboxEntry, deadline: number): Promise<OutboxEntry> {
+  /**
+   * Reconciles or sends one entry; returns it as it now stands. `pass` carries what a pass over
+   * the outbox shares: the chain time read once, and the batch its transactions go out in.
+   */
+  async submit(entry: OutboxEntry, deadline: number, pass: SubmissionPass): Promise<OutboxEntry> {
     const { outbox, reader, provider } = this.opts;
     const id = entry.report.agreementId;
     if (entry.txHash) {
       const receipt = await provider.getTransactionReceipt(entry.txHash);
       if (receipt?.status === 1) return outbox.update(id, { state: "confirmed", detail: `confirmed in block ${receipt.blockNumber}` });
     }
+    const now = await pass.chainTime();
+    // A report still waiting for its co-signature has nothing to reconcile yet.
+    if (!entry.consumerSignature && this.waitsForCosignature(entry, deadline - now)) return entry;
     const status = await reader.status(id);
     if (REPORTED.has(status)) return outbox.update(id, { state: "confirmed", detail: `on chain as ${STATUS_NAMES[status]}` });
     if (status !== Status.Awarded) return outbox.update(id, { state: "missed", detail: `the agreement is ${STATUS_NAMES[status]}` });
-    const now = await reader.chainTime();
     if (now >= deadline) return outbox.update(id, { state: "missed", detail: `the deadline ${deadline} passed (chain time ${now})` });
-    if (!entry.consumerSignature && this.waitsForCosignature(entry, deadline - now)) return entry;
-    return this.send(entry);
+    return this.send(entry, pass.batch);
   }
 
   /** Whether a report without a co-signature should wait a little longer for one. */
@@ -51,12 +69,14 @@ export class Submitter {
     return waited < this.opts.cosignWaitMs && secondsLeft > margin;
   }
 
-  private async send(entry: OutboxEntry): Promise<OutboxEntry> {
+  private async send(entry: OutboxEntry, batch: TxBatch): Promise<OutboxEntry> {
     const { market, outbox } = this.opts;
     const id = entry.report.agreementId;
-    const tx = entry.consumerSignature
-      ? await market.reportAndSettle(entry.report, entry.signature, entry.consumerSignature)
-      : await market.submitReport(entry.report, entry.signature);
+    const tx = await batch.send(
+      entry.consumerSignature
+        ? await market.reportAndSettle.populateTransaction(entry.report, entry.signature, entry.consumerSignature)
+        : await market.submitReport.populateTransaction(entry.report, entry.signature),
+    );
     const sent = outbox.update(id, { state: "sent", txHash: tx.hash });
     await this.opts.afterSend?.(sent);
     const receipt = await tx.wait();

@@ -15,7 +15,7 @@ import { bidTotal, MarketState, type OfferTerms, type OpenRequest } from "./mark
 import type { OnlineTrainer } from "./online-trainer.js";
 import type { PricingParams } from "./pricing.js";
 import { sleep } from "./retry.js";
-import { BID_GAS_LIMIT, TxBatch } from "./tx-batch.js";
+import { GAS_LIMITS, TxBatch } from "../../contracts/client/tx-batch.js";
 import { STATUS_NAMES } from "../../contracts/client/status.js";
 import { NO_HISTORY, type Candidate, type OfferView, type ProviderStats, type RequestView } from "./types.js";
 
@@ -186,7 +186,7 @@ export class MatchmakerAgent {
         .sort((a, b) => b.profit - a.profit);
       // Bids go out back to back (each one counted against its slot as it is sent); their
       // receipts are awaited together.
-      const batch = new TxBatch(this.o.signer, BID_GAS_LIMIT);
+      const batch = new TxBatch(this.o.signer, GAS_LIMITS.bid);
       const sent: Promise<boolean>[] = [];
       for (const { r } of ranked) {
         const pending = await this.bidOn(r, now, batch);
