@@ -4,10 +4,20 @@
  * and why it bids: the same answer drives the bid, its explanation and "why no bid".
  */
 import { checkConstraints, type ConstraintCode } from "./constraints.js";
-import type { Factor, MatchModel } from "./model.js";
+import type { Factor } from "./model.js";
 import { decodeRuntime } from "./features.js";
 import { bestQuote, type BidQuote, type CostModel, type PricingParams } from "./pricing.js";
 import type { Candidate, OfferView, Prediction, ProviderStats, RequestView } from "./types.js";
+
+/**
+ * What scores candidates: the learned model (MatchModel) in the agent; the benchmark also runs
+ * the same market with other predictors to measure how much of the welfare gap is the model's.
+ */
+export interface Predictor {
+  /** [pMet, runtime code] per candidate, row-major */
+  predictBatch(candidates: readonly Candidate[]): Float64Array;
+  explain(c: Candidate): Factor[];
+}
 
 /** An offer the agent may bid from, with what it knows about it. */
 export interface AgentOffer {
@@ -62,7 +72,7 @@ const fmt = (x: number) => (Math.abs(x) >= 100 ? x.toFixed(1) : x.toPrecision(3)
 export function evaluateRequest(
   request: RequestView,
   offers: readonly AgentOffer[],
-  model: MatchModel,
+  model: Predictor,
   opts: EvaluateOptions,
 ): RequestEvaluation {
   const decisions: OfferDecision[] = [];

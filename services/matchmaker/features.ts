@@ -3,7 +3,7 @@
  * (the request, the offer and its load, the provider's on-chain history, region distance).
  * Every feature lands in roughly [0, 1] so one network fits all scales.
  */
-import { rttMs } from "./continuum.js";
+import { ROUND_TRIPS_PER_JOB, rttMs } from "./continuum.js";
 import { slackSeconds, type Candidate, type ProviderStats } from "./types.js";
 
 export const FEATURE_NAMES = [
@@ -26,6 +26,8 @@ export const FEATURE_NAMES = [
   "speed headroom",
   "distance",
   "offer latency class",
+  "time headroom",
+  "network share of slack",
 ] as const;
 export type FeatureName = (typeof FEATURE_NAMES)[number];
 export const FEATURE_COUNT = FEATURE_NAMES.length;
@@ -68,6 +70,13 @@ export function writeFeatures(c: Candidate, out: Float64Array, offset = 0): void
   out[offset + 16] = fps > 0 ? clamp01(0.5 + 0.25 * Math.log10(fps / (1 + LOAD_PENALTY * load) / required)) : 0.5;
   out[offset + 17] = clamp01(rttMs(r.region, o.region) / 250);
   out[offset + 18] = clamp01(o.latencyClass / 4);
+  // Time headroom: the seconds left for execution once the job's round trips are paid, against
+  // the seconds the whole fuel cap would take at the provider's observed (load-adjusted) speed.
+  const networkSec = (ROUND_TRIPS_PER_JOB * rttMs(r.region, o.region)) / 1000;
+  const execSec = slack - networkSec;
+  out[offset + 19] =
+    fps > 0 ? (execSec > 0 ? clamp01(0.5 + 0.5 * Math.log10((execSec * fps) / (1 + LOAD_PENALTY * load) / r.maxFuel)) : 0) : 0.5;
+  out[offset + 20] = clamp01(networkSec / slack);
 }
 
 /** The feature vector of one candidate. */

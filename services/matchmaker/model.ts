@@ -74,6 +74,17 @@ export interface Factor {
   effect: number;
 }
 
+/** A saved model built for another feature set: it must be retrained, never used as it is. */
+export class StaleModelError extends Error {
+  constructor(saved: readonly string[]) {
+    super(
+      `the model was trained on a different feature set (${saved.length} features, this matchmaker computes ` +
+        `${FEATURE_COUNT}: ${FEATURE_NAMES.filter((f) => !saved.includes(f)).join(", ") || "same names, other order"} new); retrain it`,
+    );
+    this.name = "StaleModelError";
+  }
+}
+
 type BrainTrainingDatum = { input: number[]; output: number[] };
 
 export function toTrainingData(samples: readonly Sample[]): BrainTrainingDatum[] {
@@ -95,8 +106,9 @@ export class MatchModel {
 
   private constructor(readonly file: ModelFile) {
     if (file.format !== "troupe-matchmaker-model/1") throw new Error(`unknown model format ${String(file.format)}`);
+    if (!Array.isArray(file.features)) throw new Error("not a matchmaker model: its feature list is missing");
     if (file.features.length !== FEATURE_COUNT || file.features.some((f, i) => f !== FEATURE_NAMES[i])) {
-      throw new Error("the model was trained on a different feature set; retrain it");
+      throw new StaleModelError(file.features);
     }
     this.fast = new FastNet(file.net as unknown as BrainNetJSON);
     if (this.fast.inputSize !== FEATURE_COUNT || this.fast.outputSize !== 2) {

@@ -7,8 +7,7 @@
  */
 import { rttMs } from "./continuum.js";
 import { TIERS, ENERGY_PRICE } from "./continuum.js";
-import { evaluateRequest, type AgentOffer } from "./evaluate.js";
-import type { MatchModel } from "./model.js";
+import { evaluateRequest, type AgentOffer, type Predictor } from "./evaluate.js";
 import type { PricingParams } from "./pricing.js";
 import type { ProviderStats } from "./types.js";
 import { Rng } from "./prng.js";
@@ -69,7 +68,7 @@ const reputation = (s: ProviderStats) => (s.completed + 1) / (s.completed + s.br
  * the best as it has free slots; each request goes to its lowest total bid (ties: reputation);
  * providers whose bids lost bid again on what is still open, until nothing changes.
  */
-export function learnedPolicy(model: MatchModel, pricing: Partial<PricingParams> = {}): Policy {
+export function learnedPolicy(model: Predictor, pricing: Partial<PricingParams> = {}): Policy {
   return (market, round) => {
     const used = round.loads.slice();
     const placements: Placement[] = round.requests.map(() => NONE);

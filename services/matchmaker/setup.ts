@@ -12,7 +12,7 @@ import { MarketChain } from "./chain.js";
 import type { MatchmakerConfig } from "./config.js";
 import { ExplanationStore } from "./explanations.js";
 import { ExplorerClient } from "./history.js";
-import { MatchModel } from "./model.js";
+import { MatchModel, StaleModelError } from "./model.js";
 import { OnlineTrainer } from "./online-trainer.js";
 import { withRetry } from "./retry.js";
 
@@ -38,9 +38,18 @@ export async function trainModel(cfg: Pick<MatchmakerConfig, "modelPath" | "expl
   return model;
 }
 
-export async function loadOrTrainModel(cfg: MatchmakerConfig, log = console.log): Promise<MatchModel> {
-  if (existsSync(cfg.modelPath)) return MatchModel.load(cfg.modelPath);
-  log(`no model at ${cfg.modelPath}: bootstrapping one from the simulator`);
+/** The saved model, or a fresh one when there is none or the saved one predates the feature set. */
+export async function loadOrTrainModel(cfg: Pick<MatchmakerConfig, "modelPath" | "explorerUrl">, log = console.log): Promise<MatchModel> {
+  if (existsSync(cfg.modelPath)) {
+    try {
+      return MatchModel.load(cfg.modelPath);
+    } catch (error) {
+      if (!(error instanceof StaleModelError)) throw error;
+      log(`${cfg.modelPath}: ${error.message}; bootstrapping a new one from the simulator`);
+    }
+  } else {
+    log(`no model at ${cfg.modelPath}: bootstrapping one from the simulator`);
+  }
   return cfg.explorerUrl ? trainModel(cfg, log) : saveModel(bootstrapModel(BOOTSTRAP_SEEDS), cfg.modelPath);
 }
 
@@ -69,6 +78,7 @@ export async function createAgent(cfg: MatchmakerConfig, log = console.log): Pro
     store: new ExplanationStore(cfg.dataDir),
     trainer,
     startBlock: cfg.startBlock,
+    marginSec: cfg.bidMarginSec,
     log,
     ...(cfg.explorerUrl ? { explorer: new ExplorerClient(cfg.explorerUrl) } : {}),
   };

@@ -52,6 +52,20 @@ describe("matchmaker features", () => {
     expect(at(far, "distance")).to.be.greaterThan(at(fast, "distance"));
   });
 
+  it("weighs the time the deadline leaves against the round trips and the observed speed", () => {
+    // 20 s of slack, 20 round trips of 2 ms: 19.96 s to run; 1e9 fuel at 1e8 fuel/s slowed by
+    // half the slots busy takes 13 s, so the headroom is log10(19.96 / 13) on a 0.5 scale.
+    const x = features({ ...c, request: request({ deadline: 1_020 }) });
+    expectNear(at(x, "time headroom"), 0.5 + 0.5 * Math.log10(((20 - 0.04) * 1e8) / 1.3 / 1e9), 1e-12);
+    expectNear(at(x, "network share of slack"), 0.04 / 20, 1e-12);
+    expect(at(features(c), "time headroom")).to.equal(1); // 600 s: far more than enough
+    // Far away with a tight deadline: the round trips eat the slack and leave no time to run.
+    const tight = features({ ...c, request: request({ region: 3, deadline: 1_002 }) });
+    expect(at(tight, "time headroom")).to.equal(0);
+    expect(at(tight, "network share of slack")).to.equal(1);
+    expect(at(features({ ...c, stats: NO_HISTORY }), "time headroom")).to.equal(0.5);
+  });
+
   it("fills a row-major matrix identical to the single vectors", () => {
     const other = { ...c, load: 0, offer: offer({ tier: 2 }) };
     const m = featureMatrix([c, other]);

@@ -3,7 +3,7 @@ import { expectNear } from "./near.js";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { MatchModel } from "../../services/matchmaker/model.js";
+import { MatchModel, StaleModelError } from "../../services/matchmaker/model.js";
 import { OnlineTrainer } from "../../services/matchmaker/online-trainer.js";
 import { simulatedSamples } from "../../services/matchmaker/bootstrap.js";
 import { features, FEATURE_NAMES } from "../../services/matchmaker/features.js";
@@ -57,10 +57,15 @@ describe("matchmaker model", function () {
     expect(() => MatchModel.load(bad)).to.throw(/unknown model format something-else/);
     writeFileSync(bad, "{ not json");
     expect(() => MatchModel.load(bad)).to.throw(/cannot read the model/);
-    const wrongShape = { ...smallModel().file, features: ["only one"] };
-    writeFileSync(bad, JSON.stringify(wrongShape));
-    expect(() => MatchModel.load(bad)).to.throw(/different feature set/);
+    writeFileSync(bad, JSON.stringify({ ...smallModel().file, features: undefined }));
+    expect(() => MatchModel.load(bad)).to.throw(/feature list is missing/);
     expect(() => new FastNet({ sizes: [2, 1], layers: [{}, {}], activation: "relu" })).to.throw(/sigmoid networks only/);
+  });
+
+  it("rejects a model saved for an older feature set as stale, naming the new features", () => {
+    const old = join(dir, "old.json");
+    writeFileSync(old, JSON.stringify({ ...smallModel().file, features: FEATURE_NAMES.slice(0, -2) }));
+    expect(() => MatchModel.load(old)).to.throw(StaleModelError, /time headroom, network share of slack new\); retrain it/);
   });
 
   it("retrains online in the background and swaps the model in one step", async () => {
