@@ -123,8 +123,9 @@ export async function deployWorkload(ctx: ConsumerContext, spec: DeploySpec, pro
     const r = await market.request(id);
     const status = Number(r.status);
     result.status = STATUS_NAMES[status]!;
-    const nowS = await chainNow();
+    let wait = pollMs;
     if (status === Status.Open) {
+      const nowS = await chainNow();
       const bids = Number(r.bidCount);
       if (bids > seenBids) {
         for (const log of await market.queryFilter(market.filters.BidPlaced(id), fromBlock)) {
@@ -136,6 +137,10 @@ export async function deployWorkload(ctx: ConsumerContext, spec: DeploySpec, pro
         await tolerate(() => send(async () => (await asConsumer.acceptBid(id, r.winner)).wait()));
       } else if (nowS >= Number(r.bidWindowEnd)) {
         await tolerate(() => send(async () => (await asConsumer.closeAuction(id)).wait()));
+      } else if (!spec.acceptFirstBid) {
+        // Until the window ends there is only news of bids to show: look once a second, and
+        // be there when it ends.
+        wait = Math.min(1000, Math.max(pollMs, (Number(r.bidWindowEnd) - nowS) * 1000));
       }
     } else if (status === Status.Awarded || status === Status.Reported) {
       if (!result.provider) {
@@ -182,7 +187,8 @@ export async function deployWorkload(ctx: ConsumerContext, spec: DeploySpec, pro
           progress("accepted the report on chain");
         }
       }
-      if (status === Status.Awarded && nowS > Number(r.deadline) + 1) {
+      // The chain's clock is read only near the deadline (it never runs behind the wall clock).
+      if (status === Status.Awarded && Date.now() / 1000 > Number(r.deadline) - 60 && (await chainNow()) > Number(r.deadline) + 1) {
         await tolerate(() => send(async () => (await asConsumer.claimBreach(id)).wait()));
       }
     } else {
@@ -203,7 +209,7 @@ export async function deployWorkload(ctx: ConsumerContext, spec: DeploySpec, pro
       }
       return result;
     }
-    await sleep(pollMs);
+    await sleep(wait);
   }
 }
 

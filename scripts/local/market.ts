@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdirSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
@@ -7,6 +7,7 @@ import { connectMarket, connectRpc, readDeployment, type DeploymentInfo, type Ma
 import { ProcessGroup, type ProcessSpec } from "./processes.js";
 import { consumerAccount, MAX_LOCAL_PROVIDERS, providerAccounts } from "./accounts.js";
 import { endpointMetadata } from "../cli/commands/provider.js";
+import { cachedModelPath } from "../lib/model-cache.js";
 
 const run = promisify(execFile);
 const TSX = ["--import", "tsx"];
@@ -215,19 +216,19 @@ function matchmakerSpec(i: number, o: LocalMarketOptions, d: DeploymentInfo, rpc
     env: {
       RPC_URL: rpcUrl, AGENT_KEY: key, PROVIDERS: owner, MARKET: d.addresses.market, REGISTRY: d.addresses.registry,
       OFFERS: d.addresses.offers, START_BLOCK: String(d.startBlock), DATA_DIR: join(o.dataDir, `matchmaker-${i}`),
-      POLL_MS: String(o.pollMs), EXPLORER_URL: `http://127.0.0.1:${o.explorerPort}/graphql`,
+      // A local block is mined as soon as a bid arrives: one second is margin enough.
+      POLL_MS: String(o.pollMs), BID_MARGIN_SEC: "1", EXPLORER_URL: `http://127.0.0.1:${o.explorerPort}/graphql`,
     },
   };
 }
 
-/**
- * The matchmakers' starting model, trained once from the continuum simulator and kept in
- * .troupe/models (agents then retrain online from the live market).
- */
+/** The matchmakers' starting model, trained once from the continuum simulator (see model-cache.ts). */
 async function bootstrapModel(): Promise<string> {
-  const file = resolve(".troupe/models/matchmaker.json");
+  const { dir, file } = cachedModelPath();
   if (!existsSync(file)) {
     await run(process.execPath, [...TSX, "services/matchmaker/main.ts", "train"], { env: { ...process.env, MODEL_PATH: file } });
+    // Models of earlier sources are of no further use.
+    for (const old of readdirSync(dir)) if (/^matchmaker.*\.json$/.test(old) && join(dir, old) !== file) rmSync(join(dir, old), { force: true });
   }
   return file;
 }

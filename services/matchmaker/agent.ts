@@ -30,6 +30,8 @@ export interface AgentOptions {
   startBlock: number;
   /** skip requests whose window closes within this many seconds */
   marginSec?: number;
+  /** how often the providers' profiles (tier, bond, history) are re-read, in ms (default 5000) */
+  profileRefreshMs?: number;
   /** the providers' operating cost as a share of their offers' floor prices */
   operatingShare?: number;
   pricing?: Partial<PricingParams>;
@@ -66,10 +68,11 @@ export class MatchmakerAgent {
   /** the candidate each bid was scored as, to label its outcome for online training */
   private readonly bidCandidates = new Map<bigint, Candidate>();
   private ticking = false;
+  private profilesReadAt = -Infinity;
   private agentAddress = "";
 
   constructor(options: AgentOptions) {
-    this.o = { marginSec: 2, operatingShare: 0.6, log: (m) => console.log(m), ...options } as typeof this.o;
+    this.o = { marginSec: 2, operatingShare: 0.6, profileRefreshMs: 5_000, log: (m) => console.log(m), ...options } as typeof this.o;
     if (options.providers.length === 0) throw new Error("the agent needs at least one provider address (PROVIDERS)");
     this.state = new MarketState(options.providers, options.startBlock);
   }
@@ -120,6 +123,7 @@ export class MatchmakerAgent {
       };
       this.profiles.set(address, { tier: p.tier, region: p.region, bonded: p.bonded && p.registered, stats });
     }
+    this.profilesReadAt = performance.now();
   }
 
   private offerView(t: OfferTerms, profile: Profile): OfferView {
@@ -173,7 +177,9 @@ export class MatchmakerAgent {
     this.ticking = true;
     try {
       await this.sync();
-      await this.refreshProfiles();
+      // Profiles change slowly (registration, bond, counters): re-read them now and then, not
+      // on every tick.
+      if (performance.now() - this.profilesReadAt >= this.o.profileRefreshMs) await this.refreshProfiles();
       let placed = 0;
       const now = await this.o.chain.chainTime();
       // Slots are scarce: rank the open requests by what they would earn and bid on the best

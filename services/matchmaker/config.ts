@@ -14,6 +14,8 @@ export interface MatchmakerConfig {
   modelPath: string;
   startBlock: number;
   pollMs: number;
+  /** skip requests whose bid window closes within this many seconds (a bid must be mined in time) */
+  bidMarginSec: number;
   /** serve explanations over HTTP on this port (unset: don't) */
   explanationsPort?: number;
 }
@@ -61,6 +63,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, needsKey = true
     modelPath: env.MODEL_PATH?.trim() || join(dataDir, "model.json"),
     startBlock: integer(env, "START_BLOCK", 0),
     pollMs: integer(env, "POLL_MS", 2_000),
+    bidMarginSec: integer(env, "BID_MARGIN_SEC", 2),
   };
   if (env.EXPLORER_URL?.trim()) cfg.explorerUrl = env.EXPLORER_URL.trim();
   if (env.EXPLANATIONS_PORT?.trim()) cfg.explanationsPort = integer(env, "EXPLANATIONS_PORT", 0);

@@ -7,6 +7,7 @@
  *
  * Environment: RPC_URL, AGENT_KEY, PROVIDERS (comma-separated provider addresses), MARKET,
  * REGISTRY, OFFERS, EXPLORER_URL (optional), DATA_DIR, MODEL_PATH, START_BLOCK, POLL_MS,
+ * BID_MARGIN_SEC (skip windows closing sooner than this; default 2),
  * EXPLANATIONS_PORT (optional: serve GET /explanations/<hash>).
  */
 import { join } from "node:path";

@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import type { Context } from "../context.js";
+import { cachedModelPath } from "../../lib/model-cache.js";
 import { UsageError, parseAddress, parseId } from "../units.js";
 import { loadConfig } from "../../../services/matchmaker/config.js";
 import { createAgent } from "../../../services/matchmaker/setup.js";
@@ -18,7 +19,7 @@ export async function whyNoBidCommand(ctx: Context, argv: string[]): Promise<voi
   if (providers.length === 0) throw new UsageError("name the providers to explain with --provider <address> (or PROVIDERS=a,b)");
   providers.forEach((p) => parseAddress(p.trim(), "--provider"));
   if (Number((await ctx.contracts.market.request(id)).status) === 0) throw new UsageError(`there is no request ${id}`);
-  const modelPath = resolve(process.env.MODEL_PATH ?? ".troupe/models/matchmaker.json");
+  const modelPath = process.env.MODEL_PATH ? resolve(process.env.MODEL_PATH) : cachedModelPath().file;
   if (!existsSync(modelPath)) ctx.print(`(no model at ${modelPath}: training one from the simulator first)`);
   const { addresses, startBlock } = ctx.deployment;
   const cfg = loadConfig(
