@@ -2,9 +2,10 @@
  * The whole local market under load: a fixed number of deployments through the real actors
  * (node, hosts, verifiers, matchmakers, indexer, explorer — each its own process), submitted by
  * several consumers at once. Prints a table; writes bench/results/e2e.json.
- * Environment: BENCH_DEPLOYMENTS (default 120), BENCH_IN_FLIGHT (default 32), BENCH_CONCURRENT_JOBS
- * (each provider's offered capacity, default 32: the market can hold no more requests at once
- * than its offers' capacities add up to, and the default local profiles add up to 36).
+ * Environment: BENCH_DEPLOYMENTS (default 180), BENCH_IN_FLIGHT (default 64), BENCH_CONCURRENT_JOBS
+ * (each provider's offered capacity; default: the in-flight count, so capacity never binds — an
+ * agent holds a slot for every live bid until its window closes, and the default local profiles
+ * offer 16/8/4/8 jobs).
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -16,9 +17,9 @@ import { deployWorkload, type DeployResult } from "../scripts/lib/consumer.js";
 import { ensureWorkloads, workload } from "../runtime/workloads/build.js";
 import { freePorts } from "../test/e2e/helpers.js";
 
-const total = Number(process.env.BENCH_DEPLOYMENTS ?? 120);
-const inFlight = Number(process.env.BENCH_IN_FLIGHT ?? 32);
-const concurrentJobs = Number(process.env.BENCH_CONCURRENT_JOBS ?? 32);
+const total = Number(process.env.BENCH_DEPLOYMENTS ?? 180);
+const inFlight = Number(process.env.BENCH_IN_FLIGHT ?? 64);
+const concurrentJobs = Number(process.env.BENCH_CONCURRENT_JOBS ?? inFlight);
 
 ensureWorkloads();
 const base = await freePorts(6);

@@ -85,19 +85,15 @@ abstract contract DeploymentAuction is MarketBase {
         emit BidPlaced(id, provider, offerId, msg.sender, pricePerMFuel, fee, seq, explanationHash);
     }
 
-    /// @notice The consumer accepts the best bid before the window closes, ending the auction.
-    /// @dev Only the bid the rule would award can be accepted, so a bid that has been beaten can
-    /// never win: agents free the capacity it held as soon as they see the better bid. Naming the
-    /// provider makes the acceptance fail rather than take a bid the consumer has not seen.
+    /// @notice The consumer accepts `provider`'s bid before the window closes, ending the auction.
     /// @param id the request
-    /// @param provider the provider whose bid is the best one now
+    /// @param provider the provider whose live bid is accepted
     function acceptBid(uint256 id, address provider) external {
         Request storage r = _requests[id];
         _requireStatus(id, r, Status.Open);
         if (msg.sender != r.consumer) revert NotConsumer(id, msg.sender);
         if (block.timestamp >= r.bidWindowEnd) revert BidWindowClosed(id, r.bidWindowEnd);
         if (_bids[id][provider].seq == 0) revert NoSuchBid(id, provider);
-        if (provider != r.winner) revert NotBestBid(id, provider, r.winner);
         _award(id, r, provider, true);
     }
 

@@ -161,8 +161,6 @@ abstract contract MarketBase is EIP712, ReentrancyGuard {
     error BidWindowOpen(uint256 id, uint40 bidWindowEnd);
     /// @notice `provider` has no live bid on `id`.
     error NoSuchBid(uint256 id, address provider);
-    /// @notice `provider`'s bid on `id` is not the best one (`best` holds it): only the best can be accepted.
-    error NotBestBid(uint256 id, address provider, address best);
     /// @notice A request has no room for more bids.
     error TooManyBids(uint256 id);
     /// @notice The request already has bids and can no longer be cancelled.

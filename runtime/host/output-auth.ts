@@ -30,11 +30,33 @@ export class AccessDenied extends Error {
   }
 }
 
+/**
+ * Signers recovered from recent credentials. A consumer waiting for its outputs sends the same
+ * header on every poll, and recovering the signer is the costly part of a check (the message,
+ * and so the signer, is fixed by the header's text; expiry is still checked on every request).
+ */
+export class SignerCache {
+  private readonly signers = new Map<string, string>();
+  constructor(private readonly capacity = 4096) {}
+
+  recover(message: string, signature: string): string {
+    const key = `${message}|${signature}`;
+    let signer = this.signers.get(key);
+    if (signer === undefined) {
+      signer = verifyMessage(message, signature);
+      if (this.signers.size >= this.capacity) this.signers.delete(this.signers.keys().next().value!);
+      this.signers.set(key, signer);
+    }
+    return signer;
+  }
+}
+
 /** Checks an `Authorization` header against the agreement's consumer; throws AccessDenied. */
 export function checkOutputAccess(
   header: string | undefined,
   expected: { chainId: bigint; market: string; agreementId: bigint; consumer: string },
   nowSeconds: number,
+  signers: SignerCache = new SignerCache(1),
 ): void {
   if (!header) throw new AccessDenied(401, "missing Authorization header: send `Troupe <expiry>:<signature>`");
   const match = /^Troupe (\d{1,12}):(0x[0-9a-fA-F]{130})$/.exec(header.trim());
@@ -47,7 +69,7 @@ export function checkOutputAccess(
   const message = outputAccessMessage(expected.chainId, expected.market, expected.agreementId, expiry);
   let signer: string;
   try {
-    signer = verifyMessage(message, match[2]!);
+    signer = signers.recover(message, match[2]!);
   } catch {
     throw new AccessDenied(401, "the signature cannot be recovered");
   }

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { AccessDenied, checkOutputAccess } from "./output-auth.js";
+import { AccessDenied, checkOutputAccess, SignerCache } from "./output-auth.js";
 import type { OutboxEntry } from "./outbox.js";
 import { toJson } from "./json.js";
 
@@ -43,6 +43,7 @@ const MAX_BODY_BYTES = 16 * 1024;
  */
 export class OutputServer {
   private readonly server: Server;
+  private readonly signers = new SignerCache();
 
   constructor(private readonly source: OutputSource) {
     this.server = createServer((req, res) => {
@@ -93,6 +94,7 @@ export class OutputServer {
       req.headers.authorization,
       { chainId: this.source.chainId, market: this.source.market, agreementId: id, consumer },
       Math.floor(Date.now() / 1000),
+      this.signers,
     );
     const entry = this.source.entry(id);
     if (!entry) throw new HttpError(404, `agreement ${id} has not run yet`);

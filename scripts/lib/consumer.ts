@@ -118,6 +118,7 @@ export async function deployWorkload(ctx: ConsumerContext, spec: DeploySpec, pro
   let endpoint: string | undefined;
   let verified: { report: UsageReport } | undefined;
   let accepted = false;
+  let access: { header: string; expiry: number } | undefined;
 
   for (;;) {
     const r = await market.request(id);
@@ -154,7 +155,13 @@ export async function deployWorkload(ctx: ConsumerContext, spec: DeploySpec, pro
         });
       }
       if (!verified && endpoint) {
-        const fetched = await fetchVerified(ctx, endpoint, id, spec.input).catch((error: Error) => {
+        // One credential serves the polls of this agreement for an hour (signing each poll anew is wasted work).
+        const nowS = Math.floor(Date.now() / 1000);
+        if (!access || access.expiry - 60 < nowS) {
+          const expiry = nowS + 3600;
+          access = { expiry, header: await outputAccessHeader(ctx.consumer, ctx.chainId, ctx.deployment.addresses.market, id, expiry) };
+        }
+        const fetched = await fetchVerified(ctx, endpoint, id, spec.input, access.header).catch((error: Error) => {
           if (!(error instanceof NotReady)) progress(`host ${endpoint}: ${error.message}`);
           return undefined;
         });
@@ -223,9 +230,7 @@ interface Fetched {
 }
 
 /** Fetches the signed report and the outputs from the host and checks them against each other. */
-async function fetchVerified(ctx: ConsumerContext, endpoint: string, id: bigint, input: InputBundle): Promise<Fetched> {
-  const expiry = Math.floor(Date.now() / 1000) + 600;
-  const auth = await outputAccessHeader(ctx.consumer, ctx.chainId, ctx.deployment.addresses.market, id, expiry);
+async function fetchVerified(ctx: ConsumerContext, endpoint: string, id: bigint, input: InputBundle, auth: string): Promise<Fetched> {
   const get = async (path: string) => {
     const res = await fetch(`${endpoint}/agreements/${id}/${path}`, { headers: { authorization: auth }, signal: AbortSignal.timeout(10_000) });
     if (res.status === 404) throw new NotReady(`not ready`);

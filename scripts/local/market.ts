@@ -205,7 +205,7 @@ function hostSpec(i: number, o: LocalMarketOptions, d: DeploymentInfo, rpcUrl: s
     env: {
       RPC_URL: rpcUrl, HOST_KEY: key, PROVIDER: owner, MARKET: d.addresses.market, MARKET_START_BLOCK: String(d.startBlock),
       DATA_DIR: join(o.dataDir, `host-${i}`), HOST_PORT: String(o.hostPortBase + i), POLL_INTERVAL_MS: String(o.pollMs),
-      COSIGN_WAIT_MS: "3000", ...(o.hostEnv?.(i) ?? {}),
+      COSIGN_WAIT_MS: "3000", MAX_CONCURRENT_JOBS: "2", ...(o.hostEnv?.(i) ?? {}),
     },
   };
 }

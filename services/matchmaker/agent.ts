@@ -143,7 +143,7 @@ export class MatchmakerAgent {
     };
   }
 
-  private agentOffers(): AgentOffer[] {
+  private agentOffers(now: number): AgentOffer[] {
     const out: AgentOffer[] = [];
     for (const t of this.state.offers.values()) {
       const profile = this.profiles.get(t.provider);
@@ -151,7 +151,7 @@ export class MatchmakerAgent {
       out.push({
         offer: this.offerView(t, profile),
         stats: profile.stats ?? NO_HISTORY,
-        load: this.state.load(t.id),
+        load: this.state.load(t.id, now),
         cost: {
           operatingShare: this.o.operatingShare,
           energyPerMFuel: TIERS[profile.tier]?.energyPerMFuel ?? 0,
@@ -163,7 +163,7 @@ export class MatchmakerAgent {
   }
 
   private evaluate(request: RequestView, now: number, explain = true): RequestEvaluation {
-    return evaluateRequest(request, this.agentOffers(), this.o.trainer.model, {
+    return evaluateRequest(request, this.agentOffers(now), this.o.trainer.model, {
       now,
       explain,
       marginSec: this.o.marginSec,
@@ -217,7 +217,8 @@ export class MatchmakerAgent {
     if (!chosen) return undefined;
     const terms = this.state.offers.get(chosen.offerId)!;
     const { price, fee } = bidAmounts(terms, request, chosen.quote.markup);
-    // A bid that does not beat the best one can never win: it would only cost gas.
+    // A bid that does not beat the best one wins only if the consumer passes over a cheaper bid
+    // (by accepting it early): not worth a slot held until the window closes, nor the gas.
     if (outbidAt(request, chosen.provider, bidTotal(request.maxFuel, price, fee))) return undefined;
     const explanation = {
       format: "troupe-bid-explanation/1",
@@ -264,7 +265,7 @@ export class MatchmakerAgent {
       feeWei: fee,
       explanationHash: hash,
     });
-    const offer = this.agentOffers().find((a) => a.offer.id === chosen.offerId)!;
+    const offer = this.agentOffers(now).find((a) => a.offer.id === chosen.offerId)!;
     this.bidCandidates.set(id, { request: request.view, offer: offer.offer, stats: offer.stats, load: offer.load });
     const mined = response.wait().then(
       () => {
@@ -296,7 +297,7 @@ export class MatchmakerAgent {
       const bid = open && terms ? bidAmounts(terms, open, evaluation.chosen.quote.markup) : undefined;
       const best = open && bid ? outbidAt(open, evaluation.chosen.provider, bidTotal(open.maxFuel, bid.price, bid.fee)) : undefined;
       answer.summary = best
-        ? `offer ${evaluation.chosen.offerId} would bid ${toTokens(bidTotal(open!.maxFuel, bid!.price, bid!.fee))} in all, but ${best.provider} already bids ${toTokens(best.total)}: a bid that does not beat the best can never win`
+        ? `offer ${evaluation.chosen.offerId} would bid ${toTokens(bidTotal(open!.maxFuel, bid!.price, bid!.fee))} in all, but ${best.provider} already bids ${toTokens(best.total)}: a bid that does not beat the best wins only if the consumer passes over the cheaper one`
         : `would bid from offer ${evaluation.chosen.offerId}: ${evaluation.chosen.reason}`;
     }
     else answer.summary = "no offer qualifies or pays: see each offer's reason";

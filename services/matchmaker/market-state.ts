@@ -172,18 +172,18 @@ export class MarketState {
   }
 
   /**
-   * Jobs an offer is committed to: running agreements plus live bids that may still win. A bid
-   * another provider has undercut can never win (only the best bid is awarded, or accepted
-   * early), so it holds no capacity; a bid tied with the best still counts, as the tie may go
-   * either way on reputation.
+   * Jobs an offer is committed to at chain time `now`: running agreements plus live bids that may
+   * still win. A bid another provider has undercut can only win if the consumer accepts it
+   * before the window closes; after that it can never win and holds no capacity. (A bid tied
+   * with the best still counts, as the tie may go either way on reputation.)
    */
-  load(offerId: bigint): number {
+  load(offerId: bigint, now: number): number {
     let n = 0;
     for (const ag of this.agreements.values()) if (ag.running && ag.offerId === offerId) n++;
     for (const [requestId, b] of this.bids) {
       if (b.offerId !== offerId) continue;
       const request = this.open.get(requestId);
-      if (request && !this.beaten(request, b)) n++;
+      if (request && (now < request.view.bidWindowEnd || !this.beaten(request, b))) n++;
     }
     return n;
   }

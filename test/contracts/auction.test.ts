@@ -168,7 +168,7 @@ describe("DeploymentAuction", () => {
     expect((await market.request(id)).winner).to.equal(f.providerA.address);
   });
 
-  it("lets the consumer accept the best bid early, and only the consumer, only the best live bid", async () => {
+  it("lets the consumer accept a bid early, and only the consumer, only a live bid", async () => {
     const { market } = f.deployment;
     const offerA = await registerProvider(f, f.providerA, f.hostA);
     const offerB = await registerProvider(f, f.providerB, f.hostB);
@@ -181,13 +181,10 @@ describe("DeploymentAuction", () => {
       .to.be.revertedWithCustomError(market, "NoSuchBid").withArgs(id, f.outsider.address);
     const r = await market.request(id);
     await expect(market.closeAuction(id)).to.be.revertedWithCustomError(market, "BidWindowOpen").withArgs(id, r.bidWindowEnd);
-    // B's bid was beaten by A's: it can never win, not even by early acceptance.
     await expect(market.connect(f.consumer).acceptBid(id, f.providerB.address))
-      .to.be.revertedWithCustomError(market, "NotBestBid").withArgs(id, f.providerB.address, f.providerA.address);
-    await expect(market.connect(f.consumer).acceptBid(id, f.providerA.address))
       .to.emit(market, "AgreementCreated");
     const after = await market.request(id);
-    expect(after.winner).to.equal(f.providerA.address);
+    expect(after.winner).to.equal(f.providerB.address);
     expect(after.status).to.equal(BigInt(Status.Awarded));
     await expect(market.closeAuction(id)).to.be.revertedWithCustomError(market, "InvalidStatus").withArgs(id, Status.Awarded);
   });

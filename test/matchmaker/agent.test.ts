@@ -168,32 +168,43 @@ describe("matchmaker agent against the market contracts", function () {
     expect(why.decisions[0]).to.include({ kind: "constraint", code: "capacity" });
   });
 
-  it("frees the slot of a bid another provider undercuts (it can never win), and bids elsewhere", async () => {
+  it("keeps the slot of an undercut bid until its window closes (the consumer may still accept it), then bids elsewhere", async () => {
     const large = await f.deployment.market.requestCount();
     const small = large - 1n;
-    const marketB = f.deployment.market.connect(f.providerB);
-    await (await marketB.bid(large, offerB, TOKEN / 400n, TOKEN / 4000n, keccak256("0x03"))).wait();
-    // The beaten bid can no longer be accepted early either: only the best one can.
-    await expect(f.deployment.market.connect(f.consumer).acceptBid(large, f.providerA.address))
-      .to.be.revertedWithCustomError(f.deployment.market, "NotBestBid");
+    await (await f.deployment.market.connect(f.providerB).bid(large, offerB, TOKEN / 400n, TOKEN / 4000n, keccak256("0x03"))).wait();
+    expect(await agent.tick()).to.equal(0);
+    // Past the window (nobody closed the auction yet) the undercut bid can no longer win.
+    const r = await f.deployment.market.request(large);
+    await f.networkHelpers.time.increaseTo(r.bidWindowEnd);
+    const next = await postRequest(f);
     expect(await agent.tick()).to.equal(1);
-    expect((await f.deployment.market.bidOf(small, f.providerA.address)).seq).to.not.equal(0n);
+    expect((await f.deployment.market.bidOf(next, f.providerA.address)).seq).to.not.equal(0n);
+    expect((await f.deployment.market.bidOf(small, f.providerA.address)).seq).to.equal(0n); // its window closed too
   });
 
   it("does not bid where a competitor already bids lower than it would, and says why", async () => {
+    // Free A's slot: its last bid is undercut and that window has closed.
+    const previous = await f.deployment.market.requestCount();
+    await (await f.deployment.market.connect(f.providerB).bid(previous, offerB, TOKEN / 400n, TOKEN / 4000n, keccak256("0x04"))).wait();
+    await f.networkHelpers.time.increaseTo((await f.deployment.market.request(previous)).bidWindowEnd);
     const id = await postRequest(f);
-    await (await f.deployment.market.connect(f.providerB).bid(id, offerB, TOKEN / 400n, TOKEN / 4000n, keccak256("0x04"))).wait();
-    // A's slot is free again (its bid on the small request is beaten too), yet it sits this one out.
-    const small = id - 2n;
-    await (await f.deployment.market.connect(f.providerB).bid(small, offerB, TOKEN / 400n, TOKEN / 4000n, keccak256("0x05"))).wait();
+    await (await f.deployment.market.connect(f.providerB).bid(id, offerB, TOKEN / 400n, TOKEN / 4000n, keccak256("0x05"))).wait();
     expect(await agent.tick()).to.equal(0);
     expect((await f.deployment.market.bidOf(id, f.providerA.address)).seq).to.equal(0n);
     const why = await agent.whyNoBid(id);
-    expect(why.summary).to.match(new RegExp(`${f.providerB.address.toLowerCase()} already bids .*can never win`));
+    expect(why.summary).to.match(new RegExp(`${f.providerB.address.toLowerCase()} already bids .*passes over the cheaper one`));
+    // Without B's bid it would have bid: a request of the same shape gets A's bid.
+    const other = await postRequest(f);
+    expect(await agent.tick()).to.equal(1);
+    expect((await f.deployment.market.bidOf(other, f.providerA.address)).seq).to.not.equal(0n);
   });
 
   it("records a bid the chain refuses and does not send it again", async () => {
-    const { registry } = f.deployment;
+    const { registry, market } = f.deployment;
+    // Free A's slot (its last bid undercut, that window closed), then take its agent's authority away.
+    const previous = await market.requestCount();
+    await (await market.connect(f.providerB).bid(previous, offerB, TOKEN / 400n, TOKEN / 4000n, keccak256("0x06"))).wait();
+    await f.networkHelpers.time.increaseTo((await market.request(previous)).bidWindowEnd);
     await (await registry.connect(f.providerA).authoriseAgent(f.agent.address, false)).wait();
     try {
       const id = await postRequest(f);

@@ -97,9 +97,7 @@ contract MarketHandler is MarketSetup {
     function accept(uint256 idSeed, uint256 providerSeed) external {
         (uint256 id, Request memory r, bool ok) = _pick(idSeed);
         if (!ok) return;
-        // Mostly the best bid (the only one that can be accepted), sometimes another one (refused).
-        address provider = providerSeed % 4 == 0 ? providerAddrs[providerSeed % PROVIDERS] : r.winner;
-        _tracked(id, abi.encodeCall(market.acceptBid, (id, provider)), r.consumer);
+        _tracked(id, abi.encodeCall(market.acceptBid, (id, providerAddrs[providerSeed % PROVIDERS])), r.consumer);
     }
 
     function cancel(uint256 idSeed) external {
