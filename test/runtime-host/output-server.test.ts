@@ -7,7 +7,7 @@ import { Outcome } from "../../contracts/client/typed-data.js";
 import { ContentStore } from "../../runtime/host/content-store.js";
 import { Outbox } from "../../runtime/host/outbox.js";
 import { OutputServer } from "../../runtime/host/output-server.js";
-import { outputAccessHeader, MAX_AUTH_LIFETIME_S } from "../../runtime/host/output-auth.js";
+import { outputAccessHeader, outputAccessMessage, MAX_AUTH_LIFETIME_S, SignerCache } from "../../runtime/host/output-auth.js";
 
 const chainId = 31337n;
 const market = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
@@ -80,6 +80,23 @@ describe("runtime-host: output server", () => {
     // A signature for another agreement (or market) recovers to another address: refused.
     const otherAgreement = await get("/agreements/1/stdout", await outputAccessHeader(consumer, chainId, market, 2n, now() + 60));
     expect(otherAgreement.status).to.equal(403);
+  });
+
+  it("remembers a recovered credential across polls, and judges it the same every time", async () => {
+    const good = await outputAccessHeader(consumer, chainId, market, 1n, now() + 60);
+    const bad = await outputAccessHeader(stranger, chainId, market, 1n, now() + 60);
+    for (let i = 0; i < 3; i++) {
+      expect((await get("/agreements/1/stdout", good)).status).to.equal(200);
+      expect((await get("/agreements/1/stdout", bad)).status).to.equal(403);
+      // The consumer's credential for agreement 1 does not open agreement 2.
+      expect((await get("/agreements/2/stdout", good)).status).to.equal(403);
+    }
+    const cache = new SignerCache(2);
+    const message = outputAccessMessage(chainId, market, 1n, 123);
+    const signature = await consumer.signMessage(message);
+    expect(cache.recover(message, signature)).to.equal(consumer.address);
+    expect(cache.recover(message, signature)).to.equal(consumer.address);
+    expect(cache.recover(outputAccessMessage(chainId, market, 2n, 123), signature)).to.not.equal(consumer.address);
   });
 
   it("answers 404 for unknown agreements and paths, 404 before a job has run", async () => {
