@@ -7,11 +7,7 @@ import { UsageError } from "./units.js";
  * Sends a transaction and waits for it. Contract calls are estimated before they are sent, so a
  * call the contract would refuse fails here with its custom error and costs nothing.
  */
-export async function send(
-  ctx: Context,
-  what: string,
-  tx: Promise<ContractTransactionResponse>,
-): Promise<ContractTransactionReceipt> {
+export async function send(what: string, tx: Promise<ContractTransactionResponse>): Promise<ContractTransactionReceipt> {
   const response = await tx;
   const receipt = await response.wait();
   if (!receipt || receipt.status !== 1) throw new Error(`${what} failed in transaction ${response.hash}`);
@@ -26,6 +22,6 @@ export async function ensureAllowance(ctx: Context, owner: Wallet, spender: stri
     throw new UsageError(`${owner.address} holds ${formatUnits(balance)} tokens, but ${formatUnits(amount)} are needed`);
   }
   if ((await token.allowance(owner.address, spender)) < amount) {
-    await send(ctx, "approve", token.approve(spender, amount));
+    await send("approve", token.approve(spender, amount));
   }
 }

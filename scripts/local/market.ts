@@ -233,7 +233,7 @@ async function bootstrapModel(): Promise<string> {
   return file;
 }
 
-/** Retries `attempt` until it succeeds or `timeoutMs` passes. */
+/** Retries `attempt` until it succeeds (returns without throwing) or `timeoutMs` passes. */
 export async function waitFor<T>(attempt: () => Promise<T>, timeoutMs: number, what: string): Promise<T> {
   const until = Date.now() + timeoutMs;
   let last: unknown;
@@ -245,5 +245,5 @@ export async function waitFor<T>(attempt: () => Promise<T>, timeoutMs: number, w
       await new Promise((r) => setTimeout(r, 250));
     }
   }
-  throw new Error(`${what} did not come up within ${timeoutMs / 1000}s (${last instanceof Error ? last.message : String(last)})`);
+  throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what} (last: ${last instanceof Error ? last.message : String(last)})`);
 }

@@ -3,7 +3,7 @@ import { mkdtempSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DEFAULT_PROFILES, defaultOptions, startLocalMarket, type LocalMarket, type LocalMarketOptions } from "../../scripts/local/market.js";
+import { DEFAULT_PROFILES, defaultOptions, startLocalMarket, waitFor, type LocalMarket, type LocalMarketOptions } from "../../scripts/local/market.js";
 
 /** A port nobody listens on right now, and `count - 1` free ones after it. */
 export async function freePorts(count: number): Promise<number> {
@@ -73,17 +73,10 @@ export async function graphql<T>(explorerUrl: string, query: string): Promise<T>
 }
 
 /** Polls `check` until it returns a value (not undefined) or the time runs out. */
-export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < until) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? ` (${String(last)})` : ""}`);
+export function eventually<T>(check: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
+  return waitFor(async () => {
+    const value = await check();
+    if (value === undefined) throw new Error("not yet");
+    return value;
+  }, timeoutMs, what);
 }
