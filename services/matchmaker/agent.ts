@@ -294,10 +294,11 @@ export class MatchmakerAgent {
     else if (evaluation.chosen) {
       const open = this.state.open.get(requestId);
       const terms = this.state.offers.get(evaluation.chosen.offerId);
-      const bid = open && terms ? bidAmounts(terms, open, evaluation.chosen.quote.markup) : undefined;
-      const best = open && bid ? outbidAt(open, evaluation.chosen.provider, bidTotal(open.maxFuel, bid.price, bid.fee)) : undefined;
+      const amounts = open && terms ? bidAmounts(terms, open, evaluation.chosen.quote.markup) : undefined;
+      const total = open && amounts ? bidTotal(open.maxFuel, amounts.price, amounts.fee) : undefined;
+      const best = open && total !== undefined ? outbidAt(open, evaluation.chosen.provider, total) : undefined;
       answer.summary = best
-        ? `offer ${evaluation.chosen.offerId} would bid ${toTokens(bidTotal(open!.maxFuel, bid!.price, bid!.fee))} in all, but ${best.provider} already bids ${toTokens(best.total)}: a bid that does not beat the best wins only if the consumer passes over the cheaper one`
+        ? `offer ${evaluation.chosen.offerId} would bid ${toTokens(total!)} in all, but ${best.provider} already bids ${toTokens(best.total)}: a bid that does not beat the best wins only if the consumer passes over the cheaper one`
         : `would bid from offer ${evaluation.chosen.offerId}: ${evaluation.chosen.reason}`;
     }
     else answer.summary = "no offer qualifies or pays: see each offer's reason";
