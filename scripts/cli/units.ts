@@ -29,7 +29,7 @@ export function parseDuration(text: string, what: string): number {
   return Number(m[1]) * unit;
 }
 
-export { TIER_NAMES as TIERS } from "../../contracts/client/status.js";
+export { TIERS };
 
 /** A tier name or number → its code. */
 export function parseTier(text: string): number {

@@ -9,6 +9,7 @@ import { outputAccessHeader } from "../../runtime/host/output-auth.js";
 import { signUsageAcceptance } from "../../contracts/client/signing.js";
 import type { UsageReport, OutcomeCode } from "../../contracts/client/typed-data.js";
 import { Status, STATUS_NAMES } from "../../contracts/client/status.js";
+import { totalFor } from "../../contracts/client/amounts.js";
 
 /** What a consumer asks for. */
 export interface DeploySpec {
@@ -68,7 +69,7 @@ export function checkModule(bytes: Uint8Array, name: string): void {
 
 /** The escrow a request locks: maxFuel × maxPrice / 1e6 + maxFee. */
 export function escrowOf(spec: Pick<DeploySpec, "maxFuel" | "maxPricePerMFuel" | "maxFee">): bigint {
-  return (spec.maxFuel * spec.maxPricePerMFuel) / 1_000_000n + spec.maxFee;
+  return totalFor(spec.maxFuel, spec.maxPricePerMFuel, spec.maxFee);
 }
 
 /**

@@ -11,7 +11,8 @@ import { type MarketChain, toTokens } from "./chain.js";
 import { evaluateRequest, type AgentOffer, type RequestEvaluation, type OfferDecision } from "./evaluate.js";
 import type { ExplanationStore } from "./explanations.js";
 import type { ExplorerClient } from "./history.js";
-import { bidTotal, MarketState, type OfferTerms, type OpenRequest } from "./market-state.js";
+import { MarketState, rivalBest, type OfferTerms, type OpenRequest } from "./market-state.js";
+import { totalFor } from "../../contracts/client/amounts.js";
 import type { OnlineTrainer } from "./online-trainer.js";
 import type { PricingParams } from "./pricing.js";
 import { sleep } from "./retry.js";
@@ -215,11 +216,10 @@ export class MatchmakerAgent {
     const evaluation = this.evaluate(request.view, now);
     const chosen = evaluation.chosen;
     if (!chosen) return undefined;
-    const terms = this.state.offers.get(chosen.offerId)!;
-    const { price, fee } = bidAmounts(terms, request, chosen.quote.markup);
+    const { price, fee, rival } = this.plannedBid(request, chosen);
     // A bid that does not beat the best one wins only if the consumer passes over a cheaper bid
     // (by accepting it early): not worth a slot held until the window closes, nor the gas.
-    if (outbidAt(request, chosen.provider, bidTotal(request.maxFuel, price, fee))) return undefined;
+    if (rival) return undefined;
     const explanation = {
       format: "troupe-bid-explanation/1",
       requestId: request.view.id,
@@ -277,6 +277,17 @@ export class MatchmakerAgent {
     return { mined };
   }
 
+  /**
+   * What `chosen` would bid on `request`, in wei, and the rival bid (another provider's) that
+   * already totals at most as much, if any.
+   */
+  private plannedBid(request: OpenRequest, chosen: NonNullable<RequestEvaluation["chosen"]>) {
+    const { price, fee } = bidAmounts(this.state.offers.get(chosen.offerId)!, request, chosen.quote.markup);
+    const total = totalFor(request.maxFuel, price, fee);
+    const best = rivalBest(request, chosen.provider);
+    return { price, fee, total, rival: best && best.total <= total ? best : undefined };
+  }
+
   /** Why the agent does or does not bid on `requestId`, offer by offer, as of now. */
   async whyNoBid(requestId: bigint): Promise<WhyNoBid> {
     await this.sync();
@@ -293,12 +304,9 @@ export class MatchmakerAgent {
     else if (this.refused.has(requestId)) answer.summary = `the bid was refused on chain: ${this.refused.get(requestId)}`;
     else if (evaluation.chosen) {
       const open = this.state.open.get(requestId);
-      const terms = this.state.offers.get(evaluation.chosen.offerId);
-      const amounts = open && terms ? bidAmounts(terms, open, evaluation.chosen.quote.markup) : undefined;
-      const total = open && amounts ? bidTotal(open.maxFuel, amounts.price, amounts.fee) : undefined;
-      const best = open && total !== undefined ? outbidAt(open, evaluation.chosen.provider, total) : undefined;
-      answer.summary = best
-        ? `offer ${evaluation.chosen.offerId} would bid ${toTokens(total!)} in all, but ${best.provider} already bids ${toTokens(best.total)}: a bid that does not beat the best wins only if the consumer passes over the cheaper one`
+      const planned = open && this.plannedBid(open, evaluation.chosen);
+      answer.summary = planned?.rival
+        ? `offer ${evaluation.chosen.offerId} would bid ${toTokens(planned.total)} in all, but ${planned.rival.provider} already bids ${toTokens(planned.rival.total)}: a bid that does not beat the best wins only if the consumer passes over the cheaper one`
         : `would bid from offer ${evaluation.chosen.offerId}: ${evaluation.chosen.reason}`;
     }
     else answer.summary = "no offer qualifies or pays: see each offer's reason";
@@ -319,12 +327,6 @@ export class MatchmakerAgent {
       await sleep(Math.min(60_000, intervalMs * 2 ** Math.min(failures, 5)));
     }
   }
-}
-
-/** The competing best bid on `request` if a bid of `total` from `provider` would not beat it. */
-export function outbidAt(request: OpenRequest, provider: string, total: bigint): OpenRequest["best"] {
-  const best = request.best;
-  return best && best.provider !== provider.toLowerCase() && best.total <= total ? best : undefined;
 }
 
 /** The bid in wei: the floor times the markup (to 1e-6), inside [floor, ceiling]. */

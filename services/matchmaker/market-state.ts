@@ -6,6 +6,7 @@
 import type { ChainEvent } from "./chain.js";
 import { requestFromEvent } from "./chain.js";
 import type { RequestView } from "./types.js";
+import { totalFor } from "../../contracts/client/amounts.js";
 
 /** An open request with its ceilings in wei (bids are sent in wei) and the best bid so far. */
 export interface OpenRequest {
@@ -17,9 +18,10 @@ export interface OpenRequest {
   best?: { total: bigint; provider: string };
 }
 
-/** What the award rule compares: the price for the whole fuel cap plus the fee, in wei. */
-export function bidTotal(maxFuel: bigint, pricePerMFuelWei: bigint, feeWei: bigint): bigint {
-  return (maxFuel * pricePerMFuelWei) / 1_000_000n + feeWei;
+
+/** The best bid on `request` if another provider than `provider` holds it. */
+export function rivalBest(request: OpenRequest, provider: string): OpenRequest["best"] {
+  return request.best && request.best.provider !== provider.toLowerCase() ? request.best : undefined;
 }
 
 /** An offer of one of the agent's providers, in wei as the offer book stores it. */
@@ -94,7 +96,7 @@ export class MarketState {
         if (request) {
           // Bids are never withdrawn and a replacement is always cheaper, so the lowest total
           // seen is the best bid (on an equal total the earlier bid keeps its place).
-          const total = bidTotal(request.maxFuel, a.pricePerMFuel as bigint, a.fee as bigint);
+          const total = totalFor(request.maxFuel, a.pricePerMFuel as bigint, a.fee as bigint);
           if (!request.best || total < request.best.total) request.best = { total, provider: (a.provider as string).toLowerCase() };
         }
         if (this.isOurs(a.provider)) {
@@ -190,8 +192,8 @@ export class MarketState {
 
   /** Whether another provider's bid on `request` is strictly cheaper than `bid`. */
   beaten(request: OpenRequest, bid: Pick<OurBid, "provider" | "pricePerMFuelWei" | "feeWei">): boolean {
-    const best = request.best;
-    return !!best && best.provider !== bid.provider && best.total < bidTotal(request.maxFuel, bid.pricePerMFuelWei, bid.feeWei);
+    const rival = rivalBest(request, bid.provider);
+    return !!rival && rival.total < totalFor(request.maxFuel, bid.pricePerMFuelWei, bid.feeWei);
   }
 
   /** Agreements of ours that reached an outcome since the last call. */

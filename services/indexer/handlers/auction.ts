@@ -1,13 +1,9 @@
 import { addressId, bigintArg, boolArg, numberArg, stringArg, type Handler } from "./context.js";
 import { recordAgreementCreated } from "./market-stats.js";
 import { updateSummary } from "./summary.js";
+import { STATUS_NAMES } from "../../../contracts/client/status.js";
+import { totalFor } from "../../../contracts/client/amounts.js";
 
-/** Status names, by the code of contracts/market/MarketTypes.sol `Status`. */
-export const STATUS_NAMES = [
-  "None", "Open", "Awarded", "Reported", "Disputed", "Settled", "Breached", "Overturned", "Cancelled", "Expired",
-];
-
-const FUEL_UNIT = 1_000_000n;
 
 export const auctionHandlers: Record<string, Handler> = {
   RequestPosted: ({ args, at, store }) => {
@@ -59,7 +55,7 @@ export const auctionHandlers: Record<string, Handler> = {
       agent: addressId(args.agent),
       pricePerMFuel: price,
       fee,
-      total: ((request.maxFuel as bigint) * price) / FUEL_UNIT + fee,
+      total: totalFor(request.maxFuel as bigint, price, fee),
       seq,
       explanationHash: stringArg(args, "explanationHash"),
       createdAt: BigInt(at.timestamp),
