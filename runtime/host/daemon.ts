@@ -174,7 +174,7 @@ export class HostDaemon {
     if (ran.status === "rejected") throw ran.reason;
     if (submitted.status === "rejected") throw submitted.reason;
     // The reports of the jobs that just ran.
-    await this.submitOutbox();
+    if (ran.value > 0) await this.submitOutbox();
   }
 
   /** Sends or reconciles every unconfirmed report, in one batch of transactions. */
@@ -193,9 +193,10 @@ export class HostDaemon {
     if (failure) throw failure;
   }
 
-  /** Runs the queued jobs, up to MAX_CONCURRENT_JOBS at a time, oldest agreement first. */
-  private async runQueued(): Promise<void> {
+  /** Runs the queued jobs, up to MAX_CONCURRENT_JOBS at a time, oldest agreement first; returns how many it took. */
+  private async runQueued(): Promise<number> {
     const queue = this.jobs.queued();
+    const taken = queue.length;
     const worker = async () => {
       for (let job = queue.shift(); job && !this.stopped; job = queue.shift()) await this.runOne(job);
     };
@@ -203,6 +204,7 @@ export class HostDaemon {
     // Every worker finishes its job before the pass fails, so no run is abandoned half-way.
     const failed = (await Promise.allSettled(workers)).find((r) => r.status === "rejected");
     if (failed) throw failed.reason;
+    return taken;
   }
 
   private async onAgreementCreated(event: AgreementCreatedLog): Promise<void> {
