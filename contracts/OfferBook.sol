@@ -6,7 +6,7 @@ import {ProviderRegistry} from "./ProviderRegistry.sol";
 
 /// @title OfferBook
 /// @notice Providers publish what they sell here: capacity, the lowest price per million fuel and
-/// fixed fee their agents may bid, latency class and expiry. Only a registered, bonded provider
+/// fixed fee their agents may bid, the metering version their host runs, latency class and expiry. Only a registered, bonded provider
 /// may publish or update; a provider may withdraw its offers at any time.
 contract OfferBook is IOfferBook {
     /// @notice The registry that says who is a bonded provider.
@@ -23,7 +23,8 @@ contract OfferBook is IOfferBook {
         uint96 pricePerMFuel,
         uint96 fee,
         uint64 maxFuel,
-        uint32 memoryMiB,
+        uint16 memoryMiB,
+        uint16 meteringVersion,
         uint16 concurrentJobs,
         uint8 latencyClass,
         uint40 expiresAt
@@ -35,7 +36,8 @@ contract OfferBook is IOfferBook {
         uint96 pricePerMFuel,
         uint96 fee,
         uint64 maxFuel,
-        uint32 memoryMiB,
+        uint16 memoryMiB,
+        uint16 meteringVersion,
         uint16 concurrentJobs,
         uint8 latencyClass,
         uint40 expiresAt
@@ -66,7 +68,14 @@ contract OfferBook is IOfferBook {
         o.provider = msg.sender;
         _offers[offerId] = o;
         emit OfferPublished(
-            offerId, msg.sender, o.pricePerMFuel, o.fee, o.maxFuel, o.memoryMiB, o.concurrentJobs, o.latencyClass, o.expiresAt
+            offerId, msg.sender, o.pricePerMFuel,
+            o.fee,
+            o.maxFuel,
+            o.memoryMiB,
+            o.meteringVersion,
+            o.concurrentJobs,
+            o.latencyClass,
+            o.expiresAt
         );
     }
 
@@ -81,7 +90,14 @@ contract OfferBook is IOfferBook {
         o.provider = msg.sender;
         _offers[offerId] = o;
         emit OfferUpdated(
-            offerId, msg.sender, o.pricePerMFuel, o.fee, o.maxFuel, o.memoryMiB, o.concurrentJobs, o.latencyClass, o.expiresAt
+            offerId, msg.sender, o.pricePerMFuel,
+            o.fee,
+            o.maxFuel,
+            o.memoryMiB,
+            o.meteringVersion,
+            o.concurrentJobs,
+            o.latencyClass,
+            o.expiresAt
         );
     }
 

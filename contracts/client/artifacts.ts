@@ -14,6 +14,8 @@ const ARTIFACT_PATHS = {
   ProviderRegistry: "ProviderRegistry.sol/ProviderRegistry.json",
   OfferBook: "OfferBook.sol/OfferBook.json",
   TroupeMarket: "TroupeMarket.sol/TroupeMarket.json",
+  VerifierCourt: "VerifierCourt.sol/VerifierCourt.json",
+  ModelUpdates: "ModelUpdates.sol/ModelUpdates.json",
 } as const;
 
 export type ContractName = keyof typeof ARTIFACT_PATHS;

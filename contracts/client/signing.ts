@@ -1,10 +1,15 @@
-import { TypedDataEncoder, type Signer } from "ethers";
+import { AbiCoder, TypedDataEncoder, keccak256, type Signer } from "ethers";
 import {
+  HOST_KEY_TYPES,
+  UNAVAILABLE_OUTPUT,
   USAGE_ACCEPTANCE_TYPES,
   USAGE_REPORT_TYPES,
   VERDICT_TYPES,
+  courtDomain,
   marketDomain,
+  registryDomain,
   type UsageReport,
+  type Verdict,
 } from "./typed-data.js";
 
 /** Where signatures are valid: the chain and the market contract. */
@@ -31,11 +36,25 @@ export function signUsageAcceptance(consumer: Signer, ctx: SigningContext, repor
   });
 }
 
-/** A verifier's host key signs its re-execution of a disputed agreement. */
-export function signVerdict(
-  verifierHostKey: Signer,
-  ctx: SigningContext,
-  verdict: { agreementId: bigint; fuelUsed: bigint; outputHash: string; meteringVersion: number },
-): Promise<string> {
-  return verifierHostKey.signTypedData(marketDomain(ctx.chainId, ctx.market), VERDICT_TYPES, verdict);
+/**
+ * The sealed verdict a verifier commits for one round of a dispute: the EIP-712 digest of
+ * `Verdict` under the court's domain. It names the verifier, so it cannot be copied or replayed.
+ */
+export function verdictCommitment(chainId: bigint, court: string, verdict: Verdict): string {
+  return TypedDataEncoder.hash(courtDomain(chainId, court), VERDICT_TYPES, verdict);
+}
+
+/** The key a report or verdict claim is compared by (`ClaimKeys.keyOf`). */
+export function claimKey(fuelUsed: bigint, outputHash: string): string {
+  return keccak256(AbiCoder.defaultAbiCoder().encode(["uint64", "bytes32"], [fuelUsed, outputHash]));
+}
+
+/** The claim key of "the consumer's content could not be fetched". */
+export const UNAVAILABLE_KEY = claimKey(0n, UNAVAILABLE_OUTPUT);
+
+/** The host key proves it belongs to `provider`, as `register` and `setHostKey` require. */
+export function signHostKeyProof(hostKey: Signer, chainId: bigint, registry: string, provider: string): Promise<string> {
+  return hostKey.getAddress().then((address) =>
+    hostKey.signTypedData(registryDomain(chainId, registry), HOST_KEY_TYPES, { provider, hostKey: address }),
+  );
 }

@@ -10,7 +10,8 @@ interface IOfferBook {
         uint96 pricePerMFuel; // the lowest price per million fuel the owner allows its agents to bid
         uint96 fee; // the lowest fixed fee per job the owner allows
         uint64 maxFuel; // the largest fuel cap per job
-        uint32 memoryMiB; // memory available to one job
+        uint16 memoryMiB; // memory available to one job (a wasm32 module addresses at most 4 GiB)
+        uint16 meteringVersion; // the metering version the provider's host runs
         uint16 concurrentJobs; // jobs the offer runs at once (enforced by the provider's agent)
         uint8 latencyClass; // 0 (best) .. 255
         uint40 expiresAt; // zero once withdrawn

@@ -1,25 +1,32 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
-import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {IOfferBook} from "../interfaces/IOfferBook.sol";
 import {MarketBase} from "./MarketBase.sol";
-import {Status, RequestParams, Request, Bid} from "./MarketTypes.sol";
+import {Status, CloseReason, RequestParams, Request, Bid} from "./MarketTypes.sol";
 
 /// @title DeploymentAuction
 /// @notice Consumers post deployment requests and escrow the most they can cost; authorised
 /// agents bid for their providers' offers; the auction awards an agreement.
 ///
-/// The award rule, published and deterministic: the lowest total price for the request's fuel
-/// cap (`maxFuel * pricePerMFuel / 1e6 + fee`) wins; a tie goes to the higher reputation score
-/// (as the registry reported it when the bid was placed), then to the earlier bid. A provider has
-/// one live bid per request and may only replace it with a strictly cheaper one, so the best bid
-/// is kept as bids arrive and closing the auction costs the same for one bid or a thousand.
+/// The award rule, published and deterministic, prices unreliability: each bid is ranked by its
+/// expected cost to the consumer,
+///
+///     total        = maxFuel * pricePerMFuel / 1e6 + fee
+///     expectedCost = total + valueAtRisk * failureBps / 10000
+///
+/// where `valueAtRisk` is what the consumer says a failed job costs it and `failureBps` is the
+/// provider's smoothed, value-weighted failure rate from its on-chain record when it first bid
+/// on this request (`ProviderRegistry`: a newcomer starts at the registry's prior). The lowest expected cost
+/// wins; on a tie the earlier bid keeps its place. A provider has one live bid per request and may
+/// replace it only with one whose total undercuts the previous by at least `minBidStepBps`, so
+/// the best bid is kept as bids arrive and closing costs the same for one bid or a thousand.
+///
+/// The provider gets `execTime` seconds from the award to report. An award so late that this
+/// would pass the request's `deadline` refunds the consumer instead; so does a winner whose free
+/// stake no longer covers the agreement's penalty and verification fee.
 abstract contract DeploymentAuction is MarketBase {
-    using SafeERC20 for IERC20;
-
     /// @notice Posts a deployment request and escrows `maxFuel * maxPricePerMFuel / 1e6 + maxFee`
     /// from the caller (approve the market first).
     /// @param p the request
@@ -41,10 +48,11 @@ abstract contract DeploymentAuction is MarketBase {
     }
 
     /// @notice Bids for a provider on request `id`, from one of the provider's offers.
-    /// @dev The caller must be the provider or an agent it authorised. The price and fee must be
-    /// at most the request's maxima and at least the offer's floor, and the offer must meet the
-    /// request: live until the bid window closes, enough memory and fuel, an allowed tier, a
-    /// latency class no slower than asked.
+    /// @dev The caller must be the provider or an agent it authorised, and neither may be the
+    /// request's consumer. The price and fee must be at most the request's maxima and at least the
+    /// offer's floor; the offer must meet the request (live until the window closes, enough
+    /// memory and fuel, an allowed tier, a latency class no slower than asked, the request's
+    /// metering version); the provider's free stake must cover the agreement's reserve.
     /// @param id the request
     /// @param offerId the offer the provider would serve it from
     /// @param pricePerMFuel the price per million fuel
@@ -58,31 +66,37 @@ abstract contract DeploymentAuction is MarketBase {
         IOfferBook.Offer memory o = offers.offer(offerId);
         address provider = o.provider;
         if (provider == address(0) || offerId > type(uint32).max) revert OfferMismatch(offerId, "unknown");
-        (uint8 tier, bool bonded, bool authorised, uint16 reputation) = registry.bidderProfile(provider, msg.sender);
+        if (provider == r.consumer || msg.sender == r.consumer) revert SelfDealing(id, msg.sender);
+        (uint8 tier, bool bonded, bool authorised, uint16 failureBps, uint256 freeStake) =
+            registry.bidderProfile(provider, msg.sender);
         if (!authorised) revert UnauthorisedAgent(provider, msg.sender);
         _checkOffer(r, o, offerId, tier, bonded);
         if (pricePerMFuel > r.maxPricePerMFuel || fee > r.maxFee || pricePerMFuel < o.pricePerMFuel || fee < o.fee) {
             revert BidOutOfRange(pricePerMFuel, fee);
         }
 
-        uint256 total = (uint256(r.maxFuel) * pricePerMFuel) / FUEL_UNIT + fee;
+        uint256 total = _totalOf(r, pricePerMFuel, fee);
+        uint256 reserve = _reserveOf(total);
+        if (freeStake < reserve) revert StakeShort(provider, freeStake, reserve);
         Bid storage previous = _bids[id][provider];
-        if (previous.seq != 0) {
-            uint256 previousTotal = (uint256(r.maxFuel) * previous.pricePerMFuel) / FUEL_UNIT + previous.fee;
-            if (total >= previousTotal) revert BidNotLower(previousTotal, total);
+        if (previous.offerId != 0) {
+            uint256 previousTotal = _totalOf(r, previous.pricePerMFuel, previous.fee);
+            uint256 maxTotal = (previousTotal * (BPS - minBidStepBps)) / BPS;
+            if (total > maxTotal) revert BidNotLower(previousTotal, maxTotal, total);
+            // A replacement keeps the failure rate of the provider's first bid here, so its
+            // expected cost only ever falls and the best bid stays the best without a re-sort.
+            failureBps = previous.failureBps;
         }
-        if (r.bidCount == type(uint16).max) revert TooManyBids(id);
-        uint16 seq = r.bidCount + 1;
-        r.bidCount = seq;
         // Casting is safe: offerId was checked to fit in 32 bits above.
         // forge-lint: disable-next-line(unsafe-typecast)
-        _bids[id][provider] = Bid(pricePerMFuel, fee, uint32(offerId), seq);
+        _bids[id][provider] = Bid(pricePerMFuel, fee, uint32(offerId), failureBps);
 
-        if (r.winner == address(0) || _beats(id, r, total, reputation)) {
+        uint256 cost = total + (uint256(r.valueAtRisk) * failureBps) / BPS;
+        address best = r.winner;
+        if (best == address(0) || (best != provider && cost < _expectedCostOf(r, _bids[id][best]))) {
             r.winner = provider;
-            r.winnerReputation = reputation;
         }
-        emit BidPlaced(id, provider, offerId, msg.sender, pricePerMFuel, fee, seq, explanationHash);
+        emit BidPlaced(id, provider, offerId, msg.sender, pricePerMFuel, fee, failureBps, cost, explanationHash);
     }
 
     /// @notice The consumer accepts `provider`'s bid before the window closes, ending the auction.
@@ -93,23 +107,36 @@ abstract contract DeploymentAuction is MarketBase {
         _requireStatus(id, r, Status.Open);
         if (msg.sender != r.consumer) revert NotConsumer(id, msg.sender);
         if (block.timestamp >= r.bidWindowEnd) revert BidWindowClosed(id, r.bidWindowEnd);
-        if (_bids[id][provider].seq == 0) revert NoSuchBid(id, provider);
-        _award(id, r, provider, true);
+        Bid storage b = _bids[id][provider];
+        if (b.offerId == 0) revert NoSuchBid(id, provider);
+        uint40 agreementDeadline = uint40(block.timestamp) + r.execTime;
+        if (agreementDeadline > r.deadline) revert TooLate(id, agreementDeadline, r.deadline);
+        uint256 reserve = _reserveOf(_valueOf(r, b));
+        if (!registry.openAgreement(provider, reserve)) {
+            (,,,, uint256 freeStake) = registry.bidderProfile(provider, provider);
+            revert StakeShort(provider, freeStake, reserve);
+        }
+        _award(id, r, provider, b, agreementDeadline, true);
     }
 
     /// @notice Closes the auction of request `id` once its bid window has passed. Anyone may call.
-    /// @dev With no bid, or when the execution deadline has already passed, the escrow goes back
-    /// to the consumer; otherwise the best bid wins.
+    /// @dev With no bid, an award too late for the execution time, or a winner whose free stake
+    /// no longer covers the agreement's reserve, the escrow goes back to the consumer; otherwise
+    /// the best bid wins.
     /// @param id the request
     function closeAuction(uint256 id) external nonReentrant {
         Request storage r = _requests[id];
         _requireStatus(id, r, Status.Open);
         if (block.timestamp < r.bidWindowEnd) revert BidWindowOpen(id, r.bidWindowEnd);
-        if (r.bidCount == 0 || block.timestamp >= r.deadline) {
-            _refundUnawarded(id, r, Status.Expired);
-        } else {
-            _award(id, r, r.winner, false);
+        address provider = r.winner;
+        if (provider == address(0)) return _refundUnawarded(id, r, Status.Expired, CloseReason.NoBid);
+        uint40 agreementDeadline = uint40(block.timestamp) + r.execTime;
+        if (agreementDeadline > r.deadline) return _refundUnawarded(id, r, Status.Expired, CloseReason.TooLate);
+        Bid storage b = _bids[id][provider];
+        if (!registry.openAgreement(provider, _reserveOf(_valueOf(r, b)))) {
+            return _refundUnawarded(id, r, Status.Expired, CloseReason.StakeShort);
         }
+        _award(id, r, provider, b, agreementDeadline, false);
     }
 
     /// @notice The consumer withdraws request `id` while it has no bid; the escrow goes back.
@@ -118,8 +145,14 @@ abstract contract DeploymentAuction is MarketBase {
         Request storage r = _requests[id];
         _requireStatus(id, r, Status.Open);
         if (msg.sender != r.consumer) revert NotConsumer(id, msg.sender);
-        if (r.bidCount != 0) revert HasBids(id);
-        _refundUnawarded(id, r, Status.Cancelled);
+        if (r.winner != address(0)) revert HasBids(id);
+        _refundUnawarded(id, r, Status.Cancelled, CloseReason.Cancelled);
+    }
+
+    /// @notice What the award rule ranks `provider`'s live bid on request `id` by (zero if none).
+    function expectedCostOf(uint256 id, address provider) external view returns (uint256) {
+        Bid storage b = _bids[id][provider];
+        return b.offerId == 0 ? 0 : _expectedCostOf(_requests[id], b);
     }
 
     function _post(RequestParams calldata p) private returns (uint256 id) {
@@ -127,8 +160,9 @@ abstract contract DeploymentAuction is MarketBase {
         if (p.maxFuel == 0) revert InvalidRequest("maxFuel");
         if (p.allowedTiers == 0 || p.allowedTiers > 7) revert InvalidRequest("allowedTiers");
         if (p.bidWindow == 0) revert InvalidRequest("bidWindow");
+        if (p.execTime == 0) revert InvalidRequest("execTime");
         uint40 bidWindowEnd = uint40(block.timestamp) + p.bidWindow;
-        if (p.deadline <= bidWindowEnd) revert InvalidRequest("deadline");
+        if (p.deadline < bidWindowEnd + p.execTime) revert InvalidRequest("deadline");
 
         id = ++requestCount;
         Request storage r = _requests[id];
@@ -141,11 +175,18 @@ abstract contract DeploymentAuction is MarketBase {
         r.allowedTiers = p.allowedTiers;
         r.maxLatencyClass = p.maxLatencyClass;
         r.status = Status.Open;
+        r.meteringVersion = p.meteringVersion;
         r.deadline = p.deadline;
-        r.region = p.region;
+        r.execTime = p.execTime;
+        if (p.valueAtRisk != 0) r.valueAtRisk = p.valueAtRisk;
 
         uint256 escrow = _escrowOf(r);
-        token.safeTransferFrom(msg.sender, address(this), escrow);
+        if (escrow < minEscrow) revert InvalidRequest("escrow");
+        _pullExactly(token, msg.sender, escrow);
+        _emitPosted(id, p, bidWindowEnd, escrow);
+    }
+
+    function _emitPosted(uint256 id, RequestParams calldata p, uint40 bidWindowEnd, uint256 escrow) private {
         emit RequestPosted(
             id,
             msg.sender,
@@ -161,7 +202,10 @@ abstract contract DeploymentAuction is MarketBase {
             p.region,
             p.maxLatencyClass,
             bidWindowEnd,
+            p.execTime,
             p.deadline,
+            p.meteringVersion,
+            p.valueAtRisk,
             escrow
         );
     }
@@ -176,41 +220,29 @@ abstract contract DeploymentAuction is MarketBase {
         if (o.memoryMiB < r.minMemoryMiB) revert OfferMismatch(offerId, "memory");
         if (o.maxFuel < r.maxFuel) revert OfferMismatch(offerId, "maxFuel");
         if (o.latencyClass > r.maxLatencyClass) revert OfferMismatch(offerId, "latency");
+        if (o.meteringVersion != r.meteringVersion) revert OfferMismatch(offerId, "meteringVersion");
     }
 
-    /// @dev Whether a new bid (`total`, `reputation`) beats the current best. A new bid is always
-    /// later than the best one, so on a full tie the best one keeps its place.
-    function _beats(uint256 id, Request storage r, uint256 total, uint16 reputation) private view returns (bool) {
-        Bid storage best = _bids[id][r.winner];
-        uint256 bestTotal = (uint256(r.maxFuel) * best.pricePerMFuel) / FUEL_UNIT + best.fee;
-        if (total != bestTotal) return total < bestTotal;
-        return reputation > r.winnerReputation;
+    function _expectedCostOf(Request storage r, Bid storage b) private view returns (uint256) {
+        return _valueOf(r, b) + (uint256(r.valueAtRisk) * b.failureBps) / BPS;
     }
 
-    function _award(uint256 id, Request storage r, address provider, bool early) private {
+    function _award(uint256 id, Request storage r, address provider, Bid storage b, uint40 deadline, bool early)
+        private
+    {
         r.status = Status.Awarded;
         r.winner = provider;
-        registry.openAgreement(provider);
-        Bid storage b = _bids[id][provider];
+        r.deadline = deadline;
+        uint256 value = _valueOf(r, b);
         emit AgreementCreated(
-            id,
-            provider,
-            r.consumer,
-            b.offerId,
-            b.pricePerMFuel,
-            b.fee,
-            r.maxFuel,
-            r.deadline,
-            _penaltyOf(r, b),
-            disputeWindow,
-            early
+            id, provider, r.consumer, b.offerId, b.pricePerMFuel, b.fee, r.maxFuel, deadline, _penaltyOf(value), disputeWindow, early
         );
     }
 
-    function _refundUnawarded(uint256 id, Request storage r, Status status) private {
+    function _refundUnawarded(uint256 id, Request storage r, Status status, CloseReason reason) private {
         r.status = status;
         uint256 refund = _escrowOf(r);
         _pay(r.consumer, refund);
-        emit RequestClosed(id, status, refund);
+        emit RequestClosed(id, status, reason, refund);
     }
 }

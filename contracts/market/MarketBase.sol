@@ -7,13 +7,16 @@ import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {IProviderRegistry} from "../interfaces/IProviderRegistry.sol";
 import {IOfferBook} from "../interfaces/IOfferBook.sol";
-import {Status, Request, Bid, StoredReport, Dispute} from "./MarketTypes.sol";
+import {IVerifierCourt} from "../interfaces/IVerifierCourt.sol";
+import {TokenIntake} from "../TokenIntake.sol";
+import {Status, CloseReason, Ruling, Request, Bid, StoredReport} from "./MarketTypes.sol";
 
 /// @title MarketBase
 /// @notice The market's shared state, parameters, events and errors. The auction, settlement and
 /// dispute parts each live in their own contract on top of it; they share one address so the
-/// escrow, bonds and payouts never cross a contract boundary.
-abstract contract MarketBase is EIP712, ReentrancyGuard {
+/// escrows and payouts never cross a contract boundary. Disputes are judged by the verifier
+/// court, a contract of its own that holds the bonds and the verifiers' stakes.
+abstract contract MarketBase is EIP712, ReentrancyGuard, TokenIntake {
     using SafeERC20 for IERC20;
 
     /// @notice Deployment parameters of a market.
@@ -21,35 +24,37 @@ abstract contract MarketBase is EIP712, ReentrancyGuard {
         IERC20 token;
         IProviderRegistry registry;
         IOfferBook offers;
+        IVerifierCourt court;
         uint40 disputeWindow; // seconds after a report in which the consumer may dispute
-        uint40 verdictWindow; // seconds verifiers have to reach a quorum
         uint16 penaltyBps; // penalty for a breach or a rejected report, in bps of the agreement's value
-        uint96 disputeBond; // what a consumer posts to dispute
-        uint8 verifierQuorum; // M: matching verdicts that decide a dispute
-        uint8 verifierPanel; // N: the most verdicts a dispute takes
+        uint96 disputeBond; // what a consumer posts to dispute, and a losing provider's verification fee
+        uint96 minEscrow; // the smallest escrow a request may carry
+        uint16 minBidStepBps; // how much a provider's replacement bid must undercut its previous total
     }
 
     uint256 internal constant FUEL_UNIT = 1_000_000;
     uint256 internal constant BPS = 10_000;
+    /// @dev Report outcome 6: the host could not fetch the consumer's content (or it had another hash).
+    uint8 internal constant OUTCOME_UNAVAILABLE = 6;
 
-    /// @notice The payment token (any ERC-20, moved only with SafeERC20).
+    /// @notice The payment token (a standard ERC-20; intakes check what arrived).
     IERC20 public immutable token;
     /// @notice The provider registry.
     IProviderRegistry public immutable registry;
     /// @notice The offer book.
     IOfferBook public immutable offers;
+    /// @notice The verifier court that judges disputed reports.
+    IVerifierCourt public immutable court;
     /// @notice Seconds after a report in which the consumer may dispute it.
     uint40 public immutable disputeWindow;
-    /// @notice Seconds verifiers have to reach a quorum on a dispute.
-    uint40 public immutable verdictWindow;
     /// @notice The penalty, in basis points of the agreement's maximum value.
     uint16 public immutable penaltyBps;
-    /// @notice The bond a consumer posts to dispute a report.
+    /// @notice The bond a consumer posts to dispute a report; a provider whose report falls pays as much.
     uint96 public immutable disputeBond;
-    /// @notice Matching verdicts needed to decide a dispute (M).
-    uint8 public immutable verifierQuorum;
-    /// @notice The most verdicts a dispute accepts (N).
-    uint8 public immutable verifierPanel;
+    /// @notice The smallest escrow a request may carry.
+    uint96 public immutable minEscrow;
+    /// @notice The least a replacement bid must undercut the provider's previous total, in basis points.
+    uint16 public immutable minBidStepBps;
 
     /// @notice The number of requests ever posted; ids run from 1.
     uint256 public requestCount;
@@ -57,7 +62,6 @@ abstract contract MarketBase is EIP712, ReentrancyGuard {
     mapping(uint256 id => Request) internal _requests;
     mapping(uint256 id => mapping(address provider => Bid)) internal _bids;
     mapping(uint256 id => StoredReport) internal _reports;
-    mapping(uint256 id => Dispute) internal _disputes;
 
     /// @notice A consumer posted a deployment request and escrowed `escrow`.
     event RequestPosted(
@@ -70,15 +74,19 @@ abstract contract MarketBase is EIP712, ReentrancyGuard {
         uint64 maxFuel,
         uint96 maxPricePerMFuel,
         uint96 maxFee,
-        uint32 minMemoryMiB,
+        uint16 minMemoryMiB,
         uint8 allowedTiers,
         uint16 region,
         uint8 maxLatencyClass,
         uint40 bidWindowEnd,
+        uint32 execTime,
         uint40 deadline,
+        uint16 meteringVersion,
+        uint96 valueAtRisk,
         uint256 escrow
     );
-    /// @notice An agent bid for a provider; `explanationHash` points at the agent's reasons, off chain.
+    /// @notice An agent bid for a provider; `expectedCost` is what the award rule ranks it by, and
+    /// `explanationHash` points at the agent's reasons, off chain.
     event BidPlaced(
         uint256 indexed requestId,
         address indexed provider,
@@ -86,11 +94,12 @@ abstract contract MarketBase is EIP712, ReentrancyGuard {
         address agent,
         uint96 pricePerMFuel,
         uint96 fee,
-        uint32 seq,
+        uint16 failureBps,
+        uint256 expectedCost,
         bytes32 explanationHash
     );
     /// @notice A request ended without an agreement and its escrow went back.
-    event RequestClosed(uint256 indexed requestId, Status status, uint256 refund);
+    event RequestClosed(uint256 indexed requestId, Status status, CloseReason reason, uint256 refund);
     /// @notice A request was awarded: the agreement (the SLA) exists from now on, with the same id.
     event AgreementCreated(
         uint256 indexed agreementId,
@@ -124,45 +133,49 @@ abstract contract MarketBase is EIP712, ReentrancyGuard {
     );
     /// @notice No report came by the deadline: the consumer got its escrow and `penalty`.
     event AgreementBreached(uint256 indexed agreementId, uint256 refund, uint256 penalty);
-    /// @notice The consumer disputed the report and posted `bond`.
-    event DisputeOpened(uint256 indexed agreementId, address indexed consumer, uint256 bond, uint40 verdictDeadline);
-    /// @notice A verifier's re-execution; `agrees` says whether it matched the report.
-    event VerdictSubmitted(
-        uint256 indexed agreementId, address indexed verifier, uint64 fuelUsed, bytes32 outputHash, bool agrees
-    );
-    /// @notice A dispute ended. `upheld`: the report stands; `quorum`: verifiers decided it (else it timed out).
+    /// @notice The consumer disputed the report and posted `bond` with the verifier court.
+    event DisputeOpened(uint256 indexed agreementId, address indexed consumer, uint256 bond);
+    /// @notice The court's final ruling was carried out. `slashed` came out of the provider's stake
+    /// (`penalty` to the consumer, the rest to the court as its verification fee).
     event DisputeResolved(
         uint256 indexed agreementId,
-        bool upheld,
-        bool quorum,
-        uint256 slashed,
+        Ruling ruling,
         uint256 providerPayment,
         uint256 consumerRefund,
-        uint256 verifierRewardEach
+        uint256 penalty,
+        uint256 slashed
     );
 
     /// @notice Request or agreement `id` is in `actual`, not a state this call accepts.
     error InvalidStatus(uint256 id, Status actual);
     /// @notice The request's parameters are unusable; `reason` names the field.
     error InvalidRequest(string reason);
+    /// @notice A constructor parameter is unusable; `reason` names it.
+    error InvalidConfig(string reason);
     /// @notice Only the consumer of `id` may do this.
     error NotConsumer(uint256 id, address caller);
+    /// @notice Only the verifier court may do this.
+    error NotCourt(address caller);
     /// @notice `agent` may not bid for `provider`.
     error UnauthorisedAgent(address provider, address agent);
+    /// @notice The consumer of a request may not bid on it, for itself or as an agent.
+    error SelfDealing(uint256 id, address bidder);
     /// @notice The bid's offer does not satisfy the request; `reason` names the requirement.
     error OfferMismatch(uint256 offerId, string reason);
     /// @notice The bid's price or fee is above the request's maximum or below the offer's floor.
     error BidOutOfRange(uint256 price, uint256 fee);
-    /// @notice A provider's new bid must be strictly cheaper than its live one.
-    error BidNotLower(uint256 previousTotal, uint256 total);
+    /// @notice A replacement bid must total at most `maxTotal` (the previous total less the minimum step).
+    error BidNotLower(uint256 previousTotal, uint256 maxTotal, uint256 total);
+    /// @notice The provider's free stake `freeStake` does not cover the agreement's reserve `needed`.
+    error StakeShort(address provider, uint256 freeStake, uint256 needed);
     /// @notice The bid window of `id` closed at `bidWindowEnd`.
     error BidWindowClosed(uint256 id, uint40 bidWindowEnd);
     /// @notice The bid window of `id` is open until `bidWindowEnd`.
     error BidWindowOpen(uint256 id, uint40 bidWindowEnd);
     /// @notice `provider` has no live bid on `id`.
     error NoSuchBid(uint256 id, address provider);
-    /// @notice A request has no room for more bids.
-    error TooManyBids(uint256 id);
+    /// @notice Accepting now would give the provider until `agreementDeadline`, past the request's `deadline`.
+    error TooLate(uint256 id, uint40 agreementDeadline, uint40 deadline);
     /// @notice The request already has bids and can no longer be cancelled.
     error HasBids(uint256 id);
     /// @notice The signature does not come from `expected`.
@@ -173,24 +186,29 @@ abstract contract MarketBase is EIP712, ReentrancyGuard {
     error DeadlineNotPassed(uint256 id, uint40 deadline);
     /// @notice The dispute window of `id` ends at `windowEnd`: the call came on the wrong side of it.
     error DisputeWindow(uint256 id, uint256 windowEnd);
-    /// @notice `verifier` may not judge `id` (not a verifier, a party, or already voted).
-    error NotEligibleVerifier(uint256 id, address verifier);
-    /// @notice The verdict was for metering version `got`, the report used `expected`.
+    /// @notice The report used metering version `got`; the request fixed `expected`.
     error MeteringVersionMismatch(uint16 expected, uint16 got);
-    /// @notice The verdict window of `id` ends at `verdictDeadline`: the call came on the wrong side of it.
-    error VerdictWindow(uint256 id, uint40 verdictDeadline);
+    /// @notice The report is malformed; `reason` names the field.
+    error InvalidReport(string reason);
+
+    modifier onlyCourt() {
+        if (msg.sender != address(court)) revert NotCourt(msg.sender);
+        _;
+    }
 
     constructor(Config memory c) EIP712("Troupe Market", "1") {
-        if (c.verifierQuorum == 0 || c.verifierPanel < c.verifierQuorum) revert InvalidRequest("verifierQuorum");
+        if (c.penaltyBps > BPS) revert InvalidConfig("penaltyBps");
+        if (c.minBidStepBps == 0 || c.minBidStepBps >= BPS) revert InvalidConfig("minBidStepBps");
+        if (c.minEscrow == 0) revert InvalidConfig("minEscrow");
         token = c.token;
         registry = c.registry;
         offers = c.offers;
+        court = c.court;
         disputeWindow = c.disputeWindow;
-        verdictWindow = c.verdictWindow;
         penaltyBps = c.penaltyBps;
         disputeBond = c.disputeBond;
-        verifierQuorum = c.verifierQuorum;
-        verifierPanel = c.verifierPanel;
+        minEscrow = c.minEscrow;
+        minBidStepBps = c.minBidStepBps;
     }
 
     /// @notice The stored state of request (or agreement) `id`.
@@ -203,39 +221,39 @@ abstract contract MarketBase is EIP712, ReentrancyGuard {
         return _bids[id][provider];
     }
 
-    /// @notice The report of agreement `id` while it waits out its dispute window.
+    /// @notice The report of agreement `id` while it waits out its dispute window or a dispute.
     function reportOf(uint256 id) external view returns (StoredReport memory) {
         return _reports[id];
     }
 
-    /// @notice The verifiers who so far upheld and rejected the report of agreement `id`.
-    function disputeOf(uint256 id) external view returns (Dispute memory) {
-        return _disputes[id];
-    }
-
-    /// @notice The EIP-712 domain separator reports, acceptances and verdicts are signed under.
+    /// @notice The EIP-712 domain separator reports and acceptances are signed under.
     function domainSeparator() external view returns (bytes32) {
         return _domainSeparatorV4();
     }
 
     /// @dev What a consumer escrows: the most the request can cost.
     function _escrowOf(Request storage r) internal view returns (uint256) {
-        return (uint256(r.maxFuel) * r.maxPricePerMFuel) / FUEL_UNIT + r.maxFee;
+        return _totalOf(r, r.maxPricePerMFuel, r.maxFee);
+    }
+
+    /// @dev The price of a request's whole fuel cap at `pricePerMFuel` plus `fee`.
+    function _totalOf(Request storage r, uint256 pricePerMFuel, uint256 fee) internal view returns (uint256) {
+        return (uint256(r.maxFuel) * pricePerMFuel) / FUEL_UNIT + fee;
     }
 
     /// @dev The most an agreement can pay the provider under its winning bid.
     function _valueOf(Request storage r, Bid storage b) internal view returns (uint256) {
-        return (uint256(r.maxFuel) * b.pricePerMFuel) / FUEL_UNIT + b.fee;
+        return _totalOf(r, b.pricePerMFuel, b.fee);
     }
 
-    function _penaltyOf(Request storage r, Bid storage b) internal view returns (uint256) {
-        return (_valueOf(r, b) * penaltyBps) / BPS;
+    function _penaltyOf(uint256 value) internal view returns (uint256) {
+        return (value * penaltyBps) / BPS;
     }
 
-    /// @dev The provider's pay for `fuelUsed`, capped at the agreement's fuel cap.
-    function _paymentOf(Request storage r, Bid storage b, uint64 fuelUsed) internal view returns (uint256) {
-        uint256 fuel = fuelUsed < r.maxFuel ? fuelUsed : r.maxFuel;
-        return (fuel * b.pricePerMFuel) / FUEL_UNIT + b.fee;
+    /// @dev What an agreement of `value` reserves of its provider's stake: its penalty and the
+    /// verification fee the provider would owe if its report fell.
+    function _reserveOf(uint256 value) internal view returns (uint256) {
+        return _penaltyOf(value) + disputeBond;
     }
 
     function _requireStatus(uint256 id, Request storage r, Status expected) internal view {

@@ -7,12 +7,30 @@ enum Status {
     Open, // taking bids
     Awarded, // an agreement: the provider must report by the deadline
     Reported, // usage reported, inside the dispute window
-    Disputed, // the consumer disputed, verifiers are re-executing
+    Disputed, // the consumer disputed, the verifier court is judging
     Settled, // paid out by the report
     Breached, // no report by the deadline: refunded and penalised
-    Overturned, // the verifiers rejected the report: refunded and slashed
+    Overturned, // the court rejected the report: refunded (and penalised unless content was unavailable)
     Cancelled, // withdrawn by the consumer before any bid
-    Expired // closed with no bid, or too late to run: refunded
+    Expired, // closed with no bid, too late to run, or the winner's stake fell short: refunded
+    Annulled // the court reached no majority: nothing proven, the escrow went back
+}
+
+/// @notice Why a request ended without an agreement.
+enum CloseReason {
+    NoBid, // the bid window closed with no bid
+    Cancelled, // the consumer withdrew it
+    TooLate, // the award came so late that the execution time would pass the request's deadline
+    StakeShort // the winner's free stake no longer covered the agreement's penalty and dispute bond
+}
+
+/// @notice How a dispute ended (the verifier court's final ruling).
+enum Ruling {
+    None,
+    Upheld, // the report stands
+    Overturned, // the verifiers agreed on another result
+    ContentWithheld, // the verifiers could not fetch the consumer's content: the consumer's fault
+    Void // no majority: nothing proven either way
 }
 
 /// @notice What a consumer asks for. Hashes and URIs are emitted, never stored.
@@ -24,30 +42,34 @@ struct RequestParams {
     uint64 maxFuel; // the fuel cap
     uint96 maxPricePerMFuel; // the most the consumer pays per million fuel
     uint96 maxFee; // the most the consumer pays as a fixed fee
-    uint32 minMemoryMiB; // memory the job needs
+    uint16 minMemoryMiB; // memory the job needs (a wasm32 module addresses at most 4 GiB)
     uint8 allowedTiers; // bit 0 cloud, bit 1 edge, bit 2 iot
     uint16 region; // where the consumer is (matchmakers estimate latency from it)
     uint8 maxLatencyClass; // the slowest latency class accepted
     uint40 bidWindow; // seconds bids are taken for
-    uint40 deadline; // unix time by which the usage report must be on chain
+    uint32 execTime; // seconds the provider gets to report, counted from the award
+    uint40 deadline; // unix time after which the job is worth nothing to the consumer
+    uint16 meteringVersion; // the metering every report and verdict must use
+    uint96 valueAtRisk; // what a failed job costs the consumer; prices unreliability in the award
 }
 
-/// @notice A request's stored state: three slots. The winning bid holds the agreement's price.
+/// @notice A request's stored state: three slots, a fourth when it states a value at risk. The
+/// winning bid holds the agreement's price.
 struct Request {
     address consumer;
     uint96 maxFee;
     uint96 maxPricePerMFuel;
     uint64 maxFuel;
     uint40 bidWindowEnd;
-    uint32 minMemoryMiB;
+    uint16 minMemoryMiB;
     uint8 allowedTiers;
     uint8 maxLatencyClass;
     Status status;
+    uint16 meteringVersion;
     address winner; // the best bidder while open, the provider once awarded
-    uint40 deadline;
-    uint16 region;
-    uint16 bidCount;
-    uint16 winnerReputation; // the best bidder's reputation when it bid
+    uint40 deadline; // the request's latest completion while open; the agreement's report deadline once awarded
+    uint32 execTime;
+    uint96 valueAtRisk;
 }
 
 /// @notice One provider's live bid on one request: one slot.
@@ -55,7 +77,7 @@ struct Bid {
     uint96 pricePerMFuel;
     uint96 fee;
     uint32 offerId;
-    uint32 seq; // the bid's place in the request's bid order, from 1
+    uint16 failureBps; // the provider's failure rate when it bid, which the award rule prices
 }
 
 /// @notice What the provider's host signs (EIP-712 `UsageReport`).
@@ -64,9 +86,9 @@ struct UsageReport {
     uint64 fuelUsed;
     uint32 peakMemoryPages;
     uint32 wallMs;
-    uint8 outcome; // 0 exited, 1 out of fuel, 2 out of memory, 3 stack limit, 4 trap, 5 invalid module
+    uint8 outcome; // 0 exited, 1 out of fuel, 2 out of memory, 3 stack limit, 4 trap, 5 invalid module, 6 content unavailable
     uint32 exitCode;
-    bytes32 outputHash;
+    bytes32 outputHash; // for outcome 6: the sha-256 of the host's note of what it tried
     uint16 meteringVersion;
     uint64 nonce; // the host's outbox sequence; replay is blocked by the id, the domain and the state
 }
@@ -75,14 +97,6 @@ struct UsageReport {
 struct StoredReport {
     uint64 fuelUsed;
     uint40 reportedAt;
-    uint16 meteringVersion;
+    bool unavailable; // the host reported the consumer's content unavailable
     bytes32 outputHash;
-}
-
-/// @notice An open dispute.
-struct Dispute {
-    uint96 bond;
-    uint40 verdictDeadline;
-    address[] upholders; // verifiers whose re-execution matched the report
-    address[] rejecters; // verifiers whose re-execution did not
 }

@@ -3,7 +3,7 @@ import { Signature, ZeroHash } from "ethers";
 import {
   marketFixture, registerProvider, postRequest, requestParams, TOKEN, keccakText, type Fixture,
 } from "../helpers/market.js";
-import { Status } from "../../contracts/client/status.js";
+import { CloseReason, Status } from "../../contracts/client/status.js";
 
 const M = 1_000_000n;
 
@@ -36,7 +36,10 @@ describe("DeploymentAuction", () => {
       [{ allowedTiers: 0 }, "allowedTiers"],
       [{ allowedTiers: 8 }, "allowedTiers"],
       [{ bidWindow: 0 }, "bidWindow"],
+      [{ execTime: 0 }, "execTime"],
       [{ deadline: now + 30 }, "deadline"],
+      // the deadline must leave the whole execution time after the bid window
+      [{ bidWindow: 60, execTime: 600, deadline: now + 600 }, "deadline"],
     ];
     for (const [override, reason] of cases) {
       await expect(market.connect(f.consumer).postRequest(requestParams(override, now)))
@@ -84,7 +87,7 @@ describe("DeploymentAuction", () => {
     const explanation = keccakText("because");
     await expect(market.connect(f.agent).bid(id, offerId, 2000n, 20n, explanation))
       .to.emit(market, "BidPlaced")
-      .withArgs(id, f.providerA.address, offerId, f.agent.address, 2000n, 20n, 1, explanation);
+      .withArgs(id, f.providerA.address, offerId, f.agent.address, 2000n, 20n, 1000, 2_000_000n + 20n, explanation);
     await expect(market.connect(f.agent).bid(id, offerId, 2000n, 20n, ZeroHash))
       .to.be.revertedWithCustomError(market, "BidNotLower");
     await expect(market.connect(f.agent).bid(id, offerId, 1500n, 20n, ZeroHash)).to.emit(market, "BidPlaced");
@@ -105,9 +108,12 @@ describe("DeploymentAuction", () => {
     await expect(market.connect(f.agent).bid(fast, offerId, 2000n, 20n, ZeroHash))
       .to.be.revertedWithCustomError(market, "OfferMismatch").withArgs(offerId, "latency");
     const o = await offers.offer(offerId);
+    const otherMetering = await postRequest(f, { meteringVersion: 2 });
+    await expect(market.connect(f.agent).bid(otherMetering, offerId, 2000n, 20n, ZeroHash))
+      .to.be.revertedWithCustomError(market, "OfferMismatch").withArgs(offerId, "meteringVersion");
     await offers.connect(f.providerA).update(offerId, {
       provider: o.provider, pricePerMFuel: o.pricePerMFuel, fee: o.fee, maxFuel: o.maxFuel, memoryMiB: o.memoryMiB,
-      concurrentJobs: o.concurrentJobs, latencyClass: o.latencyClass, expiresAt: now + 30,
+      meteringVersion: o.meteringVersion, concurrentJobs: o.concurrentJobs, latencyClass: o.latencyClass, expiresAt: now + 30,
     });
     await expect(market.connect(f.agent).bid(fast, offerId, 2000n, 20n, ZeroHash))
       .to.be.revertedWithCustomError(market, "OfferMismatch").withArgs(offerId, "expired");
@@ -123,11 +129,12 @@ describe("DeploymentAuction", () => {
     const offerId = await registerProvider(f, f.providerA, f.hostA);
     const id = await postRequest(f);
     await registry.connect(f.providerA).requestUnbond(901n * TOKEN);
+    expect(await registry.isBonded(f.providerA.address)).to.equal(false);
     await expect(market.connect(f.providerA).bid(id, offerId, TOKEN / 100n, TOKEN / 1000n, ZeroHash))
       .to.be.revertedWithCustomError(market, "OfferMismatch").withArgs(offerId, "bonded");
   });
 
-  it("awards by lowest total, then reputation, then the earliest bid", async () => {
+  it("awards by lowest total when the consumer states no value at risk, then the earliest bid", async () => {
     const { market } = f.deployment;
     const offerA = await registerProvider(f, f.providerA, f.hostA);
     const offerB = await registerProvider(f, f.providerB, f.hostB);
@@ -147,25 +154,43 @@ describe("DeploymentAuction", () => {
     expect((await market.request(id)).winner).to.equal(f.providerB.address);
   });
 
-  it("breaks a price tie by reputation", async () => {
+  it("prices unreliability: expected cost = total + valueAtRisk × failure rate", async () => {
     const { market, registry } = f.deployment;
     const offerA = await registerProvider(f, f.providerA, f.hostA);
     const offerB = await registerProvider(f, f.providerB, f.hostB);
-    // providerB breaches one agreement, so providerA has the better reputation
+    // providerB breaches an agreement worth 20.001 tokens: its failure rate rises from the 10% prior
     let id = await postRequest(f);
     await market.connect(f.providerB).bid(id, offerB, TOKEN / 50n, TOKEN / 1000n, ZeroHash);
     await f.networkHelpers.time.increase(61);
     await market.closeAuction(id);
     await f.networkHelpers.time.increase(3600);
     await market.claimBreach(id);
-    expect(await registry.reputationOf(f.providerB.address)).to.equal(3333n);
+    const value = 1_000_000_000n * (TOKEN / 50n) / 1_000_000n + TOKEN / 1000n;
+    const prior = 10n * TOKEN;
+    const failB = ((value * 10_000n + prior * 1_000n) / (value + prior));
+    expect(await registry.failureBpsOf(f.providerB.address)).to.equal(failB);
+    expect(await registry.failureBpsOf(f.providerA.address)).to.equal(1_000n);
 
-    id = await postRequest(f);
-    await market.connect(f.providerB).bid(id, offerB, TOKEN / 50n, TOKEN / 1000n, ZeroHash);
+    // B bids 1 token cheaper, but with 100 tokens at risk A's reliability is worth more
+    const valueAtRisk = 100n * TOKEN;
+    id = await postRequest(f, { valueAtRisk });
+    const totalA = 1_000_000_000n * (TOKEN / 50n) / 1_000_000n + TOKEN / 1000n;
+    const totalB = totalA - TOKEN;
+    await expect(market.connect(f.providerB).bid(id, offerB, (totalB - TOKEN / 1000n) * 1_000_000n / 1_000_000_000n, TOKEN / 1000n, ZeroHash))
+      .to.emit(market, "BidPlaced").withArgs(id, f.providerB.address, offerB, f.providerB.address, (totalB - TOKEN / 1000n) * 1_000_000n / 1_000_000_000n, TOKEN / 1000n, failB, totalB + valueAtRisk * failB / 10_000n, ZeroHash);
     await market.connect(f.providerA).bid(id, offerA, TOKEN / 50n, TOKEN / 1000n, ZeroHash);
+    expect(await market.expectedCostOf(id, f.providerA.address)).to.equal(totalA + valueAtRisk * 1_000n / 10_000n);
     await f.networkHelpers.time.increase(61);
     await market.closeAuction(id);
     expect((await market.request(id)).winner).to.equal(f.providerA.address);
+
+    // with nothing at risk, the cheaper bid wins again
+    id = await postRequest(f);
+    await market.connect(f.providerB).bid(id, offerB, (totalB - TOKEN / 1000n) * 1_000_000n / 1_000_000_000n, TOKEN / 1000n, ZeroHash);
+    await market.connect(f.providerA).bid(id, offerA, TOKEN / 50n, TOKEN / 1000n, ZeroHash);
+    await f.networkHelpers.time.increase(61);
+    await market.closeAuction(id);
+    expect((await market.request(id)).winner).to.equal(f.providerB.address);
   });
 
   it("lets the consumer accept a bid early, and only the consumer, only a live bid", async () => {
@@ -208,7 +233,7 @@ describe("DeploymentAuction", () => {
     id = await postRequest(f);
     await market.connect(f.providerA).bid(id, offerA, TOKEN / 100n, TOKEN / 1000n, ZeroHash);
     await expect(market.connect(f.consumer).cancelRequest(id)).to.be.revertedWithCustomError(market, "HasBids").withArgs(id);
-    // ...but if nobody closes it before the execution deadline, it expires with a refund
+    // ...but if nobody closes it in time for the execution time, it expires with a refund
     await f.networkHelpers.time.increase(3600);
     escrow = await escrowOf(id);
     await expect(market.connect(f.outsider).closeAuction(id)).to.changeTokenBalances(
@@ -218,6 +243,6 @@ describe("DeploymentAuction", () => {
     // no bid at all: expires when closed
     id = await postRequest(f);
     await f.networkHelpers.time.increase(61);
-    await expect(market.closeAuction(id)).to.emit(market, "RequestClosed").withArgs(id, Status.Expired, await escrowOf(id));
+    await expect(market.closeAuction(id)).to.emit(market, "RequestClosed").withArgs(id, Status.Expired, CloseReason.NoBid, await escrowOf(id));
   });
 });

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { marketFixture, offerTerms, TOKEN, type Fixture } from "../helpers/market.js";
+import { marketFixture, offerTerms, hostKeyProof, TOKEN, type Fixture } from "../helpers/market.js";
 
 describe("OfferBook", () => {
   let f: Fixture;
@@ -13,11 +13,11 @@ describe("OfferBook", () => {
     const { offers, registry } = f.deployment;
     await expect(offers.connect(f.providerA).publish(offerTerms({}, now)))
       .to.be.revertedWithCustomError(offers, "NotBonded").withArgs(f.providerA.address);
-    await registry.connect(f.providerA).register(f.hostA.address, 0, 1, 500n * TOKEN, "");
+    await registry.connect(f.providerA).register(f.hostA.address, 0, 1, 500n * TOKEN, "", await hostKeyProof(f, f.providerA, f.hostA));
     const terms = offerTerms({ pricePerMFuel: 7n, fee: 3n, maxFuel: 10n ** 9n, memoryMiB: 128, concurrentJobs: 2, latencyClass: 2 }, now);
     await expect(offers.connect(f.providerA).publish(terms))
       .to.emit(offers, "OfferPublished")
-      .withArgs(1, f.providerA.address, 7, 3, 10n ** 9n, 128, 2, 2, terms.expiresAt);
+      .withArgs(1, f.providerA.address, 7, 3, 10n ** 9n, 128, 1, 2, 2, terms.expiresAt);
     const o = await offers.offer(1);
     expect(o.provider).to.equal(f.providerA.address);
     expect(o.memoryMiB).to.equal(128n);
@@ -26,8 +26,8 @@ describe("OfferBook", () => {
 
   it("updates and withdraws only the owner's offers, and validates terms", async () => {
     const { offers, registry } = f.deployment;
-    await registry.connect(f.providerA).register(f.hostA.address, 0, 1, 500n * TOKEN, "");
-    await registry.connect(f.providerB).register(f.hostB.address, 0, 1, 500n * TOKEN, "");
+    await registry.connect(f.providerA).register(f.hostA.address, 0, 1, 500n * TOKEN, "", await hostKeyProof(f, f.providerA, f.hostA));
+    await registry.connect(f.providerB).register(f.hostB.address, 0, 1, 500n * TOKEN, "", await hostKeyProof(f, f.providerB, f.hostB));
     await offers.connect(f.providerA).publish(offerTerms({}, now));
     await expect(offers.connect(f.providerA).publish(offerTerms({ maxFuel: 0 }, now)))
       .to.be.revertedWithCustomError(offers, "InvalidOffer").withArgs("maxFuel");

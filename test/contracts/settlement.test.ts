@@ -1,5 +1,9 @@
 import { expect } from "chai";
-import { marketFixture, awardedAgreement, makeReport, TOKEN, type Fixture } from "../helpers/market.js";
+import { ZeroHash } from "ethers";
+import {
+  marketFixture, awardedAgreement, makeReport, registerProvider, requestParams, keccakText, TOKEN, type Fixture,
+} from "../helpers/market.js";
+import { Outcome, type UsageReport } from "../../contracts/client/typed-data.js";
 import { signUsageAcceptance, signUsageReport } from "../../contracts/client/signing.js";
 import { Status } from "../../contracts/client/status.js";
 
@@ -32,7 +36,9 @@ describe("AgreementSettlement", () => {
     expect((await market.request(id)).status).to.equal(BigInt(Status.Settled));
     const p = await registry.providerOf(f.providerA.address);
     expect(p.completed).to.equal(1n);
+    expect(p.completedValue).to.equal(payment);
     expect(p.openAgreements).to.equal(0n);
+    expect(p.exposure).to.equal(0n);
     // double settlement
     await expect(market.reportAndSettle(report, hostSig, consumerSig))
       .to.be.revertedWithCustomError(market, "InvalidStatus").withArgs(id, Status.Settled);
@@ -84,7 +90,7 @@ describe("AgreementSettlement", () => {
     const hostSig = await signUsageReport(f.hostA, f.signing, report);
     const wrongConsumer = await signUsageAcceptance(f.outsider, f.signing, report);
     await expect(market.reportAndSettle(report, hostSig, wrongConsumer))
-      .to.be.revertedWithCustomError(market, "WrongSigner").withArgs(f.consumer.address, f.outsider.address);
+      .to.be.revertedWithCustomError(market, "WrongSigner").withArgs(f.consumer.address, "0x0000000000000000000000000000000000000000");
     const otherReport = await signUsageAcceptance(f.consumer, f.signing, { ...report, fuelUsed: 1n });
     await expect(market.reportAndSettle(report, hostSig, otherReport)).to.be.revertedWithCustomError(market, "WrongSigner");
     // a signature over another agreement's id
@@ -114,27 +120,54 @@ describe("AgreementSettlement", () => {
     const p = await registry.providerOf(f.providerA.address);
     expect(p.stake).to.equal(stakeBefore - penalty);
     expect(p.breached).to.equal(1n);
+    expect(p.failedValue).to.equal(penalty);
     expect(p.openAgreements).to.equal(0n);
+    expect(p.exposure).to.equal(0n);
     await expect(market.claimBreach(id)).to.be.revertedWithCustomError(market, "InvalidStatus").withArgs(id, Status.Breached);
   });
 
-  it("caps a breach penalty at the provider's remaining stake", async () => {
-    const g = await marketFixture({ penaltyBps: 65_000, minStake: 1n });
-    const { registry, market, token } = g.deployment;
-    await registry.connect(g.providerA).register(g.hostA.address, 0, 1, 1n, "");
+  it("rejects a report under another metering version, a bad outcome, or fuel with 'unavailable'", async () => {
+    const { market } = f.deployment;
+    for (const [overrides, error, args] of [
+      [{ meteringVersion: 2 }, "MeteringVersionMismatch", [1, 2]],
+      [{ outcome: 7 }, "InvalidReport", ["outcome"]],
+      [{ outcome: Outcome.Unavailable, fuelUsed: 5n }, "InvalidReport", ["fuelUsed"]],
+    ] as const) {
+      const report = makeReport(id, overrides as Partial<UsageReport>);
+      await expect(market.submitReport(report, await signUsageReport(f.hostA, f.signing, report)))
+        .to.be.revertedWithCustomError(market, error).withArgs(...args);
+    }
+  });
+
+  it("pays only the fee when the consumer's content was unavailable, and records no failure", async () => {
+    const { market, token, registry } = f.deployment;
+    const report = makeReport(id, { outcome: Outcome.Unavailable, fuelUsed: 0n, outputHash: keccakText("tried: http 404") });
+    await market.submitReport(report, await signUsageReport(f.hostA, f.signing, report));
+    await f.networkHelpers.time.increase(3601);
+    await expect(market.settle(id)).to.changeTokenBalances(f.ethers, token, [f.providerA, f.consumer], [FEE, escrow - FEE]);
+    const p = await registry.providerOf(f.providerA.address);
+    expect([p.completedValue, p.failedValue, p.completed, p.breached]).to.deep.equal([0n, 0n, 0n, 0n]);
+  });
+
+  it("accepts an ERC-1271 smart-contract wallet's co-signature", async () => {
+    const g = await marketFixture();
+    const wallet = await g.ethers.deployContract("MockWallet1271", [g.consumer.address]);
+    const { market, token } = g.deployment;
+    await token.mint(await wallet.getAddress(), 1000n * TOKEN);
+    await wallet.approve(await token.getAddress(), await market.getAddress(), 2n ** 255n);
+    const offerId = await registerProvider(g, g.providerA, g.hostA);
     const now = await g.networkHelpers.time.latest();
-    await g.deployment.offers.connect(g.providerA).publish({
-      provider: g.providerA.address, pricePerMFuel: 1n, fee: 0n, maxFuel: 10n ** 12n, memoryMiB: 512,
-      concurrentJobs: 1, latencyClass: 0, expiresAt: now + 86_400,
-    });
-    const p = { workloadHash: "0x" + "11".repeat(32), workloadURI: "", inputHash: "0x" + "00".repeat(32), inputURI: "",
-      maxFuel: 10n ** 9n, maxPricePerMFuel: TOKEN, maxFee: 0n, minMemoryMiB: 1, allowedTiers: 1, region: 0,
-      maxLatencyClass: 9, bidWindow: 10, deadline: now + 100 };
-    await market.connect(g.consumer).postRequest(p);
-    await market.connect(g.providerA).bid(1, 1, TOKEN, 0n, "0x" + "00".repeat(32));
-    await g.networkHelpers.time.increase(11);
-    await market.closeAuction(1);
-    await g.networkHelpers.time.increase(200);
-    await expect(market.claimBreach(1)).to.changeTokenBalance(g.ethers, token, registry, -1n);
+    await wallet.post(await market.getAddress(), requestParams({}, now));
+    const walletId = await market.requestCount();
+    await market.connect(g.providerA).bid(walletId, offerId, PRICE, FEE, ZeroHash);
+    await g.networkHelpers.time.increase(61);
+    await market.closeAuction(walletId);
+    const report = makeReport(walletId);
+    const hostSig = await signUsageReport(g.hostA, g.signing, report);
+    // the wallet's owner signs; the wallet vouches for it through isValidSignature
+    const ownerSig = await signUsageAcceptance(g.consumer, g.signing, report);
+    await expect(market.reportAndSettle(report, hostSig, ownerSig)).to.emit(market, "AgreementSettled");
+    const strangerSig = await signUsageAcceptance(g.outsider, g.signing, report);
+    expect(strangerSig).to.not.equal(ownerSig);
   });
 });

@@ -1,26 +1,32 @@
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import { network } from "hardhat";
-import { ZeroHash, id as keccakText } from "ethers";
+import { ZeroHash, hexlify, id as keccakText, randomBytes } from "ethers";
 import { deployMarket, type MarketDeployment, type MarketParams } from "../../contracts/client/deploy.js";
 import type { IOfferBook } from "../../types/ethers-contracts/OfferBook.js";
 import type { RequestParamsStruct } from "../../types/ethers-contracts/TroupeMarket.js";
 import { Outcome, type UsageReport } from "../../contracts/client/typed-data.js";
+import { signHostKeyProof, verdictCommitment } from "../../contracts/client/signing.js";
 
 export const TOKEN = 10n ** 18n;
+export const METERING_VERSION = 1;
 
-/** A fresh in-process chain with the market deployed and funded actors. */
+/**
+ * A fresh in-process chain with the market deployed and funded actors. The token is mintable (a
+ * local market) and the minimum escrow is 1 wei unless the test says otherwise.
+ */
 export async function marketFixture(overrides: Partial<MarketParams> = {}) {
   const connection = await network.create();
   const { ethers, networkHelpers } = connection;
   const signers = await ethers.getSigners();
   const [deployer, consumer, providerA, providerB, hostA, hostB, agent, verifier1, verifier2, verifier3, outsider] =
     signers as [HardhatEthersSigner, ...HardhatEthersSigner[]] as HardhatEthersSigner[];
-  const deployment = await deployMarket(deployer!, overrides);
-  const { token, market, registry } = deployment;
-  for (const s of signers.slice(1, 12)) {
-    await (await token.mint(s.address, 100_000n * TOKEN)).wait();
-    await (await token.connect(s).approve(await market.getAddress(), 2n ** 255n)).wait();
-    await (await token.connect(s).approve(await registry.getAddress(), 2n ** 255n)).wait();
+  const deployment = await deployMarket(deployer!, { tokenMintable: true, minEscrow: 1n, ...overrides });
+  const { token, market, registry, court } = deployment;
+  for (const s of signers.slice(1)) {
+    await (await token.transfer(s.address, 100_000n * TOKEN)).wait();
+    for (const spender of [market, registry, court]) {
+      await (await token.connect(s).approve(await spender.getAddress(), 2n ** 255n)).wait();
+    }
   }
   const { chainId } = await ethers.provider.getNetwork();
   return {
@@ -30,6 +36,7 @@ export async function marketFixture(overrides: Partial<MarketParams> = {}) {
     deployment,
     chainId,
     signing: { chainId, market: deployment.addresses.market },
+    signers,
     deployer: deployer!,
     consumer: consumer!,
     providerA: providerA!,
@@ -52,6 +59,7 @@ export function offerTerms(overrides: Partial<IOfferBook.OfferStruct> = {}, now:
     fee: TOKEN / 1000n,
     maxFuel: 10_000_000_000n,
     memoryMiB: 256,
+    meteringVersion: METERING_VERSION,
     concurrentJobs: 4,
     latencyClass: 1,
     expiresAt: now + 30 * 24 * 3600,
@@ -59,7 +67,7 @@ export function offerTerms(overrides: Partial<IOfferBook.OfferStruct> = {}, now:
   };
 }
 
-/** Request parameters with sensible defaults. */
+/** Request parameters with sensible defaults: a 60 s bid window, 10 minutes to run, an hour in all. */
 export function requestParams(overrides: Partial<RequestParamsStruct> = {}, now: number): RequestParamsStruct {
   return {
     workloadHash: keccakText("workload"),
@@ -74,9 +82,17 @@ export function requestParams(overrides: Partial<RequestParamsStruct> = {}, now:
     region: 1,
     maxLatencyClass: 3,
     bidWindow: 60,
+    execTime: 600,
     deadline: now + 3600,
+    meteringVersion: METERING_VERSION,
+    valueAtRisk: 0n,
     ...overrides,
   };
+}
+
+/** The host key's proof that it belongs to `owner`. */
+export function hostKeyProof(f: Fixture, owner: { address: string }, host: HardhatEthersSigner): Promise<string> {
+  return signHostKeyProof(host, f.chainId, f.deployment.addresses.registry, owner.address);
 }
 
 /** Registers a provider with a stake and publishes one offer; returns the offer id. */
@@ -87,20 +103,25 @@ export async function registerProvider(
   opts: { tier?: number; region?: number; stake?: bigint; offer?: Partial<IOfferBook.OfferStruct> } = {},
 ): Promise<bigint> {
   const { registry, offers } = f.deployment;
+  const proof = await hostKeyProof(f, owner, host);
   await (
     await registry
       .connect(owner)
-      .register(host.address, opts.tier ?? 0, opts.region ?? 1, opts.stake ?? 1000n * TOKEN, "ipfs://provider")
+      .register(host.address, opts.tier ?? 0, opts.region ?? 1, opts.stake ?? 1000n * TOKEN, "ipfs://provider", proof)
   ).wait();
   const now = await f.networkHelpers.time.latest();
   await (await offers.connect(owner).publish(offerTerms(opts.offer ?? {}, now))).wait();
   return await offers.offerCount();
 }
 
-/** Posts a request from the fixture's consumer; returns its id. */
-export async function postRequest(f: Fixture, overrides: Partial<RequestParamsStruct> = {}): Promise<bigint> {
+/** Posts a request from the fixture's consumer (or `from`); returns its id. */
+export async function postRequest(
+  f: Fixture,
+  overrides: Partial<RequestParamsStruct> = {},
+  from: HardhatEthersSigner = f.consumer,
+): Promise<bigint> {
   const now = await f.networkHelpers.time.latest();
-  await (await f.deployment.market.connect(f.consumer).postRequest(requestParams(overrides, now))).wait();
+  await (await f.deployment.market.connect(from).postRequest(requestParams(overrides, now))).wait();
   return await f.deployment.market.requestCount();
 }
 
@@ -117,7 +138,7 @@ export function makeReport(agreementId: bigint, overrides: Partial<UsageReport> 
     outcome: Outcome.Exited,
     exitCode: 0,
     outputHash: keccakText("output"),
-    meteringVersion: 1,
+    meteringVersion: METERING_VERSION,
     nonce: 1n,
     ...overrides,
   };
@@ -138,4 +159,52 @@ export async function awardedAgreement(
   await f.networkHelpers.time.increase(61);
   await (await market.closeAuction(id)).wait();
   return { id, offerId };
+}
+
+/** Stakes each signer in the verifier pool with `amount` (default 100 tokens). */
+export async function stakeVerifiers(f: Fixture, verifiers: HardhatEthersSigner[], amount = 100n * TOKEN): Promise<void> {
+  for (const v of verifiers) await (await f.deployment.court.connect(v).stake(amount)).wait();
+}
+
+/** A verifier's sealed verdict, and what it reveals later. */
+export interface SealedVerdict {
+  verifier: HardhatEthersSigner;
+  fuelUsed: bigint;
+  outputHash: string;
+  salt: string;
+}
+
+/** Commits `verdicts` for the current round of case `id`, then reveals them all. */
+export async function commitAndReveal(f: Fixture, id: bigint, verdicts: SealedVerdict[]): Promise<void> {
+  const { court } = f.deployment;
+  const round = Number((await court.caseOf(id)).round);
+  for (const v of verdicts) {
+    const commitment = verdictCommitment(f.chainId, f.deployment.addresses.court, {
+      verifier: v.verifier.address, agreementId: id, round, fuelUsed: v.fuelUsed, outputHash: v.outputHash, salt: v.salt,
+    });
+    await (await court.connect(v.verifier).commitVerdict(id, commitment)).wait();
+  }
+  const rd = await court.roundOf(id, round);
+  if (round === Number(await court.sampledRounds()) || rd.committedVotes !== rd.totalVotes) {
+    await f.networkHelpers.time.increaseTo(rd.commitDeadline + 1n);
+  }
+  for (const v of verdicts) {
+    await (await court.connect(v.verifier).revealVerdict(id, v.fuelUsed, v.outputHash, v.salt)).wait();
+  }
+}
+
+/** A fresh random salt. */
+export function salt(): string {
+  return hexlify(randomBytes(32));
+}
+
+/** Mines a block and draws the current round's panel of case `id`; returns the drawn verifiers' addresses, seat by seat. */
+export async function drawPanel(f: Fixture, id: bigint): Promise<string[]> {
+  const { court } = f.deployment;
+  await f.networkHelpers.mine();
+  const receipt = await (await court.drawPanel(id)).wait();
+  return receipt!.logs
+    .map((log) => { try { return court.interface.parseLog(log); } catch { return null; } })
+    .filter((e) => e?.name === "VerifierDrawn")
+    .map((e) => e!.args.verifier as string);
 }
