@@ -25,21 +25,25 @@ import {VerifierStaking} from "./VerifierStaking.sol";
 /// 3. **Reveal.** After the commit window (or once every seat committed) they reveal. A claim
 ///    that holds more than half the round's seats decides the round; silent seats count against
 ///    every claim, so a thin turnout decides nothing.
-/// 4. **Appeal.** The loser of a decided round may appeal within `appealWindow`, posting twice
-///    the previous bond; a round with no majority escalates by itself. Each sampled round is
+/// 4. **Appeal.** Anyone may appeal a decided round within `appealWindow` — the party that lost
+///    it, or a verifier a wrong decision would slash — posting twice the previous bond; a round
+///    with no majority escalates by itself. Each sampled round is
 ///    larger (n, 2n+1, 4n+3, …). The last round is the **full court**: every verifier whose stake
-///    predates the round may vote with its unlocked stake as weight (locking `courtLockBps` of
-///    it); a claim wins with more than half of the revealed stake, provided at least half the
-///    eligible stake revealed. An adversary under half the stake can therefore never win the
-///    last round against verifiers who all take part.
+///    predates the round may vote with its stake as weight (putting `courtLockBps` of it at
+///    risk, as far as it is not locked elsewhere); a claim wins with more than half of the
+///    revealed stake, provided at least half the eligible stake revealed. An adversary under half
+///    the stake can therefore never win the last round against verifiers who all take part, however
+///    many other cases it opened to lock their stake.
 /// 5. **Ruling.** Only the last round's decision counts: the report's claim → Upheld; "content
 ///    unavailable" against a normal report → ContentWithheld; any other claim → Overturned; no
 ///    majority in the last round → Void. The market pays out by it.
 /// 6. **Coherence.** Every ballot of every round is judged against the final claim: seats that
 ///    revealed it get back their lock plus a share (by locked stake) of the reward pool; seats that
-///    revealed another claim or never revealed lose their lock to that pool. The pool also holds
-///    half of what the loser forfeits (its bonds; a losing provider's verification fee); the
-///    winner gets the other half and its own bonds back. On Void, revealing is coherent and only
+///    revealed another claim or never revealed lose their lock to that pool. A bond comes back
+///    when the final ruling bears out what it challenged (the consumer's dispute: the report
+///    fell; an appeal: the final claim differs from the decision appealed) and is forfeited
+///    otherwise; a losing provider also forfeits its verification fee. The pool gets half of what
+///    is forfeited, the winning party the other half. On Void, revealing is coherent and only
 ///    silence is slashed, and every bond goes back.
 abstract contract DisputeCourt is VerifierStaking, EIP712, IVerifierCourt {
     using SafeERC20 for IERC20;
@@ -56,19 +60,17 @@ abstract contract DisputeCourt is VerifierStaking, EIP712, IVerifierCourt {
         uint16 courtLockBps; // share of its weight a full-court ballot locks
     }
 
-    /// @dev A case: seven slots.
+    /// @dev A case: six slots.
     struct Case {
         address consumer;
         uint8 round; // the current round
         Ruling ruling; // None until closed
         bool unavailable; // the report said the consumer's content could not be fetched
         address provider;
-        uint96 providerBonds;
-        address hostKey;
         uint96 baseBond;
-        bytes32 reportKey;
-        uint96 consumerBonds;
+        address hostKey;
         uint96 rewardPool; // left to share among coherent ballots
+        bytes32 reportKey;
         uint96 coherentLocked; // stake of the coherent ballots not yet claimed
         bytes32 finalKey; // the final claim (zero on Void)
     }
@@ -89,6 +91,8 @@ abstract contract DisputeCourt is VerifierStaking, EIP712, IVerifierCourt {
         uint96 revealedLocked;
         bytes32 leadingKey;
         bytes32 decidedKey; // zero: not decided
+        address appellant; // who opened the round: the disputing consumer, then each appellant
+        uint96 bond; // what the appellant posted
     }
 
     /// @dev A verifier's ballot in one round of one case.
@@ -191,8 +195,6 @@ abstract contract DisputeCourt is VerifierStaking, EIP712, IVerifierCourt {
     error NotOnPanel(uint256 id, address verifier);
     /// @notice The revealed verdict does not match the commitment.
     error RevealMismatch(uint256 id, address verifier);
-    /// @notice Only the loser of the round, `expected`, may appeal it.
-    error NotAppellant(uint256 id, address expected, address caller);
     /// @notice The ballot was claimed already, or there is none.
     error NothingToClaim(uint256 id, uint8 round, address verifier);
 
@@ -244,9 +246,8 @@ abstract contract DisputeCourt is VerifierStaking, EIP712, IVerifierCourt {
         // Casting is safe: the bond is the market's uint96 `disputeBond`.
         // forge-lint: disable-next-line(unsafe-typecast)
         c.baseBond = uint96(bond);
-        c.consumerBonds = uint96(bond);
         emit CaseOpened(id, consumer, provider, reportKey, bond);
-        _openRound(id, c, 0);
+        _openRound(id, c, 0, consumer, uint96(bond));
     }
 
     /// @notice Draws the panel of the current round of case `id` from the hash of the block it
@@ -350,12 +351,14 @@ abstract contract DisputeCourt is VerifierStaking, EIP712, IVerifierCourt {
             _close(id, c, key);
         } else if (!decided) {
             c.round = round + 1;
-            _openRound(id, c, round + 1);
+            _openRound(id, c, round + 1, address(0), 0);
         }
     }
 
-    /// @notice The loser of the current, decided round of case `id` appeals it to a larger panel,
-    /// posting twice the previous bond (approve the court first).
+    /// @notice Appeals the current, decided round of case `id` to a larger panel, posting twice the
+    /// previous round's bond (approve the court first). Anyone may appeal: the party that lost the
+    /// round, or a verifier whose ballot a wrong decision would slash. The bond comes back if the
+    /// final ruling differs from the decision appealed; otherwise it is forfeited like the loser's.
     function appeal(uint256 id) external nonReentrant {
         Case storage c = _cases[id];
         uint8 round = c.round;
@@ -363,16 +366,11 @@ abstract contract DisputeCourt is VerifierStaking, EIP712, IVerifierCourt {
         if (c.ruling != Ruling.None || rd.decidedKey == bytes32(0) || round == sampledRounds || block.timestamp > rd.appealDeadline) {
             revert WrongPhase(id, "not appealable");
         }
-        bool consumerLost = _consumerLoses(c, rd.decidedKey);
-        address appellant = consumerLost ? c.consumer : c.provider;
-        if (msg.sender != appellant) revert NotAppellant(id, appellant, msg.sender);
         uint96 bond = c.baseBond << (round + 1);
-        if (consumerLost) c.consumerBonds += bond;
-        else c.providerBonds += bond;
         _pullExactly(token, msg.sender, bond);
         c.round = round + 1;
         emit Appealed(id, round + 1, msg.sender, bond);
-        _openRound(id, c, round + 1);
+        _openRound(id, c, round + 1, msg.sender, bond);
     }
 
     /// @notice Closes case `id` by its current round's decision once the appeal window has passed
@@ -457,20 +455,22 @@ abstract contract DisputeCourt is VerifierStaking, EIP712, IVerifierCourt {
         return ClaimKeys.keyOf(fuelUsed, outputHash);
     }
 
-    function _openRound(uint256 id, Case storage c, uint8 round) private {
+    function _openRound(uint256 id, Case storage c, uint8 round, address appellant, uint96 bond) private {
         Round storage rd = _rounds[id][round];
         rd.openedBlock = uint64(block.number);
+        rd.appellant = appellant;
+        rd.bond = bond;
         if (round < sampledRounds) {
             rd.drawBlock = uint64(block.number);
             pendingDraws += 1;
             emit RoundOpened(id, round, panelSize(round), rd.drawBlock);
             return;
         }
-        // The full court: every verifier but the parties may vote, weighted by its unlocked stake
-        // (the provider's agents cannot vote either, but cannot be listed: their stake counts as silent).
-        uint256 eligible = _tree.total - totalLocked - _unlocked(c.consumer);
-        if (c.provider != c.consumer) eligible -= _unlocked(c.provider);
-        if (c.hostKey != c.provider && c.hostKey != c.consumer) eligible -= _unlocked(c.hostKey);
+        // The full court: every verifier but the parties may vote, weighted by its stake (the
+        // provider's agents cannot vote either, but cannot be listed: their stake counts as silent).
+        uint256 eligible = _tree.total - _verifiers[c.consumer].stake;
+        if (c.provider != c.consumer) eligible -= _verifiers[c.provider].stake;
+        if (c.hostKey != c.provider && c.hostKey != c.consumer) eligible -= _verifiers[c.hostKey].stake;
         // Casting is safe: at most the pool's total stake, a sum of uint96 stakes of one token.
         // forge-lint: disable-next-line(unsafe-typecast)
         rd.totalVotes = uint96(eligible);
@@ -505,16 +505,18 @@ abstract contract DisputeCourt is VerifierStaking, EIP712, IVerifierCourt {
         }
     }
 
-    /// @dev Enrols the caller in the full court with its unlocked stake as weight.
+    /// @dev Enrols the caller in the full court: its stake is its weight, and `courtLockBps` of it
+    /// (as much as is not locked elsewhere) is at risk.
     function _enrolInFullCourt(uint256 id, Case storage c, Round storage rd, Ballot storage b) private {
         Verifier storage v = _verifiers[msg.sender];
-        if (_isParty(c, msg.sender) || v.stakedAtBlock >= rd.openedBlock) revert NotOnPanel(id, msg.sender);
-        uint256 weight = uint256(v.stake) - v.locked;
+        if (v.stake == 0 || _isParty(c, msg.sender) || v.stakedAtBlock >= rd.openedBlock) revert NotOnPanel(id, msg.sender);
+        uint256 weight = v.stake;
         uint256 lock = (weight * courtLockBps) / BPS;
-        if (lock == 0 || !_tryLock(msg.sender, lock)) revert NotOnPanel(id, msg.sender);
-        // Casting is safe: both are at most the verifier's uint96 stake.
-        // forge-lint: disable-next-line(unsafe-typecast)
+        uint256 unlocked = weight - v.locked;
+        if (lock > unlocked) lock = unlocked;
+        _tryLock(msg.sender, lock);
         b.votes = uint96(weight);
+        // Casting is safe: at most the verifier's uint96 stake.
         // forge-lint: disable-next-line(unsafe-typecast)
         b.locked = uint96(lock);
         rd.totalLocked += uint96(lock);
@@ -541,10 +543,11 @@ abstract contract DisputeCourt is VerifierStaking, EIP712, IVerifierCourt {
         }
 
         uint256 toCourt = IDisputedMarket(market).executeRuling(id, ruling);
-        (uint256 forfeited, address winner, uint256 winnerBonds) = _settleBonds(c, ruling, toCourt);
+        uint256 forfeited = toCourt + _settleBonds(id, c, finalKey);
+        address winner = ruling == Ruling.Overturned || ruling == Ruling.Void ? c.consumer : c.provider;
         uint256 toVerifiers = coherent == 0 ? 0 : forfeited / 2;
         uint256 pool = toVerifiers + slashed;
-        uint256 winnerPayout = winnerBonds + forfeited - toVerifiers;
+        uint256 winnerPayout = forfeited - toVerifiers;
         if (coherent == 0) {
             // No coherent ballot to reward: the slashed stake goes to the winner (the consumer on Void).
             winnerPayout += pool;
@@ -559,22 +562,21 @@ abstract contract DisputeCourt is VerifierStaking, EIP712, IVerifierCourt {
         emit CaseClosed(id, ruling, finalKey, forfeited, slashed, pool, winnerPayout);
     }
 
-    /// @dev Returns what the loser forfeits, who won, and the bonds the winner gets back. On Void
-    /// the consumer is paid as the "winner" and the provider's bonds go straight back.
-    function _settleBonds(Case storage c, Ruling ruling, uint256 toCourt)
-        private
-        returns (uint256 forfeited, address winner, uint256 winnerBonds)
-    {
-        if (ruling == Ruling.Void) {
-            if (c.providerBonds != 0) token.safeTransfer(c.provider, c.providerBonds);
-            return (0, c.consumer, c.consumerBonds);
+    /// @dev Returns every bond whose challenge the final ruling bore out and sums the rest. The
+    /// consumer's dispute challenged the report: it comes back if the report fell or nothing was
+    /// proven. Each appeal challenged the previous round's decision: it comes back if the final
+    /// claim is not that decision.
+    function _settleBonds(uint256 id, Case storage c, bytes32 finalKey) private returns (uint256 forfeited) {
+        for (uint256 r; r <= c.round; ++r) {
+            Round storage rd = _rounds[id][r];
+            if (rd.bond == 0) continue;
+            bytes32 challenged = r == 0 ? c.reportKey : _rounds[id][r - 1].decidedKey;
+            bool borneOut = r == 0
+                ? c.ruling == Ruling.Overturned || c.ruling == Ruling.Void
+                : finalKey != challenged;
+            if (borneOut) token.safeTransfer(rd.appellant, rd.bond);
+            else forfeited += rd.bond;
         }
-        if (ruling == Ruling.Overturned) return (c.providerBonds + toCourt, c.consumer, c.consumerBonds);
-        return (c.consumerBonds, c.provider, c.providerBonds);
-    }
-
-    function _consumerLoses(Case storage c, bytes32 key) private view returns (bool) {
-        return key == c.reportKey || key == ClaimKeys.unavailable();
     }
 
     function _isParty(Case storage c, address v) private view returns (bool) {

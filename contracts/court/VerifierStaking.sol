@@ -134,12 +134,6 @@ abstract contract VerifierStaking is ReentrancyGuard, TokenIntake {
         return _tree.total;
     }
 
-    /// @dev The stake of `verifier` not locked in any case.
-    function _unlocked(address verifier) internal view returns (uint256) {
-        Verifier storage v = _verifiers[verifier];
-        return uint256(v.stake) - v.locked;
-    }
-
     /// @dev Locks `amount` of `verifier`'s stake if that much is unlocked; returns whether it did.
     function _tryLock(address verifier, uint256 amount) internal returns (bool) {
         Verifier storage v = _verifiers[verifier];

@@ -20,6 +20,8 @@ export interface DisputeScript {
   verdictOf: (verifier: string) => Claim | undefined;
   /** Whether the loser of a decided round appeals it (default: always, while rounds remain). */
   appeals?: (loser: "consumer" | "provider", round: number) => boolean;
+  /** Someone other than the loser who appeals a decided round (asked after `appeals` declines). */
+  appellant?: (round: number, decidedKey: string) => HardhatEthersSigner | undefined;
   /** The signers of every verifier, consumer and provider, by address. */
   signers: Map<string, HardhatEthersSigner>;
 }
@@ -85,8 +87,9 @@ export async function playDispute(f: Fixture, id: bigint, script: DisputeScript)
     const consumerLost = rd.decidedKey === after.reportKey || rd.decidedKey === claimKey(0n, await court.UNAVAILABLE_OUTPUT());
     const loser = consumerLost ? "consumer" : "provider";
     const wantsAppeal = script.appeals ? script.appeals(loser, round) : true;
-    if (wantsAppeal) {
-      const appellant = script.signers.get(consumerLost ? after.consumer : after.provider);
+    const bystander = wantsAppeal ? undefined : script.appellant?.(round, rd.decidedKey);
+    if (wantsAppeal || bystander) {
+      const appellant = bystander ?? script.signers.get(consumerLost ? after.consumer : after.provider);
       if (!appellant) throw new Error(`no signer for the ${loser}`);
       await (await court.connect(appellant).appeal(id)).wait();
     } else {

@@ -4,6 +4,8 @@ pragma solidity ^0.8.28;
 /// @notice The cheatcodes these tests use (a subset of the Foundry/Hardhat `vm` interface).
 interface Vm {
     function warp(uint256 newTimestamp) external;
+    function roll(uint256 newHeight) external;
+    function setBlockhash(uint256 blockNumber, bytes32 blockHash) external;
     function prank(address msgSender) external;
     function startPrank(address msgSender) external;
     function stopPrank() external;
