@@ -14,9 +14,10 @@ import {Status, CloseReason, RequestParams, Request, Bid} from "./MarketTypes.so
 /// expected cost to the consumer,
 ///
 ///     total        = maxFuel * pricePerMFuel / 1e6 + fee
-///     expectedCost = total + valueAtRisk * failureBps / 10000
+///     expectedCost = total + escrow * valueAtRiskBps * failureBps / 1e8
 ///
-/// where `valueAtRisk` is what the consumer says a failed job costs it and `failureBps` is the
+/// where `escrow * valueAtRiskBps / 1e4` is what the consumer says a failed job costs it (its
+/// `valueAtRisk`, stored in basis points of its escrow, rounded to the nearest) and `failureBps` is the
 /// provider's smoothed, value-weighted failure rate from its on-chain record when it first bid
 /// on this request (`ProviderRegistry`: a newcomer starts at the registry's prior). The lowest expected cost
 /// wins; on a tie the earlier bid keeps its place. A provider has one live bid per request and may
@@ -91,7 +92,7 @@ abstract contract DeploymentAuction is MarketBase {
         // forge-lint: disable-next-line(unsafe-typecast)
         _bids[id][provider] = Bid(pricePerMFuel, fee, uint32(offerId), failureBps);
 
-        uint256 cost = total + (uint256(r.valueAtRisk) * failureBps) / BPS;
+        uint256 cost = total + _riskCostOf(r, failureBps);
         address best = r.winner;
         if (best == address(0) || (best != provider && cost < _expectedCostOf(r, _bids[id][best]))) {
             r.winner = provider;
@@ -178,10 +179,14 @@ abstract contract DeploymentAuction is MarketBase {
         r.meteringVersion = p.meteringVersion;
         r.deadline = p.deadline;
         r.execTime = p.execTime;
-        if (p.valueAtRisk != 0) r.valueAtRisk = p.valueAtRisk;
 
         uint256 escrow = _escrowOf(r);
         if (escrow < minEscrow) revert InvalidRequest("escrow");
+        uint256 riskBps = (uint256(p.valueAtRisk) * BPS + escrow / 2) / escrow;
+        if (riskBps > type(uint24).max) revert InvalidRequest("valueAtRisk");
+        // Casting is safe: checked against the uint24 range just above.
+        // forge-lint: disable-next-line(unsafe-typecast)
+        r.valueAtRiskBps = uint24(riskBps);
         _pullExactly(token, msg.sender, escrow);
         _emitPosted(id, p, bidWindowEnd, escrow);
     }
@@ -223,8 +228,19 @@ abstract contract DeploymentAuction is MarketBase {
         if (o.meteringVersion != r.meteringVersion) revert OfferMismatch(offerId, "meteringVersion");
     }
 
+    /// @notice The value at risk the award rule uses for request `id`: its escrow times `valueAtRiskBps`.
+    function valueAtRiskOf(uint256 id) external view returns (uint256) {
+        Request storage r = _requests[id];
+        return (_escrowOf(r) * r.valueAtRiskBps) / BPS;
+    }
+
     function _expectedCostOf(Request storage r, Bid storage b) private view returns (uint256) {
-        return _valueOf(r, b) + (uint256(r.valueAtRisk) * b.failureBps) / BPS;
+        return _valueOf(r, b) + _riskCostOf(r, b.failureBps);
+    }
+
+    /// @dev The value at risk weighted by a failure rate: escrow * valueAtRiskBps * failureBps / 1e8.
+    function _riskCostOf(Request storage r, uint16 failureBps) private view returns (uint256) {
+        return (_escrowOf(r) * r.valueAtRiskBps * failureBps) / (BPS * BPS);
     }
 
     function _award(uint256 id, Request storage r, address provider, Bid storage b, uint40 deadline, bool early)

@@ -53,8 +53,7 @@ struct RequestParams {
     uint96 valueAtRisk; // what a failed job costs the consumer; prices unreliability in the award
 }
 
-/// @notice A request's stored state: three slots, a fourth when it states a value at risk. The
-/// winning bid holds the agreement's price.
+/// @notice A request's stored state: three slots. The winning bid holds the agreement's price.
 struct Request {
     address consumer;
     uint96 maxFee;
@@ -69,7 +68,7 @@ struct Request {
     address winner; // the best bidder while open, the provider once awarded
     uint40 deadline; // the request's latest completion while open; the agreement's report deadline once awarded
     uint32 execTime;
-    uint96 valueAtRisk;
+    uint24 valueAtRiskBps; // the consumer's value at risk, in basis points of its escrow (rounded to the nearest)
 }
 
 /// @notice One provider's live bid on one request: one slot.

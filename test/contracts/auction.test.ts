@@ -4,6 +4,7 @@ import {
   marketFixture, registerProvider, postRequest, requestParams, TOKEN, keccakText, type Fixture,
 } from "../helpers/market.js";
 import { CloseReason, Status } from "../../contracts/client/status.js";
+import { expectedCost, valueAtRiskBps } from "../../contracts/client/amounts.js";
 
 const M = 1_000_000n;
 
@@ -38,6 +39,8 @@ describe("DeploymentAuction", () => {
       [{ bidWindow: 0 }, "bidWindow"],
       [{ execTime: 0 }, "execTime"],
       [{ deadline: now + 30 }, "deadline"],
+      // more than 1677 × the escrow at risk does not fit the stored basis points
+      [{ maxFuel: 1_000_000n, maxPricePerMFuel: 1n, maxFee: 0n, valueAtRisk: 10n ** 18n }, "valueAtRisk"],
       // the deadline must leave the whole execution time after the bid window
       [{ bidWindow: 60, execTime: 600, deadline: now + 600 }, "deadline"],
     ];
@@ -174,19 +177,25 @@ describe("DeploymentAuction", () => {
     // B bids 1 token cheaper, but with 100 tokens at risk A's reliability is worth more
     const valueAtRisk = 100n * TOKEN;
     id = await postRequest(f, { valueAtRisk });
+    const escrow = (1_000_000_000n * (5n * TOKEN / 100n)) / 1_000_000n + TOKEN / 100n;
+    const riskBps = valueAtRiskBps(valueAtRisk, escrow);
+    expect((await market.request(id)).valueAtRiskBps).to.equal(riskBps);
+    expect(await market.valueAtRiskOf(id)).to.equal((escrow * riskBps) / 10_000n);
     const totalA = 1_000_000_000n * (TOKEN / 50n) / 1_000_000n + TOKEN / 1000n;
     const totalB = totalA - TOKEN;
-    await expect(market.connect(f.providerB).bid(id, offerB, (totalB - TOKEN / 1000n) * 1_000_000n / 1_000_000_000n, TOKEN / 1000n, ZeroHash))
-      .to.emit(market, "BidPlaced").withArgs(id, f.providerB.address, offerB, f.providerB.address, (totalB - TOKEN / 1000n) * 1_000_000n / 1_000_000_000n, TOKEN / 1000n, failB, totalB + valueAtRisk * failB / 10_000n, ZeroHash);
+    const priceB = (totalB - TOKEN / 1000n) * 1_000_000n / 1_000_000_000n;
+    await expect(market.connect(f.providerB).bid(id, offerB, priceB, TOKEN / 1000n, ZeroHash))
+      .to.emit(market, "BidPlaced")
+      .withArgs(id, f.providerB.address, offerB, f.providerB.address, priceB, TOKEN / 1000n, failB, expectedCost(totalB, escrow, riskBps, failB), ZeroHash);
     await market.connect(f.providerA).bid(id, offerA, TOKEN / 50n, TOKEN / 1000n, ZeroHash);
-    expect(await market.expectedCostOf(id, f.providerA.address)).to.equal(totalA + valueAtRisk * 1_000n / 10_000n);
+    expect(await market.expectedCostOf(id, f.providerA.address)).to.equal(expectedCost(totalA, escrow, riskBps, 1_000n));
     await f.networkHelpers.time.increase(61);
     await market.closeAuction(id);
     expect((await market.request(id)).winner).to.equal(f.providerA.address);
 
     // with nothing at risk, the cheaper bid wins again
     id = await postRequest(f);
-    await market.connect(f.providerB).bid(id, offerB, (totalB - TOKEN / 1000n) * 1_000_000n / 1_000_000_000n, TOKEN / 1000n, ZeroHash);
+    await market.connect(f.providerB).bid(id, offerB, priceB, TOKEN / 1000n, ZeroHash);
     await market.connect(f.providerA).bid(id, offerA, TOKEN / 50n, TOKEN / 1000n, ZeroHash);
     await f.networkHelpers.time.increase(61);
     await market.closeAuction(id);

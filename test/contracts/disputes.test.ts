@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import {
-  marketFixture, awardedAgreement, makeReport, stakeVerifiers, drawPanel, commitAndReveal, salt, keccakText, TOKEN,
+  marketFixture, awardedAgreement, makeReport, stakeVerifiers, drawPanel, salt, keccakText, TOKEN,
   type Fixture,
 } from "../helpers/market.js";
 import { playDispute, claimAll, COURT, type Claim } from "../helpers/dispute.js";
@@ -257,7 +257,7 @@ describe("Disputes: the verifier court", () => {
     let appealed = false;
     const before = await token.balanceOf(bystander.address);
     const { ruling } = await playDispute(f, id, {
-      verdictOf: (v) => (appealed ? truth : inflated),
+      verdictOf: () => (appealed ? truth : inflated),
       signers: new Map([...f.verifiers, f.outsider, f.consumer, f.providerA].map((s) => [s.address, s])),
       appeals: () => false,
       appellant: () => { appealed = true; return bystander; },

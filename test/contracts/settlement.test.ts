@@ -154,10 +154,10 @@ describe("AgreementSettlement", () => {
     const wallet = await g.ethers.deployContract("MockWallet1271", [g.consumer.address]);
     const { market, token } = g.deployment;
     await token.mint(await wallet.getAddress(), 1000n * TOKEN);
-    await wallet.approve(await token.getAddress(), await market.getAddress(), 2n ** 255n);
+    await wallet.getFunction("approve")(await token.getAddress(), await market.getAddress(), 2n ** 255n);
     const offerId = await registerProvider(g, g.providerA, g.hostA);
     const now = await g.networkHelpers.time.latest();
-    await wallet.post(await market.getAddress(), requestParams({}, now));
+    await wallet.getFunction("post")(await market.getAddress(), requestParams({}, now));
     const walletId = await market.requestCount();
     await market.connect(g.providerA).bid(walletId, offerId, PRICE, FEE, ZeroHash);
     await g.networkHelpers.time.increase(61);

@@ -5,7 +5,7 @@ import { deployMarket, type MarketDeployment, type MarketParams } from "../../co
 import type { IOfferBook } from "../../types/ethers-contracts/OfferBook.js";
 import type { RequestParamsStruct } from "../../types/ethers-contracts/TroupeMarket.js";
 import { Outcome, type UsageReport } from "../../contracts/client/typed-data.js";
-import { signHostKeyProof, verdictCommitment } from "../../contracts/client/signing.js";
+import { signHostKeyProof } from "../../contracts/client/signing.js";
 
 export const TOKEN = 10n ** 18n;
 export const METERING_VERSION = 1;
@@ -164,33 +164,6 @@ export async function awardedAgreement(
 /** Stakes each signer in the verifier pool with `amount` (default 100 tokens). */
 export async function stakeVerifiers(f: Fixture, verifiers: HardhatEthersSigner[], amount = 100n * TOKEN): Promise<void> {
   for (const v of verifiers) await (await f.deployment.court.connect(v).stake(amount)).wait();
-}
-
-/** A verifier's sealed verdict, and what it reveals later. */
-export interface SealedVerdict {
-  verifier: HardhatEthersSigner;
-  fuelUsed: bigint;
-  outputHash: string;
-  salt: string;
-}
-
-/** Commits `verdicts` for the current round of case `id`, then reveals them all. */
-export async function commitAndReveal(f: Fixture, id: bigint, verdicts: SealedVerdict[]): Promise<void> {
-  const { court } = f.deployment;
-  const round = Number((await court.caseOf(id)).round);
-  for (const v of verdicts) {
-    const commitment = verdictCommitment(f.chainId, f.deployment.addresses.court, {
-      verifier: v.verifier.address, agreementId: id, round, fuelUsed: v.fuelUsed, outputHash: v.outputHash, salt: v.salt,
-    });
-    await (await court.connect(v.verifier).commitVerdict(id, commitment)).wait();
-  }
-  const rd = await court.roundOf(id, round);
-  if (round === Number(await court.sampledRounds()) || rd.committedVotes !== rd.totalVotes) {
-    await f.networkHelpers.time.increaseTo(rd.commitDeadline + 1n);
-  }
-  for (const v of verdicts) {
-    await (await court.connect(v.verifier).revealVerdict(id, v.fuelUsed, v.outputHash, v.salt)).wait();
-  }
 }
 
 /** A fresh random salt. */
