@@ -1,11 +1,10 @@
-// Re-executes an agreement's job and says whether a usage report's fuel and output hash match;
-// optionally signs (and relays) the verifier's Verdict. Run `npm run verify -- --help`.
+// Re-executes an agreement's job and says whether a usage report's fuel and output hash match.
+// Run `npm run verify -- --help`. (Judging a dispute is the verifier agent's: runtime/verifier.)
 import { parseArgs } from "node:util";
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { tmpdir } from "node:os";
 import { pathToFileURL } from "node:url";
-import { Wallet, isHexString } from "ethers";
 import * as engine from "./job/index.js";
 import { TroupeMarket__factory } from "../types/ethers-contracts/index.js";
 import { agreementMemoryMiB, inputLocation } from "./host/agreement.js";
@@ -14,9 +13,9 @@ import { fetchBlob } from "./host/fetch-blob.js";
 import { toJson } from "./host/json.js";
 import { briefError } from "./host/rpc.js";
 import { pinnedProvider, probeChainId } from "../contracts/client/rpc.js";
-import { signVerification, verifyUsage, type ClaimedUsage, type Reexecution, type Verification } from "./host/verification.js";
+import { verifyUsage, type ClaimedUsage, type Reexecution, type Verification } from "./host/verification.js";
 
-export { verifyUsage, signVerification, type Verification, type Reexecution, type ClaimedUsage };
+export { verifyUsage, type Verification, type Reexecution, type ClaimedUsage };
 
 const USAGE = `usage: npm run verify -- [options]
 
@@ -27,8 +26,6 @@ From files (everything given explicitly):
   --max-fuel N --memory-mib N --fuel N --output-hash HEX [--metering-version N]
 Either way:
   --module FILE / --input FILE   use these bytes instead of fetching (their hashes are still checked on chain)
-  --sign                          sign the Verdict with VERIFIER_KEY (the verifier's host key)
-  --submit --verifier ADDRESS     also relay it with DisputeResolution.submitVerdict (needs --rpc)
   --timeout-ms N                  wall-clock watchdog (default 60000)
 Exit status: 0 the report matches, 1 it does not, 2 an error.`;
 
@@ -46,9 +43,6 @@ export interface Options {
   "output-hash"?: string;
   "metering-version"?: string;
   "timeout-ms"?: string;
-  verifier?: string;
-  sign?: boolean;
-  submit?: boolean;
   help?: boolean;
 }
 
@@ -64,8 +58,21 @@ function bigintOption(opts: Options, name: keyof Options): bigint {
   return BigInt(value);
 }
 
-/** Reads the job and the claimed usage from the chain, fetching what was not given as a file. */
-export async function fromChain(opts: Options, timeoutMs: number): Promise<{ job: Reexecution; claimed: ClaimedUsage }> {
+/** An agreement's job as the chain describes it: its module and input (fetched, hash-checked) and limits. */
+export interface ChainJob {
+  job: Reexecution;
+  /** The metering version the request fixed. */
+  meteringVersion: number;
+  /** The report on chain, if any. */
+  reported?: ClaimedUsage;
+}
+
+/**
+ * Reads agreement `id`'s request (and report) from the chain and fetches its module and input by
+ * their URIs (or from the files given), checking both against the hashes on chain. A fetch that
+ * fails or returns other bytes throws a `ContentUnavailable`.
+ */
+export async function loadJob(opts: Options, timeoutMs: number): Promise<ChainJob> {
   const rpc = need(opts, "rpc");
   const id = bigintOption(opts, "agreement");
   const chainId = await probeChainId(rpc);
@@ -79,30 +86,44 @@ export async function fromChain(opts: Options, timeoutMs: number): Promise<{ job
     const p = posted.args;
     const store = new ContentStore(join(tmpdir(), "troupe-verify-store"));
     const load = async (file: string | undefined, uri: string, sha256: string, what: string) => {
-      const bytes = await fetchBlob(file ? pathToFileURL(resolve(file)).href : uri, { sha256, maxBytes: 256 * 1024 * 1024, store });
-      if (bytes.length === 0 && what === "module") throw new Error("the module is empty");
-      return bytes;
+      try {
+        const bytes = await fetchBlob(file ? pathToFileURL(resolve(file)).href : uri, { sha256, maxBytes: 256 * 1024 * 1024, store });
+        if (bytes.length === 0 && what === "module") throw new Error("the module is empty");
+        return bytes;
+      } catch (error) {
+        throw new ContentUnavailable(`the ${what} of agreement ${id} at ${uri || "(no URI)"}: ${briefError(error)}`);
+      }
     };
-    const job: Reexecution = {
-      module: await load(opts.module, p.workloadURI, p.workloadHash, "module"),
-      input: await load(opts.input, inputLocation(p), p.inputHash, "input"),
-      chainId,
-      market: await market.getAddress(),
-      agreementId: id,
-      maxFuel: p.maxFuel,
-      memoryMiB: agreementMemoryMiB(Number(p.minMemoryMiB)),
-      wallTimeoutMs: timeoutMs,
+    return {
+      job: {
+        module: await load(opts.module, p.workloadURI, p.workloadHash, "module"),
+        input: await load(opts.input, inputLocation(p), p.inputHash, "input"),
+        chainId,
+        market: await market.getAddress(),
+        agreementId: id,
+        maxFuel: p.maxFuel,
+        memoryMiB: agreementMemoryMiB(Number(p.minMemoryMiB)),
+        wallTimeoutMs: timeoutMs,
+      },
+      meteringVersion: Number(p.meteringVersion),
+      reported: reported
+        ? { fuelUsed: reported.args.fuelUsed, outputHash: reported.args.outputHash, meteringVersion: Number(reported.args.meteringVersion) }
+        : undefined,
     };
-    const claimed: ClaimedUsage | undefined = reported
-      ? { fuelUsed: reported.args.fuelUsed, outputHash: reported.args.outputHash, meteringVersion: Number(reported.args.meteringVersion) }
-      : opts.fuel !== undefined
-        ? fromFlags(opts)
-        : undefined;
-    if (!claimed) throw new Error(`agreement ${id} has no UsageReported event: pass --fuel and --output-hash to check a report by hand`);
-    return { job, claimed };
   } finally {
     provider.destroy();
   }
+}
+
+/** The consumer's content could not be fetched, or its bytes had another hash. */
+export class ContentUnavailable extends Error {}
+
+/** Reads the job and the claimed usage from the chain, fetching what was not given as a file. */
+export async function fromChain(opts: Options, timeoutMs: number): Promise<{ job: Reexecution; claimed: ClaimedUsage }> {
+  const { job, reported } = await loadJob(opts, timeoutMs);
+  const claimed = reported ?? (opts.fuel !== undefined ? fromFlags(opts) : undefined);
+  if (!claimed) throw new Error(`agreement ${job.agreementId} has no UsageReported event: pass --fuel and --output-hash to check a report by hand`);
+  return { job, claimed };
 }
 
 function fromFlags(opts: Options): ClaimedUsage {
@@ -139,8 +160,7 @@ export async function runVerifyCli(argv: string[], log: (line: string) => void =
       rpc: { type: "string" }, market: { type: "string" }, agreement: { type: "string" }, "from-block": { type: "string" },
       module: { type: "string" }, input: { type: "string" }, "chain-id": { type: "string" }, "max-fuel": { type: "string" },
       "memory-mib": { type: "string" }, fuel: { type: "string" }, "output-hash": { type: "string" },
-      "metering-version": { type: "string" }, "timeout-ms": { type: "string" }, verifier: { type: "string" },
-      sign: { type: "boolean" }, submit: { type: "boolean" }, help: { type: "boolean" },
+      "metering-version": { type: "string" }, "timeout-ms": { type: "string" }, help: { type: "boolean" },
     },
   }) as { values: Options };
   if (opts.help) {
@@ -151,31 +171,8 @@ export async function runVerifyCli(argv: string[], log: (line: string) => void =
   const timeoutMs = opts["timeout-ms"] ? Number(bigintOption(opts, "timeout-ms")) : 60_000;
   const { job, claimed } = opts.rpc ? await fromChain(opts, timeoutMs) : fromFiles(opts, timeoutMs);
   const verification = await verifyUsage(engine, job, claimed);
-  const output: Record<string, unknown> = { agreementId: job.agreementId, ...verification };
-  if (opts.sign || opts.submit) {
-    const key = process.env.VERIFIER_KEY;
-    if (!key || !isHexString(key, 32)) throw new Error("--sign needs VERIFIER_KEY: the verifier's host key, 0x + 64 hex digits");
-    const wallet = new Wallet(key);
-    output.verdict = {
-      signer: wallet.address,
-      signature: await signVerification(wallet, { chainId: job.chainId, market: job.market }, job.agreementId, verification),
-    };
-    if (opts.submit) output.verdict = { ...(output.verdict as object), txHash: await submit(opts, job, verification, (output.verdict as { signature: string }).signature, key) };
-  }
-  log(toJson(output));
+  log(toJson({ agreementId: job.agreementId, ...verification }));
   return verification.matches ? 0 : 1;
-}
-
-async function submit(opts: Options, job: Reexecution, v: Verification, signature: string, key: string): Promise<string> {
-  const provider = pinnedProvider(need(opts, "rpc"), job.chainId, 1000);
-  try {
-    const market = TroupeMarket__factory.connect(job.market, new Wallet(key, provider));
-    const tx = await market.submitVerdict(job.agreementId, need(opts, "verifier"), v.measured.fuelUsed, v.measured.outputHash, v.measured.meteringVersion, signature);
-    await tx.wait();
-    return tx.hash;
-  } finally {
-    provider.destroy();
-  }
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {

@@ -1,5 +1,3 @@
-import type { Signer } from "ethers";
-import { signVerdict, type SigningContext } from "../../contracts/client/signing.js";
 import type { OutcomeCode } from "../../contracts/client/typed-data.js";
 import type { JobEngine } from "./job-engine.js";
 import { normaliseSha256, toBytes32 } from "./sha256.js";
@@ -68,20 +66,4 @@ export async function verifyUsage(engine: JobEngine, job: Reexecution, claimed: 
     claimed: { ...claimed, outputHash: toBytes32(claimed.outputHash) },
     measured,
   };
-}
-
-/**
- * The verifier host key's signed `Verdict` of a re-execution, for DisputeResolution.submitVerdict.
- * The contract only takes verdicts under the report's metering version.
- */
-export function signVerification(verifierHostKey: Signer, ctx: SigningContext, agreementId: bigint, v: Verification): Promise<string> {
-  if (!v.versionMatches) {
-    throw new Error(`cannot sign a verdict: this host meters with version ${v.measured.meteringVersion}, the report used ${v.claimed.meteringVersion}`);
-  }
-  return signVerdict(verifierHostKey, ctx, {
-    agreementId,
-    fuelUsed: v.measured.fuelUsed,
-    outputHash: v.measured.outputHash,
-    meteringVersion: v.measured.meteringVersion,
-  });
 }

@@ -1,19 +1,27 @@
 /**
- * The verifier agent: a provider flagged as a verifier runs it beside its host. It watches the
- * market for disputes it may judge (it is a registered verifier and not a party), re-executes the
- * disputed job with the same module, input and metering (runtime/verify.ts), signs the Verdict
- * with its host key and relays it with DisputeResolution.submitVerdict.
+ * The verifier agent: a verifier staked in the market's VerifierCourt runs it. It watches the
+ * court's cases, re-executes a disputed job when it is drawn onto the panel (or when the case
+ * reaches the full court) with the same module, input and metering (runtime/verify.ts), commits
+ * its sealed verdict and reveals it after the commit window, and keeps every case it can see
+ * moving: it draws pending panels, counts rounds, appeals decisions that contradict its own
+ * measurement where they would slash it, closes cases and claims its ballots. If the consumer's
+ * content cannot be fetched (or has another hash) it votes "content unavailable".
  *
- * Environment: RPC_URL, VERIFIER_KEY (the provider's host key), VERIFIER (the provider's address),
- * MARKET, REGISTRY, START_BLOCK (default 0), POLL_MS (default 2000), JOB_TIMEOUT_MS (default 60000).
+ * Environment: RPC_URL, VERIFIER_KEY (the verifier's own key: it stakes and votes), MARKET,
+ * START_BLOCK (default 0), POLL_MS (default 2000), JOB_TIMEOUT_MS (default 60000),
+ * DATA_DIR (sealed verdicts survive a restart; default .troupe/verifier), STAKE (tokens to stake at
+ * start if the key has no stake yet), APPEAL (always | own-ballots, default own-ballots).
  */
-import { Wallet, isAddress, isHexString } from "ethers";
+import { mkdirSync } from "node:fs";
+import { Wallet, isAddress, isHexString, parseUnits, MaxUint256 } from "ethers";
 import * as engine from "../job/index.js";
-import { ProviderRegistry__factory, TroupeMarket__factory } from "../../types/ethers-contracts/index.js";
-import { fromChain } from "../verify.js";
-import { signVerification, verifyUsage } from "../host/verification.js";
+import { TroupeMarket__factory, TroupeToken__factory, VerifierCourt__factory } from "../../types/ethers-contracts/index.js";
+import { loadJob, ContentUnavailable } from "../verify.js";
+import { verifyUsage } from "../host/verification.js";
 import { briefError } from "../host/rpc.js";
 import { pinnedProvider, probeChainId } from "../../contracts/client/rpc.js";
+import { BallotBook } from "./ballot-book.js";
+import { CaseKeeper, UNAVAILABLE, type Claim } from "./case-keeper.js";
 
 function env(name: string, check: (v: string) => boolean, fallback?: string): string {
   const value = process.env[name]?.trim() || fallback;
@@ -26,58 +34,82 @@ function env(name: string, check: (v: string) => boolean, fallback?: string): st
 
 const rpc = env("RPC_URL", (v) => /^https?:\/\//.test(v));
 const key = env("VERIFIER_KEY", (v) => isHexString(v, 32));
-const verifier = env("VERIFIER", isAddress);
 const marketAddress = env("MARKET", isAddress);
-const registryAddress = env("REGISTRY", isAddress);
 const startBlock = Number(env("START_BLOCK", (v) => /^\d+$/.test(v), "0"));
 const pollMs = Number(env("POLL_MS", (v) => /^\d+$/.test(v), "2000"));
 const timeoutMs = Number(env("JOB_TIMEOUT_MS", (v) => /^\d+$/.test(v), "60000"));
+const dataDir = env("DATA_DIR", (v) => v.length > 0, ".troupe/verifier");
+const stake = env("STAKE", (v) => /^\d+(\.\d+)?$/.test(v), "0");
+const appealAlways = env("APPEAL", (v) => v === "always" || v === "own-ballots", "own-ballots") === "always";
+const FETCH_ATTEMPTS = 3;
 
 let stopping = false;
 process.once("SIGTERM", () => (stopping = true));
 process.once("SIGINT", () => (stopping = true));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Judges one dispute; returns false when it should be tried again later. */
-async function judge(market: ReturnType<typeof TroupeMarket__factory.connect>, id: bigint, chainId: bigint): Promise<boolean> {
-  const r = await market.request(id);
-  if (Number(r.status) !== 4 /* Disputed */) return true;
-  if ([r.winner, r.consumer].some((a) => a.toLowerCase() === verifier.toLowerCase())) return true;
-  const d = await market.disputeOf(id);
-  if ([...d.upholders, ...d.rejecters].some((a) => a.toLowerCase() === verifier.toLowerCase())) return true;
-  const { job, claimed } = await fromChain({ rpc, market: marketAddress, agreement: String(id), "from-block": String(startBlock) }, timeoutMs);
-  const verdict = await verifyUsage(engine, job, claimed);
-  const signature = await signVerification(new Wallet(key), { chainId, market: marketAddress }, id, verdict);
-  const m = verdict.measured;
-  await (await market.submitVerdict(id, verifier, m.fuelUsed, m.outputHash, m.meteringVersion, signature)).wait();
-  console.log(`verifier: agreement ${id}: ${verdict.matches ? "upheld" : "rejected"} the report (measured ${m.fuelUsed} fuel, claimed ${claimed.fuelUsed})`);
-  return true;
+/** Re-executes agreement `id`; content that cannot be fetched after a few tries is "unavailable". */
+async function measure(id: bigint): Promise<Claim | undefined> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const { job, meteringVersion } = await loadJob({ rpc, market: marketAddress, agreement: String(id), "from-block": String(startBlock) }, timeoutMs);
+      if (meteringVersion !== engine.METERING_VERSION) {
+        console.log(`verifier: agreement ${id} uses metering version ${meteringVersion}; this host runs ${engine.METERING_VERSION} and cannot judge it`);
+        return undefined;
+      }
+      const verdict = await verifyUsage(engine, job, { fuelUsed: 0n, outputHash: "0x" + "00".repeat(32), meteringVersion });
+      console.log(`verifier: agreement ${id}: measured ${verdict.measured.fuelUsed} fuel (${verdict.measured.detail || "exited"})`);
+      return { fuelUsed: verdict.measured.fuelUsed, outputHash: verdict.measured.outputHash };
+    } catch (error) {
+      if (!(error instanceof ContentUnavailable)) throw error;
+      if (attempt >= FETCH_ATTEMPTS) {
+        console.log(`verifier: agreement ${id}: content unavailable (${error.message})`);
+        return UNAVAILABLE;
+      }
+      await sleep(1000 * attempt);
+    }
+  }
 }
 
 async function main() {
+  mkdirSync(dataDir, { recursive: true });
   const chainId = await probeChainId(rpc);
   const provider = pinnedProvider(rpc, chainId, pollMs);
   const wallet = new Wallet(key, provider);
-  const market = TroupeMarket__factory.connect(marketAddress, wallet);
-  const registry = ProviderRegistry__factory.connect(registryAddress, provider);
-  const pending = new Set<bigint>();
+  const market = TroupeMarket__factory.connect(marketAddress, provider);
+  const court = VerifierCourt__factory.connect(await market.court(), wallet);
+  const token = TroupeToken__factory.connect(await market.token(), wallet);
+  if ((await token.allowance(wallet.address, await court.getAddress())) < MaxUint256 / 2n) {
+    await (await token.approve(await court.getAddress(), MaxUint256)).wait();
+  }
+  if ((await court.verifierOf(wallet.address)).stake === 0n && stake !== "0") {
+    await (await court.stake(parseUnits(stake))).wait();
+    console.log(`verifier ${wallet.address} staked ${stake} tokens`);
+  }
+  const keeper = new CaseKeeper({
+    court, me: wallet.address, chainId, book: new BallotBook(dataDir), measure, appealAlways,
+    // the next block's time: a chain that mines only on demand stamps it with the wall clock
+    chainTime: async () => {
+      const b = await provider.getBlock("latest");
+      return { timestamp: Math.max(b!.timestamp, Math.floor(Date.now() / 1000)) };
+    },
+    log: (line) => console.log(`verifier: ${line}`),
+  });
+  const open = new Set<bigint>();
   let next = startBlock;
-  console.log(`verifier ${verifier} watching market ${marketAddress} (chain ${chainId})`);
+  console.log(`verifier ${wallet.address} watching the court of market ${marketAddress} (chain ${chainId})`);
   while (!stopping) {
     try {
       const head = await provider.getBlockNumber();
       if (head >= next) {
-        for (const log of await market.queryFilter(market.filters.DisputeOpened(), next, head)) pending.add(log.args.agreementId);
+        for (const log of await court.queryFilter(court.filters.CaseOpened(), next, head)) open.add(log.args.id);
         next = head + 1;
       }
-      if (pending.size > 0 && (await registry.isVerifier(verifier))) {
-        for (const id of [...pending]) {
-          try {
-            if (await judge(market, id, chainId)) pending.delete(id);
-          } catch (error) {
-            console.log(`verifier: agreement ${id}: ${briefError(error)}`);
-            if (Number((await market.request(id)).status) !== 4) pending.delete(id);
-          }
+      for (const id of [...open]) {
+        try {
+          if (!(await keeper.step(id))) open.delete(id);
+        } catch (error) {
+          console.log(`verifier: case ${id}: ${briefError(error)} (retrying)`);
         }
       }
     } catch (error) {

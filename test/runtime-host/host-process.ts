@@ -19,7 +19,12 @@ export interface HostProcess {
 }
 
 export function spawnHost(env: Record<string, string>): HostProcess {
-  const child = spawn(process.execPath, ["--import", "tsx", "runtime/host/main.ts"], {
+  return spawnActor("runtime/host/main.ts", env);
+}
+
+/** Any of the runtime's actors (the host, the verifier agent) as a real child process under tsx. */
+export function spawnActor(script: string, env: Record<string, string>): HostProcess {
+  const child = spawn(process.execPath, ["--import", "tsx", script], {
     cwd: repoRoot,
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],

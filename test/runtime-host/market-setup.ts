@@ -1,5 +1,7 @@
 import { Wallet, type JsonRpcSigner, type JsonRpcProvider, parseEther, ZeroHash } from "ethers";
 import { deployMarket, type MarketDeployment, type MarketParams } from "../../contracts/client/deploy.js";
+import { signHostKeyProof } from "../../contracts/client/signing.js";
+import { METERING_VERSION } from "../../runtime/job/index.js";
 import { Status } from "../../contracts/client/status.js";
 import type { RequestParamsStruct } from "../../types/ethers-contracts/TroupeMarket.js";
 
@@ -25,7 +27,7 @@ export interface LiveProvider {
 export async function liveMarket(provider: JsonRpcProvider, params: Partial<MarketParams> = {}): Promise<LiveMarket> {
   const deployer = await provider.getSigner(0);
   const consumer = await provider.getSigner(1);
-  const deployment = await deployMarket(deployer, params);
+  const deployment = await deployMarket(deployer, { tokenMintable: true, ...params });
   const { token, market } = deployment;
   await (await token.mint(consumer.address, 1_000_000n * TOKEN)).wait();
   await (await token.connect(consumer).approve(await market.getAddress(), 2n ** 255n)).wait();
@@ -40,12 +42,13 @@ export async function liveProvider(m: LiveMarket, accountIndex: number): Promise
   const { token, registry, offers } = m.deployment;
   await (await token.mint(owner.address, 10_000n * TOKEN)).wait();
   await (await token.connect(owner).approve(await registry.getAddress(), 2n ** 255n)).wait();
-  await (await registry.connect(owner).register(hostKey.address, 0, 1, 1000n * TOKEN, "ipfs://provider")).wait();
+  const proof = await signHostKeyProof(hostKey, m.chainId, await registry.getAddress(), owner.address);
+  await (await registry.connect(owner).register(hostKey.address, 0, 1, 1000n * TOKEN, "ipfs://provider", proof)).wait();
   const now = await chainNow(m.provider);
   await (
     await offers.connect(owner).publish({
       provider: owner.address, pricePerMFuel: TOKEN / 100n, fee: TOKEN / 1000n, maxFuel: 10_000_000_000n, memoryMiB: 256,
-      concurrentJobs: 4, latencyClass: 1, expiresAt: now + 30 * 24 * 3600,
+      meteringVersion: METERING_VERSION, concurrentJobs: 4, latencyClass: 1, expiresAt: now + 30 * 24 * 3600,
     })
   ).wait();
   return { owner, hostKey: hostKey as unknown as Wallet, offerId: await offers.offerCount() };
@@ -67,7 +70,8 @@ export async function award(m: LiveMarket, p: LiveProvider, request: Partial<Req
   const params: RequestParamsStruct = {
     workloadHash: ZeroHash, workloadURI: "", inputHash: ZeroHash, inputURI: "", maxFuel: 1_000_000_000n,
     maxPricePerMFuel: TOKEN / 20n, maxFee: TOKEN / 100n, minMemoryMiB: 32, allowedTiers: 0b111, region: 1,
-    maxLatencyClass: 3, bidWindow: 30, deadline: now + 3600, ...request,
+    maxLatencyClass: 3, bidWindow: 30, execTime: 1800, deadline: now + 3600, meteringVersion: METERING_VERSION, valueAtRisk: 0n,
+    ...request,
   };
   await (await market.connect(m.consumer).postRequest(params)).wait();
   const id = await market.requestCount();

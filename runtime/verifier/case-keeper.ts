@@ -1,0 +1,153 @@
+import { hexlify, randomBytes } from "ethers";
+import type { VerifierCourt } from "../../types/ethers-contracts/index.js";
+import { claimKey, verdictCommitment } from "../../contracts/client/signing.js";
+import { UNAVAILABLE_OUTPUT } from "../../contracts/client/typed-data.js";
+import type { BallotBook } from "./ballot-book.js";
+
+/** What this verifier measured for a job: the claim it votes for. */
+export interface Claim {
+  fuelUsed: bigint;
+  outputHash: string;
+}
+
+/** The court's answers to a step that is not (or no longer) this verifier's to take. */
+const BENIGN = new Set(["WrongPhase", "NotOnPanel", "NothingToClaim", "DrawPending"]);
+
+/** "The consumer's content could not be fetched", as a verdict. */
+export const UNAVAILABLE: Claim = { fuelUsed: 0n, outputHash: UNAVAILABLE_OUTPUT };
+
+export interface CaseKeeperOptions {
+  court: VerifierCourt;
+  /** This verifier's address (its key signs every transaction of `court`). */
+  me: string;
+  chainId: bigint;
+  book: BallotBook;
+  /** Re-executes agreement `id` (or finds its content unavailable); undefined when this verifier cannot judge it. */
+  measure: (id: bigint) => Promise<Claim | undefined>;
+  /** The time the next block will carry, as well as this verifier can tell. */
+  chainTime: () => Promise<{ timestamp: number }>;
+  /** Appeal every decision that differs from this verifier's measurement (default: only where it holds a ballot). */
+  appealAlways?: boolean;
+  log: (line: string) => void;
+}
+
+/**
+ * Moves the verifier court's cases along as one verifier would: it draws a pending panel, commits
+ * and reveals its own verdict when it holds a seat (or in the full court), counts a round once it
+ * can be counted, appeals a decision that contradicts its measurement where that decision would
+ * slash it, closes a case whose appeal window passed, and claims its ballots once the case is closed.
+ * Every step is idempotent and judged from the chain's state, so a restart or a missed poll is harmless.
+ */
+export class CaseKeeper {
+  private readonly claims = new Map<string, Claim | undefined>();
+
+  constructor(private readonly o: CaseKeeperOptions) {}
+
+  /** Takes whatever step case `id` allows now; returns false once the case is closed and claimed. */
+  async step(id: bigint): Promise<boolean> {
+    const { court, me } = this.o;
+    const c = await court.caseOf(id);
+    if (c.ruling !== 0n) {
+      await this.claimAll(id, Number(c.round));
+      this.o.book.forget(id);
+      this.claims.delete(String(id));
+      return false;
+    }
+    const round = Number(c.round);
+    const rd = await court.roundOf(id, round);
+    const head = await this.o.chainTime();
+    if (rd.drawBlock !== 0n) {
+      // the draw may run in any block after the one the round opened in: the next one will do
+      await this.send(`draw the panel of case ${id}, round ${round}`, () => court.drawPanel(id));
+      return true;
+    }
+    if (rd.commitDeadline === 0n) return true;
+    const fullCourt = round === Number(await court.sampledRounds());
+    const now = BigInt(head.timestamp);
+    if (!rd.tallied) {
+      const ballot = await court.ballotOf(id, round, me);
+      if (now <= rd.commitDeadline && !ballot.committed && (fullCourt || ballot.votes > 0n)) await this.commit(id, round);
+      const revealOpen = now > rd.commitDeadline || (!fullCourt && rd.committedVotes === rd.totalVotes);
+      if (revealOpen && now <= rd.revealDeadline) await this.reveal(id, round);
+      const after = await court.roundOf(id, round);
+      const tallyOpen = now > after.revealDeadline || (!fullCourt && after.revealedVotes === after.totalVotes);
+      if (tallyOpen) await this.send(`count round ${round} of case ${id}`, () => court.tallyRound(id));
+      return true;
+    }
+    if (now <= rd.appealDeadline) {
+      const mine = await this.claimFor(id);
+      if (mine && claimKey(mine.fuelUsed, mine.outputHash) !== rd.decidedKey && (this.o.appealAlways || (await this.holdsBallot(id, round)))) {
+        await this.send(`appeal round ${round} of case ${id} (it contradicts what this verifier measured)`, () => court.appeal(id));
+      }
+      return true;
+    }
+    await this.send(`close case ${id}`, () => court.closeCase(id));
+    return true;
+  }
+
+  private async commit(id: bigint, round: number): Promise<void> {
+    const claim = await this.claimFor(id);
+    if (!claim) return;
+    const salt = hexlify(randomBytes(32));
+    const commitment = verdictCommitment(this.o.chainId, await this.o.court.getAddress(), {
+      verifier: this.o.me, agreementId: id, round, fuelUsed: claim.fuelUsed, outputHash: claim.outputHash, salt,
+    });
+    // written down before it is sent: a restart between commit and reveal must still be able to reveal
+    this.o.book.put({ agreementId: String(id), round, fuelUsed: String(claim.fuelUsed), outputHash: claim.outputHash, salt });
+    const what = claim === UNAVAILABLE || claim.outputHash === UNAVAILABLE_OUTPUT ? "content unavailable" : `${claim.fuelUsed} fuel`;
+    await this.send(`commit a verdict on case ${id}, round ${round} (${what})`, () => this.o.court.commitVerdict(id, commitment));
+  }
+
+  private async reveal(id: bigint, round: number): Promise<void> {
+    const ballot = await this.o.court.ballotOf(id, round, this.o.me);
+    if (!ballot.committed || ballot.revealed) return;
+    const sealed = this.o.book.get(id, round);
+    if (!sealed) {
+      this.o.log(`case ${id}, round ${round}: committed but the sealed verdict is lost; the seat will be slashed`);
+      return;
+    }
+    await this.send(`reveal the verdict on case ${id}, round ${round}`, () =>
+      this.o.court.revealVerdict(id, BigInt(sealed.fuelUsed), sealed.outputHash, sealed.salt));
+  }
+
+  private async claimAll(id: bigint, rounds: number): Promise<void> {
+    for (let round = 0; round <= rounds; round++) {
+      const b = await this.o.court.ballotOf(id, round, this.o.me);
+      if (b.locked !== 0n && !b.claimed) {
+        await this.send(`claim the ballot of case ${id}, round ${round}`, () => this.o.court.claimBallot(id, round, this.o.me));
+      }
+    }
+  }
+
+  private async holdsBallot(id: bigint, rounds: number): Promise<boolean> {
+    for (let round = 0; round <= rounds; round++) {
+      if ((await this.o.court.ballotOf(id, round, this.o.me)).locked !== 0n) return true;
+    }
+    return false;
+  }
+
+  /** This verifier's measurement of agreement `id`, made once. */
+  private async claimFor(id: bigint): Promise<Claim | undefined> {
+    const key = String(id);
+    if (!this.claims.has(key)) this.claims.set(key, await this.o.measure(id));
+    return this.claims.get(key);
+  }
+
+  /**
+   * Sends a step. A step someone else already took, or one the phase no longer allows, reverts
+   * with one of the court's phase errors: it is skipped quietly; any other failure is named.
+   */
+  private async send(what: string, tx: () => Promise<{ wait: () => Promise<unknown> }>): Promise<void> {
+    try {
+      await (await tx()).wait();
+      this.o.log(what);
+    } catch (error) {
+      const data = (error as { data?: unknown }).data;
+      const reason = typeof data === "string" ? this.o.court.interface.parseError(data) : null;
+      if (reason && BENIGN.has(reason.name)) return;
+      if (reason) throw new Error(`${what}: the court refused it with ${reason.name}(${reason.args.join(", ")})`);
+      throw error;
+    }
+  }
+}
+
