@@ -67,6 +67,7 @@ export async function executeJob(spec: JobSpec, metered = true): Promise<JobResu
     env: spec.input.env,
     stdin: spec.input.stdin,
     files: spec.input.files,
+    dirs: spec.input.dirs,
     seed: spec.seed,
     stdoutCap: OUTPUT_CAPS.stdout,
     stderrCap: OUTPUT_CAPS.stderr,
