@@ -17,7 +17,9 @@ export class GuestMemory {
   private check(ptr: number, len: number): [ArrayBuffer, number, number] {
     const buf = this.buffer();
     const p = ptr >>> 0;
-    const n = Number.isInteger(len) ? len >>> 0 : NaN;
+    // A negative length is an i32 from the guest: read it unsigned. A computed size stays as it is.
+    const n = len < 0 ? len >>> 0 : len;
+    if (!Number.isSafeInteger(n)) throw new WasiError(Errno.FAULT);
     if (!(p + n <= buf.byteLength)) throw new WasiError(Errno.FAULT);
     return [buf, p, n];
   }
