@@ -201,6 +201,8 @@ export class MemFs {
         if (last) {
           if (node?.kind === "symlink" && (followLast || trailingSlash)) {
             ({ parts, restarted } = this.hop(node, comps, i, ++hops));
+            // A link to "dir/" names a directory just as a trailing slash does.
+            if (node.target.endsWith("/")) trailingSlash = true;
             break;
           }
           return { dir, name: c, node, trailingSlash };

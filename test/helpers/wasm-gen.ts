@@ -539,7 +539,8 @@ export function generateModule(seed: number, opts: GenOptions = {}): Uint8Array 
     });
     segs.push(() => {
       // Declares every function, so ref.func may name any of them.
-      el.u32(3).u8(0).vec(funcs, (_, i) => el.u32(imported + i));
+      el.u32(3).u8(0).u32(funcs.length);
+      funcs.forEach((_, i) => el.u32(imported + i));
     });
     const ext = tables.findIndex((t) => t.ref === EXTERNREF && t.min >= 1);
     if (ext >= 0) segs.push(() => el.u32(6).u32(ext).u8(0x41).s32(0).u8(0x0b).u8(EXTERNREF).vec([0], () => el.u8(0xd0, EXTERNREF, 0x0b)));
