@@ -52,14 +52,22 @@ const F64_ESCAPES = new Set([0x39, 0xbd, 0xa6, 0xfd14, 0xfd22]);
 
 /**
  * Replaces a NaN on top of the stack by the canonical quiet NaN, whose bits are the same on every
- * CPU (x86 and Arm disagree on the sign and payload of the NaNs arithmetic produces).
+ * CPU (x86 and Arm disagree on the sign and payload of the NaNs arithmetic produces):
+ * `x != x ? NaN : x`, as a branch (cheaper in V8 than a select).
  */
 function emitCanonicalNaN(w: ByteWriter, local: number, f64: boolean): void {
-  w.u8(0x21).u32(local).u8(0x20).u32(local);
+  w.u8(0x22).u32(local).u8(0x20).u32(local).u8(f64 ? 0x62 : 0x5c).u8(0x04).u8(f64 ? F64 : F32);
   if (f64) w.u8(0x44).bytes(new Uint8Array([0, 0, 0, 0, 0, 0, 0xf8, 0x7f]));
   else w.u8(0x43).bytes(new Uint8Array([0, 0, 0xc0, 0x7f]));
-  w.u8(0x20).u32(local).u8(0x20).u32(local).u8(f64 ? 0x61 : 0x5b).u8(0x1b); // x == x ? x : NaN
+  w.u8(0x05).u8(0x20).u32(local).u8(0x0b);
 }
+
+/**
+ * Instructions whose result is never a NaN made by the CPU: loads and constants (their bits come from
+ * memory or the module, the same everywhere) and integer-to-float conversions. A value they just pushed
+ * reaches an escape point unchanged, so it needs no canonicalisation.
+ */
+const NO_FRESH_NAN = new Set([0x2a, 0x2b, 0x43, 0x44, 0xb2, 0xb3, 0xb4, 0xb5, 0xb7, 0xb8, 0xb9, 0xba, 0xbe, 0xbf]);
 
 const CANON_F32X4 = new Uint8Array([0, 0, 0xc0, 0x7f, 0, 0, 0xc0, 0x7f, 0, 0, 0xc0, 0x7f, 0, 0, 0xc0, 0x7f]);
 const CANON_F64X2 = new Uint8Array([0, 0, 0, 0, 0, 0, 0xf8, 0x7f, 0, 0, 0, 0, 0, 0, 0xf8, 0x7f]);
@@ -131,8 +139,8 @@ export function instrument(m: WasmModule): InstrumentedModule {
     },
   };
 
-  // A first pass finds leaf functions (no calls): they skip the stack-depth bookkeeping and the entry
-  // check, and every caller reserves room for the largest leaf frame (and a helper's) instead.
+  // A first pass decodes every body and finds each function's calls; then the call graph says which
+  // functions need the logical stack counted at run time (see stackPlan).
   let base = 0;
   const shapes = m.code.map((f, i) => {
     const shape = scanFunction(f.body, f.codeStart, f.localCount, m.types[m.functionTypes[i]!]!, m, base);
@@ -140,7 +148,7 @@ export function instrument(m: WasmModule): InstrumentedModule {
     return shape;
   });
   grow(base);
-  const maxLeafFrame = shapes.reduce((a, sh) => (sh.leaf ? Math.max(a, sh.frame) : a), HELPER_FRAME);
+  const plan = stackPlan(shapes);
 
   const bodies: FunctionBody[] = [];
   const bodyRefunds: [number, number][][] = [];
@@ -148,7 +156,7 @@ export function instrument(m: WasmModule): InstrumentedModule {
     const type = m.types[m.functionTypes[i]!]!;
     const f = m.code[i]!;
     const resultBlockType = type.results.length === 0 ? -1 : type.results.length === 1 ? -2 : typeIndex({ params: [], results: type.results });
-    const out = instrumentFunction(f.body, f.codeStart, f.localCount, type, resultBlockType, shapes[i]!, maxLeafFrame, L);
+    const out = instrumentFunction(f.body, f.codeStart, f.localCount, type, resultBlockType, shapes[i]!, plan[i]!, L);
     if (out.bytes.length > V8_MAX_BODY_BYTES)
       throw new AdmissionError(
         `function ${m.importedFunctions + i} is ${out.bytes.length} bytes once metered, over V8's limit of ${V8_MAX_BODY_BYTES} bytes per function`,
@@ -194,6 +202,66 @@ export function instrument(m: WasmModule): InstrumentedModule {
 
 /** Logical stack units a helper's frame takes (a few params and locals). */
 const HELPER_FRAME = 16;
+/** A function whose deepest static call chain needs more units than this is counted at run time. */
+const MAX_STATIC_STACK = 100_000;
+
+interface StackPlan {
+  /** Counts its frame at run time (and checks the limit). */
+  tracked: boolean;
+  /** Tracked functions: units reserved on entry (own frame + the deepest untracked chain below it). */
+  reserve: number;
+  /** Checks for exhausted fuel on entry (functions that call other defined functions). */
+  entryCheck: boolean;
+}
+
+/**
+ * Which functions count their logical stack frame at run time. A function that makes no indirect call
+ * and whose direct calls never lead back to itself has a static bound on the stack it and its callees
+ * use (its own frame plus the deepest callee's bound): it is not counted, and a counted caller reserves
+ * that bound on entry instead. Recursion and call_indirect are always counted (an indirect call may
+ * reach any function, so its caller reserves the largest bound). Functions that call no other defined
+ * function run a bounded amount of code between loop headers and need no fuel check on entry.
+ */
+function stackPlan(shapes: Shape[]): StackPlan[] {
+  const n = shapes.length;
+  const bound = new Array<number>(n).fill(-1); // -1 unknown, -2 in progress, -3 unbounded
+  const visit = (root: number): void => {
+    // Iterative post-order DFS (call chains can be deep).
+    const stack: [number, number][] = [[root, 0]];
+    bound[root] = -2;
+    while (stack.length) {
+      const top = stack[stack.length - 1]!;
+      const [f, k] = top;
+      const sh = shapes[f]!;
+      if (k < sh.callees.length) {
+        top[1]++;
+        const g = sh.callees[k]!;
+        if (bound[g] === -1) {
+          bound[g] = -2;
+          stack.push([g, 0]);
+        }
+        continue;
+      }
+      stack.pop();
+      let deepest = HELPER_FRAME;
+      let ok = !sh.indirect;
+      for (const g of sh.callees) {
+        const b = bound[g]!;
+        if (b < 0) ok = false; // in progress (a cycle) or unbounded
+        else deepest = Math.max(deepest, b);
+      }
+      const total = sh.frame + deepest;
+      bound[f] = ok && total <= MAX_STATIC_STACK ? total : -3;
+    }
+  };
+  for (let f = 0; f < n; f++) if (bound[f] === -1) visit(f);
+  const maxBound = bound.reduce((a, b) => Math.max(a, b), HELPER_FRAME);
+  return shapes.map((sh, f) => {
+    let below = sh.indirect ? maxBound : HELPER_FRAME;
+    for (const g of sh.callees) if (bound[g]! >= 0) below = Math.max(below, bound[g]!);
+    return { tracked: bound[f]! < 0, reserve: sh.frame + below, entryCheck: sh.callees.length > 0 || sh.indirect };
+  });
+}
 
 function typeKey(t: FuncType): string {
   return t.params.join(",") + ">" + t.results.join(",");
@@ -287,7 +355,10 @@ function endsBlock(kind: number): boolean {
 }
 
 interface Shape {
-  leaf: boolean;
+  /** Defined functions it calls directly (indices among defined functions, no duplicates). */
+  callees: number[];
+  /** Makes a call_indirect. */
+  indirect: boolean;
   /** Where this function's instructions start in the module-wide decode arrays. */
   base: number;
   /** Logical stack units of one frame: overhead + params + locals + an operand-stack bound. */
@@ -304,7 +375,8 @@ function scanFunction(body: Uint8Array, codeStart: number, localCount: number, t
   let n = 0;
   let simd = false;
   let pushes = 0;
-  let leaf = true;
+  const callees = new Set<number>();
+  let indirect = false;
   while (!r.done) {
     const at = base + n;
     grow(at);
@@ -320,17 +392,17 @@ function scanFunction(body: Uint8Array, codeStart: number, localCount: number, t
     allSimd[at] = imm.simdFloat;
     if (imm.simdFloat) simd = true;
     if (imm.kind === Kind.Call) {
-      leaf = false;
+      if (imm.index >= m.importedFunctions) callees.add(imm.index - m.importedFunctions);
       const callee = imm.index < m.importedFunctions ? funcImportTypes(m)[imm.index] : m.functionTypes[imm.index - m.importedFunctions];
       pushes += (m.types[callee ?? -1]?.results ?? []).reduce((a, t) => a + slots(t), 0);
     } else if (imm.kind === Kind.CallIndirect) {
-      leaf = false;
+      indirect = true;
       pushes += (m.types[imm.index]?.results ?? []).reduce((a, t) => a + slots(t), 0);
     } else pushes += imm.pushes;
     n++;
   }
   const frame = STACK.frameOverhead + type.params.reduce((a, t) => a + slots(t), 0) + localCount * 2 + pushes;
-  return { leaf, frame, base, count: n, simd };
+  return { callees: [...callees], indirect, frame, base, count: n, simd };
 }
 
 const importTypeCache = new WeakMap<WasmModule, number[]>();
@@ -347,11 +419,12 @@ function instrumentFunction(
   type: FuncType,
   resultBlockType: number,
   shape: Shape,
-  maxLeafFrame: number,
+  plan: StackPlan,
   L: Layout,
 ): { bytes: Uint8Array; refunds: [number, number][] } {
   // This function's slice of the decode arrays filled by the first pass.
-  const { leaf, base, count: n } = shape;
+  const { base, count: n } = shape;
+  const { tracked } = plan;
   const starts = allStarts.subarray(base, base + n);
   const ends = allEnds.subarray(base, base + n);
   const kinds = allKinds.subarray(base, base + n);
@@ -362,7 +435,7 @@ function instrumentFunction(
   const ops = allOps.subarray(base, base + n);
   const simdFloat = allSimd.subarray(base, base + n);
   const refundOf = allRefundOf.subarray(base, base + n);
-  const frame = shape.frame + maxLeafFrame;
+  const frame = plan.reserve;
 
   // Pass 2: emit. Block costs are summed ahead so each charge covers its whole metered block.
   // Local declarations: the original groups, then the fuel counter, NaN scratch locals and the entry depth.
@@ -379,7 +452,7 @@ function instrumentFunction(
   const v128Local = fuelLocal + 4;
   const refunds: [number, number][] = [];
   // Frame entry: count the logical stack, then open a block that every function-level branch now targets.
-  if (!leaf) {
+  if (tracked) {
     // depth at entry > limit - frame  <=>  depth + frame > limit (signed: frame may exceed the limit)
     w.u8(0x23).u32(L.depth).u8(0x22).u32(depthLocal).u8(0x41).s32(frame).u8(0x6a).u8(0x24).u32(L.depth);
     w.u8(0x20).u32(depthLocal).u8(0x41).s32(STACK.limitUnits - frame).u8(0x4a);
@@ -398,8 +471,8 @@ function instrumentFunction(
     pending = upTo;
   };
   let blockStart = true;
-  // A leaf runs a bounded amount of code between loop headers, so only calling functions check at entry.
-  let checkHere = !leaf;
+  // A function that calls no other runs a bounded amount of code between loop headers: no entry check.
+  let checkHere = plan.entryCheck;
   for (let i = 0; i < n - 1; i++) {
     const start = starts[i]!;
     if (blockStart) {
@@ -426,7 +499,7 @@ function instrumentFunction(
       checkHere = false;
     }
     const kind = kinds[i]!;
-    if (kind === Kind.Plain) {
+    if (kind === Kind.Plain && !(i > 0 && NO_FRESH_NAN.has(ops[i - 1]!))) {
       const opcode = ops[i]!;
       if (F32_ESCAPES.has(opcode)) {
         flush(start);
@@ -454,7 +527,7 @@ function instrumentFunction(
       case Kind.Return:
         flush(start);
         emitStore(w, L, fuelLocal);
-        if (!leaf) emitFrameExit(w, L, depthLocal);
+        if (tracked) emitFrameExit(w, L, depthLocal);
         break;
     }
     if (simdFloat[i]) {
@@ -473,7 +546,7 @@ function instrumentFunction(
   flush(starts[n - 1]!);
   w.u8(0x0b);
   emitStore(w, L, fuelLocal);
-  if (!leaf) emitFrameExit(w, L, depthLocal);
+  if (tracked) emitFrameExit(w, L, depthLocal);
   w.u8(0x0b);
   return { bytes: w.finish(), refunds };
 }

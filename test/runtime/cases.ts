@@ -33,7 +33,7 @@ export function workloadCases(scale = 1): WorkloadCase[] {
     { workload: "rust-lz", language: "Rust", kind: "compression (LZ77)", input: bundle({ args: ["lz", s(1)] }) },
     { workload: "rust-sha256", language: "Rust", kind: "crypto (SHA-256)", input: bundle({ args: ["sha256", s(1)] }) },
     { workload: "rust-json", language: "Rust", kind: "JSON parse / serialise", input: bundle({ args: ["json", s(1)] }) },
-    { workload: "rust-matmul", language: "Rust", kind: "matrix kernels (f64 matmul, LU)", input: bundle({ args: ["matmul", s(2)] }) },
+    { workload: "rust-matmul", language: "Rust", kind: "matrix kernels (f64 matmul, LU)", input: bundle({ args: ["matmul", s(1)] }) },
     { workload: "rust-vm", language: "Rust", kind: "interpreter (stack VM)", input: bundle({ args: ["vm", s(1)] }) },
     { workload: "cpp-image", language: "C++", kind: "image kernels (blur, Sobel)", input: bundle({ args: ["image", s(1)] }) },
     { workload: "cpp-wordfreq", language: "C++", kind: "parsing with the STL (maps, sort)", input: bundle({ args: ["wordfreq", s(1)] }) },

@@ -70,7 +70,7 @@ static std::vector<float> equalize(const std::vector<float> &g) {
 
 int main(int argc, char **argv) {
   int scale = argc > 1 ? std::atoi(argv[1]) : 1;
-  int w = 256 * scale, h = 192 * scale;
+  int w = 128 * scale, h = 192;
   Image img(w, h);
   uint32_t s = 12345;
   for (int y = 0; y < h; y++)

@@ -17,7 +17,7 @@ int main(int argc, char **argv) {
                                 "verifier", "dispute", "stake", "token", "edge", "cloud", "iot", "deterministic", "sandbox", "report"};
   std::string text;
   unsigned s = 1;
-  for (int i = 0; i < 60000 * scale; i++) {
+  for (int i = 0; i < 8000 * scale; i++) {
     s = s * 1664525u + 1013904223u;
     text += vocab[(s >> 8) % 20];
     if ((s >> 20) % 7 == 0) text += std::to_string((s >> 12) % 100);

@@ -185,7 +185,7 @@ fn write(j: &Json, out: &mut String) {
 }
 
 fn main() {
-    let n = scale(1) * 3000;
+    let n = scale(1) * 400;
     let mut rng = Rng(7);
     let regions = ["eu-west", "us-east", "ap-south", "edge \"lab\""];
     let mut doc = String::from("{\"orders\": [\n");

@@ -99,7 +99,7 @@ fn decompress(data: &[u8], size: usize) -> Vec<u8> {
 }
 
 fn main() {
-    let n = scale(1) * 200_000;
+    let n = scale(1) * 50_000;
     let words = ["the ", "market ", "runs ", "wasm ", "fuel ", "meter ", "provider ", "consumer ", "agreement ", "settles "];
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let mut text = Vec::with_capacity(n);

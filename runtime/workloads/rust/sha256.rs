@@ -71,11 +71,11 @@ fn hex(b: &[u8]) -> String {
 
 fn main() {
     assert_eq!(hex(&sha256(b"abc")), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-    let n = scale(1) * 400_000;
+    let n = scale(1) * 100_000;
     let mut rng = Rng(42);
     let data: Vec<u8> = (0..n).map(|_| rng.next() as u8).collect();
     let mut digest = sha256(&data);
-    for _ in 0..scale(1) * 2000 {
+    for _ in 0..scale(1) * 500 {
         digest = sha256(&digest);
     }
     println!("sha256 bytes={} chain={}", n, hex(&digest));

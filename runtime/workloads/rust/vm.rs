@@ -109,8 +109,8 @@ fn main() {
     c.push(Halt); // never reached: keeps the addresses below aligned
     c.extend([Load(0), Push(2), Div, Store(0)]);
     c.extend([Load(1), Push(1), Add, Store(1), Jump(top)]);
-    let k = 18 + scale(1) as i64;
-    let m = 3000 * scale(1) as i64;
+    let k = 20;
+    let m = 1500 * scale(1) as i64;
     let main_at = c.len();
     c.extend([Push(k), Call(fib, 1), Store(0), Push(1), Store(1), Push(0), Store(2)]);
     let lp = c.len();
