@@ -149,6 +149,19 @@ export class MemFs {
     this.touch(dir);
   }
 
+  /** Moves a directory entry (rename): the inode and its link count stay as they are. */
+  move(from: DirNode, fromName: string, to: DirNode, toName: string): void {
+    const node = from.entries.get(fromName);
+    if (!node) throw new WasiError(Errno.NOENT);
+    if (to.removed) throw new WasiError(Errno.NOENT);
+    this.account(Buffer.byteLength(toName) - Buffer.byteLength(fromName));
+    from.entries.delete(fromName);
+    to.entries.set(toName, node);
+    if (node.kind === "dir") node.parent = to;
+    this.touch(from);
+    this.touch(to);
+  }
+
   touch(node: Node): void {
     const t = this.now();
     node.mtim = t;

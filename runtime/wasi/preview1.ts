@@ -659,11 +659,7 @@ export class Wasi {
       if (target && target.kind === "dir" && target.entries.size > 0) throw new WasiError(Errno.NOTEMPTY);
     } else if (target?.kind === "dir") throw new WasiError(Errno.ISDIR);
     if (target) this.fs.unlinkEntry(dst.dir, dst.name);
-    // Move the entry: link first (it accounts the name), then drop the old one without dropping the inode.
-    src.dir.entries.delete(src.name);
-    if (node.kind !== "dir") node.nlink--;
-    this.fs.link(dst.dir, dst.name, node);
-    this.fs.touch(src.dir);
+    this.fs.move(src.dir, src.name, dst.dir, dst.name);
     node.ctim = this.realtime();
   }
 

@@ -100,6 +100,7 @@ function sectionBody(m: WasmModule, id: number, bodyOffsets: number[]): Uint8Arr
       break;
     case SectionId.Code:
       if (m.code.length === 0 && !m.present.includes(id)) return undefined;
+      w.reserve(m.code.reduce((a, f) => a + f.body.length + 5, 5));
       w.u32(m.code.length);
       for (const f of m.code) {
         w.u32(f.body.length);
@@ -128,7 +129,7 @@ function sectionBody(m: WasmModule, id: number, bodyOffsets: number[]): Uint8Arr
  * (their instructions are already in binary form).
  */
 export function encodeModule(m: WasmModule): EncodedModule {
-  const out = new ByteWriter().bytes(new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]));
+  const out = new ByteWriter(m.code.reduce((a, f) => a + f.body.length + 5, 4096)).bytes(new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]));
   const bodyOffsets: number[] = [];
   const customs = (after: number): void => {
     for (const c of m.customs) {

@@ -150,20 +150,24 @@ export function instrument(m: WasmModule): InstrumentedModule {
   grow(base);
   const plan = stackPlan(shapes);
 
-  const bodies: FunctionBody[] = [];
+  // Every metered body is written into one buffer (few allocations for modules of many functions).
+  const all = new ByteWriter(Math.max(256, m.code.reduce((a, f) => a + f.body.length, 0) * 2));
+  const ranges: [number, number][] = [];
   const bodyRefunds: [number, number][][] = [];
   for (let i = 0; i < definedCount; i++) {
     const type = m.types[m.functionTypes[i]!]!;
     const f = m.code[i]!;
     const resultBlockType = type.results.length === 0 ? -1 : type.results.length === 1 ? -2 : typeIndex({ params: [], results: type.results });
-    const out = instrumentFunction(f.body, f.codeStart, f.localCount, type, resultBlockType, shapes[i]!, plan[i]!, L);
-    if (out.bytes.length > V8_MAX_BODY_BYTES)
-      throw new AdmissionError(
-        `function ${m.importedFunctions + i} is ${out.bytes.length} bytes once metered, over V8's limit of ${V8_MAX_BODY_BYTES} bytes per function`,
-      );
-    bodies.push({ localGroups: [], localCount: 0, body: out.bytes, codeStart: 0 });
-    bodyRefunds.push(out.refunds);
+    const start = all.length;
+    const refunds = instrumentFunction(all, f.body, f.codeStart, f.localCount, type, resultBlockType, shapes[i]!, plan[i]!, L);
+    const size = all.length - start;
+    if (size > V8_MAX_BODY_BYTES)
+      throw new AdmissionError(`function ${m.importedFunctions + i} is ${size} bytes once metered, over V8's limit of ${V8_MAX_BODY_BYTES} bytes per function`);
+    ranges.push([start, all.length]);
+    bodyRefunds.push(refunds);
   }
+  const written = all.finish();
+  const bodies: FunctionBody[] = ranges.map(([a, b]) => ({ localGroups: [], localCount: 0, body: written.subarray(a, b), codeStart: 0 }));
   for (const h of helperBodies) bodies.push({ localGroups: [], localCount: 0, body: h, codeStart: 0 });
 
   const meterGlobals: Global[] = [
@@ -412,7 +416,9 @@ function funcImportTypes(m: WasmModule): number[] {
   return t;
 }
 
+/** Writes one metered body at the end of `w`; returns its refunds (offsets from the body's start). */
 function instrumentFunction(
+  w: ByteWriter,
   body: Uint8Array,
   codeStart: number,
   localCount: number,
@@ -421,7 +427,7 @@ function instrumentFunction(
   shape: Shape,
   plan: StackPlan,
   L: Layout,
-): { bytes: Uint8Array; refunds: [number, number][] } {
+): [number, number][] {
   // This function's slice of the decode arrays filled by the first pass.
   const { base, count: n } = shape;
   const { tracked } = plan;
@@ -439,7 +445,7 @@ function instrumentFunction(
 
   // Pass 2: emit. Block costs are summed ahead so each charge covers its whole metered block.
   // Local declarations: the original groups, then the fuel counter, NaN scratch locals and the entry depth.
-  const w = new ByteWriter();
+  const origin = w.length;
   const decl = new ByteReader(body);
   const groups = decl.u32();
   w.u32(groups + (shape.simd ? 5 : 4)).bytes(body.subarray(decl.pos, codeStart));
@@ -510,7 +516,7 @@ function instrumentFunction(
       }
     }
     // Where this instruction lands in the output once the pending run is written.
-    if (refundOf[i]! > 0) refunds.push([w.length + (start - pending), refundOf[i]!]);
+    if (refundOf[i]! > 0) refunds.push([w.length - origin + (start - pending), refundOf[i]!]);
     switch (kind) {
       case Kind.MemoryGrow:
       case Kind.MemoryCopy:
@@ -548,7 +554,7 @@ function instrumentFunction(
   emitStore(w, L, fuelLocal);
   if (tracked) emitFrameExit(w, L, depthLocal);
   w.u8(0x0b);
-  return { bytes: w.finish(), refunds };
+  return refunds;
 }
 
 // ---- helpers: the operations whose cost depends on their operands ----
