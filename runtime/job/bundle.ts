@@ -9,10 +9,15 @@ import type { InputBundle } from "./types.js";
  *   stdin:   length, bytes
  *   files:   count, then per file in ascending path order: path length, path, data length, data
  *   outputs: count, then per path in ascending order (no duplicates): length, path
+ * Version 2 ("TRIB" 0x02) is used only when the bundle names directories of its own, and adds after outputs:
+ *   dirs:    count (> 0), then per path in ascending order (no duplicates): length, path
+ * so every bundle without `dirs` keeps its version-1 bytes and hash.
  * Order is JavaScript string order (UTF-16 code units). Decoding rejects anything not in this exact form,
  * so one bundle has exactly one encoding and its sha-256 is the request's inputHash.
  */
-const MAGIC = [0x54, 0x52, 0x49, 0x42, 0x01];
+const MAGIC = [0x54, 0x52, 0x49, 0x42];
+const V1 = 0x01;
+const V2 = 0x02;
 const utf8 = new TextEncoder();
 
 class Out {
@@ -47,7 +52,8 @@ function checkEnvKey(k: string): void {
 
 export function encodeInputBundle(b: InputBundle): Uint8Array {
   const o = new Out();
-  o.parts.push(new Uint8Array(MAGIC));
+  const dirs = sortedUnique(b.dirs ?? [], "directory");
+  o.parts.push(new Uint8Array([...MAGIC, dirs.length > 0 ? V2 : V1]));
   o.u32(b.args.length);
   for (const a of b.args) {
     if (a.includes("\0")) throw new Error("input bundle: an argument contains a NUL byte");
@@ -70,6 +76,10 @@ export function encodeInputBundle(b: InputBundle): Uint8Array {
   const outputs = sortedUnique(b.outputs, "output");
   o.u32(outputs.length);
   for (const p of outputs) o.str(normalizeBundlePath(p));
+  if (dirs.length > 0) {
+    o.u32(dirs.length);
+    for (const d of dirs) o.str(normalizeBundlePath(d));
+  }
   return Buffer.concat(o.parts);
 }
 
@@ -105,10 +115,11 @@ export function decodeInputBundle(bytes: Uint8Array): InputBundle {
       throw new Error(`input bundle: ${what} are not in strictly ascending order (not canonical)`);
   };
 
-  need(MAGIC.length, "header");
-  for (let i = 0; i < MAGIC.length; i++)
-    if (bytes[i] !== MAGIC[i]) throw new Error("input bundle: bad magic or version (expected TRIB v1)");
-  pos = MAGIC.length;
+  need(MAGIC.length + 1, "header");
+  for (let i = 0; i < MAGIC.length; i++) if (bytes[i] !== MAGIC[i]) throw new Error("input bundle: bad magic or version (expected TRIB v1 or v2)");
+  const version = bytes[MAGIC.length];
+  if (version !== V1 && version !== V2) throw new Error("input bundle: bad magic or version (expected TRIB v1 or v2)");
+  pos = MAGIC.length + 1;
   const args = Array.from({ length: u32("argument count") }, () => str("argument"));
   const env: Record<string, string> = {};
   let prev: string | undefined;
@@ -136,6 +147,18 @@ export function decodeInputBundle(bytes: Uint8Array): InputBundle {
     outputs.push(p);
     prev = p;
   }
+  const dirs: string[] = [];
+  if (version === V2) {
+    prev = undefined;
+    const n = u32("directory count");
+    if (n === 0) throw new Error("input bundle: version 2 with no directories (not canonical)");
+    for (let i = 0; i < n; i++) {
+      const p = normalizeBundlePath(str("directory path"));
+      ascending(prev, p, "directory paths");
+      dirs.push(p);
+      prev = p;
+    }
+  }
   if (pos !== bytes.length) throw new Error(`input bundle: ${bytes.length - pos} trailing bytes`);
-  return { args, env, stdin, files, outputs };
+  return dirs.length > 0 ? { args, env, stdin, files, outputs, dirs } : { args, env, stdin, files, outputs };
 }

@@ -7,6 +7,7 @@ export interface CachedInstrumentation {
   bytes: Uint8Array;
   refunds: Map<number, number>;
   initialPages: number;
+  footprint: number;
 }
 
 /**
@@ -28,10 +29,11 @@ export function readCached(sha256: string): CachedInstrumentation | undefined {
   if (!dir) return undefined;
   const p = paths(dir, sha256);
   try {
-    const meta = JSON.parse(readFileSync(p.meta, "utf8")) as { initialPages: number; refunds: [number, number][]; bytes: number };
+    const meta = JSON.parse(readFileSync(p.meta, "utf8")) as { initialPages: number; footprint: number; refunds: [number, number][]; bytes: number };
     const bytes = new Uint8Array(readFileSync(p.wasm));
-    if (bytes.length !== meta.bytes || !Number.isInteger(meta.initialPages) || !Array.isArray(meta.refunds)) return undefined;
-    return { bytes, refunds: new Map(meta.refunds), initialPages: meta.initialPages };
+    if (bytes.length !== meta.bytes || !Number.isInteger(meta.initialPages) || !Number.isInteger(meta.footprint) || !Array.isArray(meta.refunds))
+      return undefined;
+    return { bytes, refunds: new Map(meta.refunds), initialPages: meta.initialPages, footprint: meta.footprint };
   } catch {
     return undefined;
   }
@@ -46,7 +48,7 @@ export function writeCached(sha256: string, entry: CachedInstrumentation): void 
     mkdirSync(dir, { recursive: true });
     writeFileSync(p.wasm + tmp, entry.bytes);
     renameSync(p.wasm + tmp, p.wasm);
-    const meta = { initialPages: entry.initialPages, refunds: [...entry.refunds], bytes: entry.bytes.length };
+    const meta = { initialPages: entry.initialPages, footprint: entry.footprint, refunds: [...entry.refunds], bytes: entry.bytes.length };
     writeFileSync(p.meta + tmp, JSON.stringify(meta));
     renameSync(p.meta + tmp, p.meta);
   } catch {

@@ -2,10 +2,11 @@ import { Outcome, type OutcomeCode } from "../../contracts/client/typed-data.js"
 import { DecodeError } from "../wasm/reader.js";
 import { AdmissionError } from "../wasm/errors.js";
 import { METERING_VERSION } from "../wasm/cost-table.js";
-import { MemoryFlag, METER_EXPORTS, TrapStatus } from "../wasm/instrument.js";
+import { METER_EXPORTS, TrapStatus } from "../wasm/instrument.js";
 import { ExitSignal, Wasi } from "../wasi/preview1.js";
 import { WASI_MODULE } from "../wasi/names.js";
-import { prepareModule, type PreparedModule } from "./module-cache.js";
+import { FuelExhausted, Meter } from "./meter.js";
+import { FootprintError, prepareModule, type PreparedModule } from "./module-cache.js";
 import { outputHash } from "./output-hash.js";
 import type { JobResult, JobSpec } from "./types.js";
 
@@ -32,7 +33,6 @@ export function checkSpec(spec: JobSpec): void {
 export async function executeJob(spec: JobSpec, metered = true): Promise<JobResult> {
   const t0 = performance.now();
   checkSpec(spec);
-  const limitPages = Math.floor(spec.limits.memoryMiB * 16);
   const base = {
     exitCode: 0,
     fuelUsed: 0n,
@@ -51,30 +51,29 @@ export async function executeJob(spec: JobSpec, metered = true): Promise<JobResu
     ...(hostFault ? { hostFault } : {}),
   });
 
+  const limitBytes = Math.floor(spec.limits.memoryMiB * 1024 * 1024);
   let prepared: PreparedModule;
   try {
-    prepared = await prepareModule(spec.module, metered);
+    prepared = await prepareModule(spec.module, metered, metered ? limitBytes : Infinity);
   } catch (e) {
+    if (e instanceof FootprintError) return early(Outcome.OutOfMemory, e.message);
     if (e instanceof AdmissionError || e instanceof DecodeError) return early(Outcome.InvalidModule, e.message);
     return early(Outcome.InvalidModule, "module could not be prepared", (e as Error).message);
   }
-  if (metered && prepared.initialPages > limitPages)
-    return early(Outcome.OutOfMemory, `initial memory of ${prepared.initialPages} pages exceeds the limit of ${limitPages} pages`);
 
-  let fuelGlobal: WebAssembly.Global | undefined;
+  let meter: Meter | undefined;
   const wasi = new Wasi({
     args: spec.input.args,
     env: spec.input.env,
     stdin: spec.input.stdin,
     files: spec.input.files,
+    dirs: spec.input.dirs,
     seed: spec.seed,
     stdoutCap: OUTPUT_CAPS.stdout,
     stderrCap: OUTPUT_CAPS.stderr,
-    fsCapBytes: spec.limits.memoryMiB * 1024 * 1024,
-    charge: (fuel) => {
-      if (fuelGlobal) fuelGlobal.value = (fuelGlobal.value as bigint) - BigInt(fuel);
-    },
-    fuelUsed: () => (fuelGlobal ? spec.limits.fuel - (fuelGlobal.value as bigint) : 0n),
+    fsCapBytes: limitBytes,
+    charge: (fuel) => meter?.charge(fuel),
+    fuelUsed: () => meter?.used() ?? 0n,
   });
 
   let instance: WebAssembly.Instance;
@@ -86,13 +85,7 @@ export async function executeJob(spec: JobSpec, metered = true): Promise<JobResu
   const ex = instance.exports;
   const memory = (ex[METER_EXPORTS.memory] ?? ex["memory"]) as WebAssembly.Memory | undefined;
   if (memory instanceof WebAssembly.Memory) wasi.bind(memory);
-  if (metered) {
-    fuelGlobal = ex[METER_EXPORTS.fuel] as WebAssembly.Global;
-    fuelGlobal.value = spec.limits.fuel;
-    (ex[METER_EXPORTS.memoryLimit] as WebAssembly.Global).value = limitPages;
-  }
-  const status = (): number => (metered ? ((ex[METER_EXPORTS.status] as WebAssembly.Global).value as number) : 0);
-  const memFlags = (): number => (metered ? ((ex[METER_EXPORTS.memoryFlags] as WebAssembly.Global).value as number) : 0);
+  if (metered) meter = new Meter(ex, spec.limits.fuel, limitBytes - prepared.footprint);
 
   let outcome: OutcomeCode = Outcome.Exited;
   let exitCode = 0;
@@ -100,22 +93,27 @@ export async function executeJob(spec: JobSpec, metered = true): Promise<JobResu
   let hostFault: string | undefined;
   let refund = 0;
   try {
-    const ret = (ex["_start"] as () => unknown)();
+    const start = ex["_start"] as () => unknown;
+    const ret = meter ? meter.call(start) : start();
     if (typeof ret === "number") exitCode = ret >>> 0;
     detail = `exited with code ${exitCode}`;
   } catch (e) {
     if (e instanceof ExitSignal) {
       exitCode = e.code;
       detail = `exited with code ${exitCode}`;
+    } else if (e instanceof FuelExhausted) {
+      outcome = Outcome.OutOfFuel;
+      detail = "out of fuel";
     } else if (e instanceof WebAssembly.RuntimeError) {
-      if (status() === TrapStatus.OutOfFuel) {
+      const status = meter?.trapStatus() ?? TrapStatus.None;
+      if (status === TrapStatus.OutOfFuel) {
         outcome = Outcome.OutOfFuel;
         detail = "out of fuel";
-      } else if (status() === TrapStatus.StackLimit) {
+      } else if (status === TrapStatus.StackLimit) {
         outcome = Outcome.StackLimit;
         detail = "logical stack limit exceeded (recursion too deep)";
       } else {
-        outcome = memFlags() & MemoryFlag.LimitReached ? Outcome.OutOfMemory : Outcome.Trap;
+        outcome = meter?.limitReached() ? Outcome.OutOfMemory : Outcome.Trap;
         detail = outcome === Outcome.OutOfMemory ? `trap after reaching the memory limit: ${e.message}` : `trap: ${e.message}`;
         const at = trapOffset(e);
         if (at === undefined) hostFault = "could not locate the trapping instruction";
@@ -129,19 +127,22 @@ export async function executeJob(spec: JobSpec, metered = true): Promise<JobResu
       outcome = Outcome.Trap;
     }
   }
-  if (memFlags() & MemoryFlag.EngineRefused) hostFault ??= "the engine refused memory.grow below the job's limit";
+  if (meter?.engineRefused()) hostFault ??= "the engine refused to grow memory or a table below the job's limit";
 
   let fuelUsed = 0n;
-  if (metered) {
-    const left = (fuelGlobal!.value as bigint) + BigInt(refund);
+  if (meter) {
+    const left = meter.left() + BigInt(refund);
     fuelUsed = spec.limits.fuel - left;
     if (left < 0n || outcome === Outcome.OutOfFuel) {
       outcome = Outcome.OutOfFuel;
       detail = "out of fuel";
       fuelUsed = spec.limits.fuel;
     }
+    // The meter's invariant, checked where the attested figure is made: never negative, never past the cap.
+    if (fuelUsed < 0n || fuelUsed > spec.limits.fuel)
+      hostFault ??= `meter invariant broken: fuelUsed ${fuelUsed} outside [0, ${spec.limits.fuel}]`;
   }
-  if (outcome === Outcome.Exited && exitCode !== 0 && memFlags() & MemoryFlag.LimitReached) {
+  if (outcome === Outcome.Exited && exitCode !== 0 && meter?.limitReached()) {
     outcome = Outcome.OutOfMemory;
     detail = `exited with code ${exitCode} after reaching the memory limit`;
   }
@@ -158,7 +159,7 @@ export async function executeJob(spec: JobSpec, metered = true): Promise<JobResu
   return {
     outcome,
     exitCode,
-    fuelUsed,
+    fuelUsed: hostFault ? 0n : fuelUsed,
     peakMemoryPages: memory instanceof WebAssembly.Memory ? memory.buffer.byteLength / PAGE : 0,
     wallMs: Math.round(performance.now() - t0),
     stdout,

@@ -12,7 +12,7 @@ export { encodeInputBundle, decodeInputBundle } from "./bundle.js";
 export { seedFromAgreement } from "./seed.js";
 export { outputHash } from "./output-hash.js";
 export { shutdownJobPool } from "./pool.js";
-export { METERING_VERSION } from "../wasm/cost-table.js";
+export { METERING_VERSION, SUPPORTED_METERING_VERSIONS } from "../wasm/cost-table.js";
 
 /**
  * Runs a job in a job process. Never throws for a bad module (the result says InvalidModule, Trap...);

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { admit, validateModule } from "../wasm/admission.js";
+import { admit, staticFootprint, validateModule } from "../wasm/admission.js";
 import { METERING_VERSION } from "../wasm/cost-table.js";
 import { AdmissionError } from "../wasm/errors.js";
 import { instrument } from "../wasm/instrument.js";
@@ -12,6 +12,8 @@ export interface PreparedModule {
   compiled: WebAssembly.Module;
   refunds: Map<number, number>;
   initialPages: number;
+  /** Bytes the module holds before it runs (initial memory, tables, segments): see staticFootprint. */
+  footprint: number;
   instrumentMs: number;
 }
 
@@ -22,16 +24,23 @@ export function moduleSha256(bytes: Uint8Array): string {
   return createHash("sha256").update(bytes).digest("hex");
 }
 
+/** The module would hold more than the job's memory limit before it runs a single instruction. */
+export class FootprintError extends Error {
+  override name = "FootprintError";
+}
+
 /**
  * Admits, instruments and compiles a module, cached by (sha-256, metering version) in memory and,
- * when TROUPE_INSTRUMENT_CACHE is set, on disk. Throws
- * AdmissionError / DecodeError for modules the host does not run.
+ * when TROUPE_INSTRUMENT_CACHE is set, on disk. Throws AdmissionError / DecodeError for modules the
+ * host does not run, and FootprintError (before compiling) when its initial memory, tables and
+ * segments do not fit in `memoryLimitBytes`.
  */
-export async function prepareModule(bytes: Uint8Array, metered = true): Promise<PreparedModule> {
+export async function prepareModule(bytes: Uint8Array, metered = true, memoryLimitBytes = Infinity): Promise<PreparedModule> {
   const sha256 = moduleSha256(bytes);
   const key = `${sha256}:${metered ? METERING_VERSION : "plain"}`;
   const hit = cache.get(key);
   if (hit) {
+    checkFootprint(hit, memoryLimitBytes);
     cache.delete(key);
     cache.set(key, hit);
     return hit;
@@ -52,20 +61,31 @@ export async function prepareModule(bytes: Uint8Array, metered = true): Promise<
     }
     validateModule(bytes);
     const initialPages = m.memories[0]?.min ?? 0;
-    out = metered ? { ...instrumented, initialPages } : { bytes, refunds: new Map<number, number>(), initialPages };
+    const footprint = staticFootprint(m);
+    out = metered ? { ...instrumented, initialPages, footprint } : { bytes, refunds: new Map<number, number>(), initialPages, footprint };
     if (metered) writeCached(sha256, out);
   }
   const instrumentMs = performance.now() - t0;
+  checkFootprint(out, memoryLimitBytes);
   let compiled: WebAssembly.Module;
   try {
     compiled = await WebAssembly.compile(out.bytes);
   } catch (e) {
     throw new InstrumenterFault(`instrumented module does not compile: ${(e as Error).message}`);
   }
-  const prepared = { sha256, compiled, refunds: out.refunds, initialPages: out.initialPages, instrumentMs };
+  const prepared = { sha256, compiled, refunds: out.refunds, initialPages: out.initialPages, footprint: out.footprint, instrumentMs };
   cache.set(key, prepared);
   if (cache.size > MAX_ENTRIES) cache.delete(cache.keys().next().value!);
   return prepared;
+}
+
+function checkFootprint(p: { initialPages: number; footprint: number }, limitBytes: number): void {
+  const limitPages = Math.floor(limitBytes / 65536);
+  if (p.initialPages > limitPages) throw new FootprintError(`initial memory of ${p.initialPages} pages exceeds the limit of ${limitPages} pages`);
+  if (p.footprint > limitBytes)
+    throw new FootprintError(
+      `module holds ${p.footprint} bytes before it runs (initial memory, tables, data and element segments), over the job's memory limit of ${limitBytes} bytes`,
+    );
 }
 
 /** Forgets the in-memory cache (tests of the disk cache). */

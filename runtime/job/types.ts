@@ -7,6 +7,8 @@ export interface InputBundle {
   stdin: Uint8Array;
   files: Record<string, Uint8Array>;
   outputs: string[];
+  /** Directories that exist from the start even with no file in them (optional; encoded only when non-empty). */
+  dirs?: string[];
 }
 
 export interface JobLimits {

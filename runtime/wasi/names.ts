@@ -1,7 +1,7 @@
 /** The import module of WASI preview 1. */
 export const WASI_MODULE = "wasi_snapshot_preview1";
 
-/** Every preview 1 function; the host provides all of them (unsupported ones return ENOSYS). */
+/** Every function of the preview 1 witx; the host implements all of them. */
 export const WASI_FUNCTIONS: readonly string[] = [
   "args_get", "args_sizes_get", "environ_get", "environ_sizes_get", "clock_res_get", "clock_time_get",
   "fd_advise", "fd_allocate", "fd_close", "fd_datasync", "fd_fdstat_get", "fd_fdstat_set_flags",

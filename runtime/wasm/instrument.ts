@@ -1,6 +1,8 @@
-import { COSTS, STACK } from "./cost-table.js";
-import { decodeInstr, Kind, type Immediates } from "./opcodes.js";
-import { SectionId, type FuncType, type WasmModule } from "./module.js";
+import { COSTS, MEMORY_ACCOUNTING, STACK } from "./cost-table.js";
+import { encodeModule } from "./encode.js";
+import { AdmissionError } from "./errors.js";
+import { decodeInstr, Kind, newImmediates } from "./opcodes.js";
+import { ExternKind, SectionId, type FuncType, type FunctionBody, type Global, type WasmModule } from "./module.js";
 import { ByteReader } from "./reader.js";
 import { ByteWriter } from "./writer.js";
 
@@ -9,7 +11,10 @@ export const METER_EXPORTS = {
   fuel: "__troupe_fuel",
   status: "__troupe_status",
   memoryFlags: "__troupe_memflags",
-  memoryLimit: "__troupe_mem_limit",
+  /** Bytes the job may still add to its memory and tables (i64). */
+  budget: "__troupe_budget",
+  /** The logical stack depth (i32); the runner puts it back to 0 after a trap. */
+  depth: "__troupe_depth",
   memory: "__troupe_memory",
 } as const;
 
@@ -17,6 +22,12 @@ export const METER_EXPORTS = {
 export const TrapStatus = { None: 0, OutOfFuel: 1, StackLimit: 2 } as const;
 /** Bits of `__troupe_memflags`. */
 export const MemoryFlag = { LimitReached: 1, EngineRefused: 2 } as const;
+
+/** V8's largest table (entries) and memory (pages): growing past them fails the same way everywhere. */
+const V8_MAX_TABLE_ENTRIES = 10_000_000;
+const V8_MAX_MEMORY_PAGES = 65_536;
+/** V8's largest function body; an instrumented body past it is an admission error, not a host fault. */
+const V8_MAX_BODY_BYTES = 7_654_321;
 
 export interface InstrumentedModule {
   bytes: Uint8Array;
@@ -33,19 +44,39 @@ const V128 = 0x7b;
 const F32 = 0x7d;
 const F64 = 0x7c;
 
-// Where a NaN's bits can escape into integers or memory: the value on top of the stack is canonicalised first.
-const F32_ESCAPES = new Set([0x38, 0xbc, 0x98]); // f32.store, i32.reinterpret_f32, f32.copysign (sign operand)
-const F64_ESCAPES = new Set([0x39, 0xbd, 0xa6]); // f64.store, i64.reinterpret_f64, f64.copysign
+// Where a NaN's bits can escape into integers, memory or SIMD lanes: the scalar on top of the stack is
+// canonicalised first. f32.store, i32.reinterpret_f32, f32.copysign (sign operand), f32x4.splat,
+// f32x4.replace_lane; and the f64 twins.
+const F32_ESCAPES = new Set([0x38, 0xbc, 0x98, 0xfd13, 0xfd20]);
+const F64_ESCAPES = new Set([0x39, 0xbd, 0xa6, 0xfd14, 0xfd22]);
 
 /**
  * Replaces a NaN on top of the stack by the canonical quiet NaN, whose bits are the same on every
- * CPU (x86 and Arm disagree on the sign and payload of the NaNs arithmetic produces).
+ * CPU (x86 and Arm disagree on the sign and payload of the NaNs arithmetic produces):
+ * `x != x ? NaN : x`, as a branch (cheaper in V8 than a select).
  */
 function emitCanonicalNaN(w: ByteWriter, local: number, f64: boolean): void {
-  w.u8(0x21).u32(local).u8(0x20).u32(local);
+  w.u8(0x22).u32(local).u8(0x20).u32(local).u8(f64 ? 0x62 : 0x5c).u8(0x04).u8(f64 ? F64 : F32);
   if (f64) w.u8(0x44).bytes(new Uint8Array([0, 0, 0, 0, 0, 0, 0xf8, 0x7f]));
   else w.u8(0x43).bytes(new Uint8Array([0, 0, 0xc0, 0x7f]));
-  w.u8(0x20).u32(local).u8(0x20).u32(local).u8(f64 ? 0x61 : 0x5b).u8(0x1b); // x == x ? x : NaN
+  w.u8(0x05).u8(0x20).u32(local).u8(0x0b);
+}
+
+/**
+ * Instructions whose result is never a NaN made by the CPU: loads and constants (their bits come from
+ * memory or the module, the same everywhere) and integer-to-float conversions. A value they just pushed
+ * reaches an escape point unchanged, so it needs no canonicalisation.
+ */
+const NO_FRESH_NAN = new Set([0x2a, 0x2b, 0x43, 0x44, 0xb2, 0xb3, 0xb4, 0xb5, 0xb7, 0xb8, 0xb9, 0xba, 0xbe, 0xbf]);
+
+const CANON_F32X4 = new Uint8Array([0, 0, 0xc0, 0x7f, 0, 0, 0xc0, 0x7f, 0, 0, 0xc0, 0x7f, 0, 0, 0xc0, 0x7f]);
+const CANON_F64X2 = new Uint8Array([0, 0, 0, 0, 0, 0, 0xf8, 0x7f, 0, 0, 0, 0, 0, 0, 0xf8, 0x7f]);
+
+/** The same for every lane of a v128 result of f32x4 (lanes = 4) or f64x2 (lanes = 2) arithmetic. */
+function emitCanonicalSimd(w: ByteWriter, local: number, lanes: number): void {
+  // bitselect(x, NaN, x == x): the lanes equal to themselves keep x, the NaN lanes become canonical.
+  w.u8(0x22).u32(local).u8(0xfd).u32(12).bytes(lanes === 4 ? CANON_F32X4 : CANON_F64X2);
+  w.u8(0x20).u32(local).u8(0x20).u32(local).u8(0xfd).u32(lanes === 4 ? 0x41 : 0x47).u8(0xfd).u32(0x52);
 }
 
 interface Layout {
@@ -53,52 +84,63 @@ interface Layout {
   status: number;
   memFlags: number;
   depth: number;
-  memLimit: number;
-  grow: number;
-  copy: number;
-  fill: number;
-  /** data segment index -> helper function index */
-  init: Map<number, number>;
+  budget: number;
+  /** Helper function index per instruction site, created on demand. */
+  helper: (kind: number, index: number, index2: number) => number;
 }
 
 /**
  * Rewrites an admitted module so it meters itself: every metered block charges its static cost at
  * its start (to a local copy of the exported i64 fuel global, written back wherever fuel can be
  * observed); loop headers and the entries of calling functions check for exhaustion; calling
- * functions count a logical stack frame; memory.grow and bulk memory go through helpers that charge
- * per page / per byte and enforce the memory limit; NaNs are canonicalised where their bits escape.
- * Function, global and type indices of the original module do not move (new ones are appended).
+ * functions count a logical stack frame; memory.grow, bulk memory and the table operations go through
+ * helpers that check bounds, charge per page / byte / element and enforce the job's memory budget;
+ * NaNs are canonicalised where their bits escape. Function, global and type indices of the original
+ * module do not move (new ones are appended), so custom sections (the `name` section) stay valid and
+ * are kept in place.
  */
 export function instrument(m: WasmModule): InstrumentedModule {
   const types = [...m.types];
+  const typeKeys = new Map<string, number>();
+  types.forEach((t, i) => typeKeys.has(typeKey(t)) || typeKeys.set(typeKey(t), i));
   const typeIndex = (t: FuncType): number => {
-    const found = types.findIndex((x) => sameType(x, t));
-    if (found >= 0) return found;
-    types.push(t);
-    return types.length - 1;
+    const key = typeKey(t);
+    let found = typeKeys.get(key);
+    if (found === undefined) {
+      found = types.push(t) - 1;
+      typeKeys.set(key, found);
+    }
+    return found;
   };
 
-  const hasMemory = m.memories.length > 0;
   const definedCount = m.functionTypes.length;
   let nextFunc = m.importedFunctions + definedCount;
   const g0 = m.globalCount;
-  const L: Layout = { fuel: g0, status: g0 + 1, memFlags: g0 + 2, depth: g0 + 3, memLimit: g0 + 4, grow: -1, copy: -1, fill: -1, init: new Map() };
   const helperTypes: number[] = [];
   const helperBodies: Uint8Array[] = [];
-  if (hasMemory) {
-    L.grow = nextFunc++;
-    helperTypes.push(typeIndex({ params: [I32], results: [I32] }));
-    helperBodies.push(growHelper(L));
-    L.copy = nextFunc++;
-    helperTypes.push(typeIndex({ params: [I32, I32, I32], results: [] }));
-    helperBodies.push(bulkHelper(L, [0xfc, 10, 0, 0]));
-    L.fill = nextFunc++;
-    helperTypes.push(typeIndex({ params: [I32, I32, I32], results: [] }));
-    helperBodies.push(bulkHelper(L, [0xfc, 11, 0]));
-  }
+  const helpers = new Map<string, number>();
+  const L: Layout = {
+    fuel: g0,
+    status: g0 + 1,
+    memFlags: g0 + 2,
+    depth: g0 + 3,
+    budget: g0 + 4,
+    helper: (kind, index, index2) => {
+      const key = `${kind}:${index}:${index2}`;
+      let idx = helpers.get(key);
+      if (idx === undefined) {
+        const [type, body] = helperFor(m, L, kind, index, index2);
+        idx = nextFunc++;
+        helpers.set(key, idx);
+        helperTypes.push(typeIndex(type));
+        helperBodies.push(body);
+      }
+      return idx;
+    },
+  };
 
-  // A first pass finds leaf functions (no calls): they skip the stack-depth bookkeeping and the entry
-  // check, and every caller reserves room for the largest leaf frame instead.
+  // A first pass decodes every body and finds each function's calls; then the call graph says which
+  // functions need the logical stack counted at run time (see stackPlan).
   let base = 0;
   const shapes = m.code.map((f, i) => {
     const shape = scanFunction(f.body, f.codeStart, f.localCount, m.types[m.functionTypes[i]!]!, m, base);
@@ -106,113 +148,127 @@ export function instrument(m: WasmModule): InstrumentedModule {
     return shape;
   });
   grow(base);
-  const maxLeafFrame = shapes.reduce((a, sh) => (sh.leaf ? Math.max(a, sh.frame) : a), 0);
+  const plan = stackPlan(shapes);
 
-  // Function bodies: instrument every defined function; data-segment helpers are created on demand.
-  const bodies: { bytes: Uint8Array; refunds: [number, number][] }[] = [];
+  // Every metered body is written into one buffer (few allocations for modules of many functions).
+  const all = new ByteWriter(Math.max(256, m.code.reduce((a, f) => a + f.body.length, 0) * 2));
+  const ranges: [number, number][] = [];
+  const bodyRefunds: [number, number][][] = [];
   for (let i = 0; i < definedCount; i++) {
     const type = m.types[m.functionTypes[i]!]!;
     const f = m.code[i]!;
-    const resultBlockType =
-      type.results.length === 0 ? -1 : type.results.length === 1 ? -2 : typeIndex({ params: [], results: type.results });
-    bodies.push(
-      instrumentFunction(f.body, f.codeStart, f.localCount, type, resultBlockType, shapes[i]!, maxLeafFrame, L, (dataIndex) => {
-        let idx = L.init.get(dataIndex);
-        if (idx === undefined) {
-          idx = nextFunc++;
-          L.init.set(dataIndex, idx);
-          helperTypes.push(typeIndex({ params: [I32, I32, I32], results: [] }));
-          helperBodies.push(bulkHelper(L, [0xfc, 8, ...leb(dataIndex), 0]));
-        }
-        return idx;
-      }),
-    );
+    const resultBlockType = type.results.length === 0 ? -1 : type.results.length === 1 ? -2 : typeIndex({ params: [], results: type.results });
+    const start = all.length;
+    const refunds = instrumentFunction(all, f.body, f.codeStart, f.localCount, type, resultBlockType, shapes[i]!, plan[i]!, L);
+    const size = all.length - start;
+    if (size > V8_MAX_BODY_BYTES)
+      throw new AdmissionError(`function ${m.importedFunctions + i} is ${size} bytes once metered, over V8's limit of ${V8_MAX_BODY_BYTES} bytes per function`);
+    ranges.push([start, all.length]);
+    bodyRefunds.push(refunds);
   }
+  const written = all.finish();
+  const bodies: FunctionBody[] = ranges.map(([a, b]) => ({ localGroups: [], localCount: 0, body: written.subarray(a, b), codeStart: 0 }));
+  for (const h of helperBodies) bodies.push({ localGroups: [], localCount: 0, body: h, codeStart: 0 });
 
-  const replaced = new Map<number, Uint8Array>();
-  replaced.set(SectionId.Type, new ByteWriter().vec(types, writeFuncType).finish());
-  replaced.set(
-    SectionId.Function,
-    new ByteWriter().vec([...m.functionTypes, ...helperTypes], (w, t) => w.u32(t)).finish(),
-  );
-  replaced.set(SectionId.Global, appendGlobals(m));
-  replaced.set(SectionId.Export, appendExports(m, L, hasMemory));
-
-  // Code section: remember where each body lands to turn body-relative refund offsets into absolute ones.
-  const code = new ByteWriter();
-  code.u32(bodies.length + helperBodies.length);
-  const pending: [number, number][] = [];
-  for (const b of bodies) {
-    code.u32(b.bytes.length);
-    const base = code.length;
-    code.bytes(b.bytes);
-    for (const [off, fuel] of b.refunds) pending.push([base + off, fuel]);
-  }
-  for (const h of helperBodies) code.u32(h.length).bytes(h);
-  const codeBody = code.finish();
-
-  const original = new Map<number, Uint8Array>();
-  for (const s of m.sections) if (s.id !== SectionId.Custom) original.set(s.id, s.body);
-  const out = new ByteWriter().bytes(new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]));
-  let codeContentStart = -1;
-  for (const id of SECTION_ORDER) {
-    const body = id === SectionId.Code ? codeBody : (replaced.get(id) ?? original.get(id));
-    if (!body) continue;
-    if (id === SectionId.Code && definedCount + helperBodies.length === 0) continue;
-    out.u8(id).u32(body.length);
-    if (id === SectionId.Code) codeContentStart = out.length;
-    out.bytes(body);
-  }
-  const refunds = new Map<number, number>();
-  for (const [off, fuel] of pending) refunds.set(codeContentStart + off, fuel);
-  return { bytes: out.finish(), refunds };
-}
-
-const SECTION_ORDER = [1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 10, 11];
-
-function sameType(a: FuncType, b: FuncType): boolean {
-  return a.params.join() === b.params.join() && a.results.join() === b.results.join();
-}
-
-function writeFuncType(w: ByteWriter, t: FuncType): void {
-  w.u8(0x60).vec(t.params, (x, v) => x.u8(v)).vec(t.results, (x, v) => x.u8(v));
-}
-
-function leb(n: number): number[] {
-  return [...new ByteWriter().u32(n).finish()];
-}
-
-/** Splits a vector section body into (count, entries bytes). */
-function splitVec(body: Uint8Array | undefined): [number, Uint8Array] {
-  if (!body) return [0, new Uint8Array()];
-  const r = new ByteReader(body);
-  const n = r.u32();
-  return [n, body.subarray(r.pos)];
-}
-
-function appendGlobals(m: WasmModule): Uint8Array {
-  const [n, rest] = splitVec(m.sections.find((s) => s.id === SectionId.Global)?.body);
-  const w = new ByteWriter().u32(n + 5).bytes(rest);
-  w.bytes(new Uint8Array([I64, 1, 0x42, 0, 0x0b])); // fuel
-  w.bytes(new Uint8Array([I32, 1, 0x41, 0, 0x0b])); // status
-  w.bytes(new Uint8Array([I32, 1, 0x41, 0, 0x0b])); // memory flags
-  w.bytes(new Uint8Array([I32, 1, 0x41, 0, 0x0b])); // stack depth
-  w.u8(I32).u8(1).u8(0x41).s32(65536).u8(0x0b); // memory limit in pages
-  return w.finish();
-}
-
-function appendExports(m: WasmModule, L: Layout, hasMemory: boolean): Uint8Array {
-  const [n, rest] = splitVec(m.sections.find((s) => s.id === SectionId.Export)?.body);
-  const extra: [string, number, number][] = [
-    [METER_EXPORTS.fuel, 3, L.fuel],
-    [METER_EXPORTS.status, 3, L.status],
-    [METER_EXPORTS.memoryFlags, 3, L.memFlags],
-    [METER_EXPORTS.memoryLimit, 3, L.memLimit],
+  const meterGlobals: Global[] = [
+    { type: { valType: I64, mutable: true }, init: new Uint8Array([0x42, 0, 0x0b]) }, // fuel
+    { type: { valType: I32, mutable: true }, init: new Uint8Array([0x41, 0, 0x0b]) }, // status
+    { type: { valType: I32, mutable: true }, init: new Uint8Array([0x41, 0, 0x0b]) }, // memory flags
+    { type: { valType: I32, mutable: true }, init: new Uint8Array([0x41, 0, 0x0b]) }, // stack depth
+    { type: { valType: I64, mutable: true }, init: new Uint8Array([0x42, 0, 0x0b]) }, // memory budget (bytes)
   ];
-  if (hasMemory) extra.push([METER_EXPORTS.memory, 2, 0]);
-  const w = new ByteWriter().u32(n + extra.length).bytes(rest);
-  for (const [name, kind, index] of extra) w.name(name).u8(kind).u32(index);
-  return w.finish();
+  const exports = [
+    ...m.exports,
+    { name: METER_EXPORTS.fuel, kind: ExternKind.Global, index: L.fuel },
+    { name: METER_EXPORTS.status, kind: ExternKind.Global, index: L.status },
+    { name: METER_EXPORTS.memoryFlags, kind: ExternKind.Global, index: L.memFlags },
+    { name: METER_EXPORTS.depth, kind: ExternKind.Global, index: L.depth },
+    { name: METER_EXPORTS.budget, kind: ExternKind.Global, index: L.budget },
+  ];
+  if (m.memories.length > 0) exports.push({ name: METER_EXPORTS.memory, kind: ExternKind.Memory, index: 0 });
+  const out: WasmModule = {
+    ...m,
+    types,
+    functionTypes: [...m.functionTypes, ...helperTypes],
+    globals: [...m.globals, ...meterGlobals],
+    exports,
+    code: bodies,
+    present: [...new Set([...m.present, SectionId.Type, SectionId.Function, SectionId.Global, SectionId.Export, SectionId.Code])],
+  };
+  const encoded = encodeModule(out);
+  const refunds = new Map<number, number>();
+  bodyRefunds.forEach((list, i) => {
+    const at = encoded.bodyOffsets[i]!;
+    for (const [off, fuel] of list) refunds.set(at + off, fuel);
+  });
+  return { bytes: encoded.bytes, refunds };
+}
+
+/** Logical stack units a helper's frame takes (a few params and locals). */
+const HELPER_FRAME = 16;
+/** A function whose deepest static call chain needs more units than this is counted at run time. */
+const MAX_STATIC_STACK = 100_000;
+
+interface StackPlan {
+  /** Counts its frame at run time (and checks the limit). */
+  tracked: boolean;
+  /** Tracked functions: units reserved on entry (own frame + the deepest untracked chain below it). */
+  reserve: number;
+  /** Checks for exhausted fuel on entry (functions that call other defined functions). */
+  entryCheck: boolean;
+}
+
+/**
+ * Which functions count their logical stack frame at run time. A function that makes no indirect call
+ * and whose direct calls never lead back to itself has a static bound on the stack it and its callees
+ * use (its own frame plus the deepest callee's bound): it is not counted, and a counted caller reserves
+ * that bound on entry instead. Recursion and call_indirect are always counted (an indirect call may
+ * reach any function, so its caller reserves the largest bound). Functions that call no other defined
+ * function run a bounded amount of code between loop headers and need no fuel check on entry.
+ */
+function stackPlan(shapes: Shape[]): StackPlan[] {
+  const n = shapes.length;
+  const bound = new Array<number>(n).fill(-1); // -1 unknown, -2 in progress, -3 unbounded
+  const visit = (root: number): void => {
+    // Iterative post-order DFS (call chains can be deep).
+    const stack: [number, number][] = [[root, 0]];
+    bound[root] = -2;
+    while (stack.length) {
+      const top = stack[stack.length - 1]!;
+      const [f, k] = top;
+      const sh = shapes[f]!;
+      if (k < sh.callees.length) {
+        top[1]++;
+        const g = sh.callees[k]!;
+        if (bound[g] === -1) {
+          bound[g] = -2;
+          stack.push([g, 0]);
+        }
+        continue;
+      }
+      stack.pop();
+      let deepest = HELPER_FRAME;
+      let ok = !sh.indirect;
+      for (const g of sh.callees) {
+        const b = bound[g]!;
+        if (b < 0) ok = false; // in progress (a cycle) or unbounded
+        else deepest = Math.max(deepest, b);
+      }
+      const total = sh.frame + deepest;
+      bound[f] = ok && total <= MAX_STATIC_STACK ? total : -3;
+    }
+  };
+  for (let f = 0; f < n; f++) if (bound[f] === -1) visit(f);
+  const maxBound = bound.reduce((a, b) => Math.max(a, b), HELPER_FRAME);
+  return shapes.map((sh, f) => {
+    let below = sh.indirect ? maxBound : HELPER_FRAME;
+    for (const g of sh.callees) if (bound[g]! >= 0) below = Math.max(below, bound[g]!);
+    return { tracked: bound[f]! < 0, reserve: sh.frame + below, entryCheck: sh.callees.length > 0 || sh.indirect };
+  });
+}
+
+function typeKey(t: FuncType): string {
+  return t.params.join(",") + ">" + t.results.join(",");
 }
 
 /**
@@ -267,6 +323,9 @@ let allKinds = new Uint8Array(1024);
 let allCosts = new Int32Array(1024);
 let allTraps = new Uint8Array(1024);
 let allIndices = new Int32Array(1024);
+let allIndices2 = new Int32Array(1024);
+let allOps = new Int32Array(1024);
+let allSimd = new Uint8Array(1024);
 let allRefundOf = new Int32Array(1024);
 
 function grow(n: number): void {
@@ -286,9 +345,12 @@ function grow(n: number): void {
   allEnds = g32(allEnds);
   allCosts = g32(allCosts);
   allIndices = g32(allIndices);
+  allIndices2 = g32(allIndices2);
+  allOps = g32(allOps);
   allRefundOf = g32(allRefundOf);
   allKinds = g8(allKinds);
   allTraps = g8(allTraps);
+  allSimd = g8(allSimd);
 }
 
 /** Instructions after which a new metered block starts. */
@@ -297,21 +359,28 @@ function endsBlock(kind: number): boolean {
 }
 
 interface Shape {
-  leaf: boolean;
+  /** Defined functions it calls directly (indices among defined functions, no duplicates). */
+  callees: number[];
+  /** Makes a call_indirect. */
+  indirect: boolean;
   /** Where this function's instructions start in the module-wide decode arrays. */
   base: number;
   /** Logical stack units of one frame: overhead + params + locals + an operand-stack bound. */
   frame: number;
   count: number;
+  /** Uses f32x4/f64x2 arithmetic, so it needs a v128 scratch local. */
+  simd: boolean;
 }
 
 /** Decodes every instruction of a body into the scratch arrays; returns the function's shape. */
 function scanFunction(body: Uint8Array, codeStart: number, localCount: number, type: FuncType, m: WasmModule, base: number): Shape {
   const r = new ByteReader(body, codeStart);
-  const imm: Immediates = { kind: Kind.Plain, traps: false, cost: 0, index: 0, blockType: 0, pushes: 0 };
+  const imm = newImmediates();
   let n = 0;
+  let simd = false;
   let pushes = 0;
-  let leaf = true;
+  const callees = new Set<number>();
+  let indirect = false;
   while (!r.done) {
     const at = base + n;
     grow(at);
@@ -322,55 +391,74 @@ function scanFunction(body: Uint8Array, codeStart: number, localCount: number, t
     allCosts[at] = imm.cost;
     allTraps[at] = imm.traps ? 1 : 0;
     allIndices[at] = imm.index;
+    allIndices2[at] = imm.index2;
+    allOps[at] = imm.op;
+    allSimd[at] = imm.simdFloat;
+    if (imm.simdFloat) simd = true;
     if (imm.kind === Kind.Call) {
-      leaf = false;
-      const callee = imm.index < m.importedFunctions ? m.imports[imm.index]?.typeIndex : m.functionTypes[imm.index - m.importedFunctions];
+      if (imm.index >= m.importedFunctions) callees.add(imm.index - m.importedFunctions);
+      const callee = imm.index < m.importedFunctions ? funcImportTypes(m)[imm.index] : m.functionTypes[imm.index - m.importedFunctions];
       pushes += (m.types[callee ?? -1]?.results ?? []).reduce((a, t) => a + slots(t), 0);
     } else if (imm.kind === Kind.CallIndirect) {
-      leaf = false;
+      indirect = true;
       pushes += (m.types[imm.index]?.results ?? []).reduce((a, t) => a + slots(t), 0);
     } else pushes += imm.pushes;
     n++;
   }
   const frame = STACK.frameOverhead + type.params.reduce((a, t) => a + slots(t), 0) + localCount * 2 + pushes;
-  return { leaf, frame, base, count: n };
+  return { callees: [...callees], indirect, frame, base, count: n, simd };
 }
 
+const importTypeCache = new WeakMap<WasmModule, number[]>();
+function funcImportTypes(m: WasmModule): number[] {
+  let t = importTypeCache.get(m);
+  if (!t) importTypeCache.set(m, (t = m.imports.filter((i) => i.kind === ExternKind.Func).map((i) => i.typeIndex)));
+  return t;
+}
+
+/** Writes one metered body at the end of `w`; returns its refunds (offsets from the body's start). */
 function instrumentFunction(
+  w: ByteWriter,
   body: Uint8Array,
   codeStart: number,
   localCount: number,
   type: FuncType,
   resultBlockType: number,
   shape: Shape,
-  maxLeafFrame: number,
+  plan: StackPlan,
   L: Layout,
-  initHelper: (dataIndex: number) => number,
-): { bytes: Uint8Array; refunds: [number, number][] } {
+): [number, number][] {
   // This function's slice of the decode arrays filled by the first pass.
-  const { leaf, base, count: n } = shape;
+  const { base, count: n } = shape;
+  const { tracked } = plan;
   const starts = allStarts.subarray(base, base + n);
   const ends = allEnds.subarray(base, base + n);
   const kinds = allKinds.subarray(base, base + n);
   const costs = allCosts.subarray(base, base + n);
   const traps = allTraps.subarray(base, base + n);
   const indices = allIndices.subarray(base, base + n);
+  const indices2 = allIndices2.subarray(base, base + n);
+  const ops = allOps.subarray(base, base + n);
+  const simdFloat = allSimd.subarray(base, base + n);
   const refundOf = allRefundOf.subarray(base, base + n);
-  const frame = shape.frame + maxLeafFrame;
+  const frame = plan.reserve;
 
   // Pass 2: emit. Block costs are summed ahead so each charge covers its whole metered block.
-  // Local declarations: the original groups plus one i64 for the fuel counter.
-  const w = new ByteWriter();
+  // Local declarations: the original groups, then the fuel counter, NaN scratch locals and the entry depth.
+  const origin = w.length;
   const decl = new ByteReader(body);
   const groups = decl.u32();
-  w.u32(groups + 4).bytes(body.subarray(decl.pos, codeStart)).u32(1).u8(I64).u32(1).u8(F32).u32(1).u8(F64).u32(1).u8(I32);
+  w.u32(groups + (shape.simd ? 5 : 4)).bytes(body.subarray(decl.pos, codeStart));
+  w.u32(1).u8(I64).u32(1).u8(F32).u32(1).u8(F64).u32(1).u8(I32);
+  if (shape.simd) w.u32(1).u8(V128);
   const fuelLocal = type.params.length + localCount;
   const f32Local = fuelLocal + 1;
   const f64Local = fuelLocal + 2;
   const depthLocal = fuelLocal + 3;
+  const v128Local = fuelLocal + 4;
   const refunds: [number, number][] = [];
   // Frame entry: count the logical stack, then open a block that every function-level branch now targets.
-  if (!leaf) {
+  if (tracked) {
     // depth at entry > limit - frame  <=>  depth + frame > limit (signed: frame may exceed the limit)
     w.u8(0x23).u32(L.depth).u8(0x22).u32(depthLocal).u8(0x41).s32(frame).u8(0x6a).u8(0x24).u32(L.depth);
     w.u8(0x20).u32(depthLocal).u8(0x41).s32(STACK.limitUnits - frame).u8(0x4a);
@@ -389,8 +477,8 @@ function instrumentFunction(
     pending = upTo;
   };
   let blockStart = true;
-  // A leaf runs a bounded amount of code between loop headers, so only calling functions check at entry.
-  let checkHere = !leaf;
+  // A function that calls no other runs a bounded amount of code between loop headers: no entry check.
+  let checkHere = plan.entryCheck;
   for (let i = 0; i < n - 1; i++) {
     const start = starts[i]!;
     if (blockStart) {
@@ -417,8 +505,8 @@ function instrumentFunction(
       checkHere = false;
     }
     const kind = kinds[i]!;
-    if (kind === Kind.Plain) {
-      const opcode = body[start]!;
+    if (kind === Kind.Plain && !(i > 0 && NO_FRESH_NAN.has(ops[i - 1]!))) {
+      const opcode = ops[i]!;
       if (F32_ESCAPES.has(opcode)) {
         flush(start);
         emitCanonicalNaN(w, f32Local, false);
@@ -428,23 +516,29 @@ function instrumentFunction(
       }
     }
     // Where this instruction lands in the output once the pending run is written.
-    if (refundOf[i]! > 0) refunds.push([w.length + (start - pending), refundOf[i]!]);
+    if (refundOf[i]! > 0) refunds.push([w.length - origin + (start - pending), refundOf[i]!]);
     switch (kind) {
       case Kind.MemoryGrow:
       case Kind.MemoryCopy:
       case Kind.MemoryFill:
-      case Kind.MemoryInit: {
+      case Kind.MemoryInit:
+      case Kind.TableGrow:
+      case Kind.TableFill:
+      case Kind.TableCopy:
+      case Kind.TableInit:
         flush(start);
-        const helper = kind === Kind.MemoryGrow ? L.grow : kind === Kind.MemoryCopy ? L.copy : kind === Kind.MemoryFill ? L.fill : initHelper(indices[i]!);
-        w.u8(0x10).u32(helper);
+        w.u8(0x10).u32(L.helper(kind, indices[i]!, indices2[i]!));
         pending = ends[i]!;
         break;
-      }
       case Kind.Return:
         flush(start);
         emitStore(w, L, fuelLocal);
-        if (!leaf) emitFrameExit(w, L, depthLocal);
+        if (tracked) emitFrameExit(w, L, depthLocal);
         break;
+    }
+    if (simdFloat[i]) {
+      flush(ends[i]!);
+      emitCanonicalSimd(w, v128Local, simdFloat[i]!);
     }
     if (kind === Kind.Call || kind === Kind.CallIndirect || kind >= Kind.MemoryGrow) {
       flush(ends[i]!);
@@ -458,41 +552,199 @@ function instrumentFunction(
   flush(starts[n - 1]!);
   w.u8(0x0b);
   emitStore(w, L, fuelLocal);
-  if (!leaf) emitFrameExit(w, L, depthLocal);
+  if (tracked) emitFrameExit(w, L, depthLocal);
   w.u8(0x0b);
-  return { bytes: w.finish(), refunds };
+  return refunds;
 }
 
-/** (pages) -> old size or -1; charges per page and enforces the job's memory limit. */
-function growHelper(L: Layout): Uint8Array {
-  const w = new ByteWriter().u32(0);
-  w.u8(0x23).u32(L.fuel).u8(0x20).u32(0).u8(0xad).u8(0x42).s64(BigInt(COSTS.memoryGrowPerPage)).u8(0x7e).u8(0x7d);
-  w.u8(0x42).s64(BigInt(COSTS.memoryGrowBase)).u8(0x7d).u8(0x24).u32(L.fuel);
-  emitFuelCheck(w, L);
-  // size + delta > limit  (in i64 so it cannot wrap)
-  w.u8(0x3f).u8(0).u8(0xad).u8(0x20).u32(0).u8(0xad).u8(0x7c).u8(0x23).u32(L.memLimit).u8(0xad).u8(0x56);
-  w.u8(0x04).u8(0x40);
-  w.u8(0x23).u32(L.memFlags).u8(0x41).s32(1).u8(0x72).u8(0x24).u32(L.memFlags);
-  w.u8(0x41).s32(-1).u8(0x0f);
-  w.u8(0x0b);
-  w.u8(0x20).u32(0).u8(0x40).u8(0);
-  // The engine refused a grow below our limit: the host is short of memory, not the job.
-  w.u8(0x22).u32(0).u8(0x41).s32(-1).u8(0x46);
-  w.u8(0x04).u8(0x40);
-  w.u8(0x23).u32(L.memFlags).u8(0x41).s32(2).u8(0x72).u8(0x24).u32(L.memFlags);
-  w.u8(0x0b);
-  w.u8(0x20).u32(0);
-  w.u8(0x0b);
-  return w.finish();
+// ---- helpers: the operations whose cost depends on their operands ----
+
+function u64(w: ByteWriter, local: number): ByteWriter {
+  return w.u8(0x20).u32(local).u8(0xad);
 }
 
-/** (a, b, n) -> (); charges per byte, then runs the bulk instruction `op`. */
-function bulkHelper(L: Layout, op: number[]): Uint8Array {
-  const w = new ByteWriter().u32(0);
-  w.u8(0x23).u32(L.fuel).u8(0x20).u32(2).u8(0x41).s32(COSTS.bulkMemoryBytesShift).u8(0x76).u8(0xad).u8(0x7d);
-  w.u8(0x42).s64(BigInt(COSTS.bulkMemoryBase)).u8(0x7d).u8(0x24).u32(L.fuel);
+function chargeConst(w: ByteWriter, L: Layout, cost: number): void {
+  w.u8(0x23).u32(L.fuel).u8(0x42).s64(BigInt(cost)).u8(0x7d).u8(0x24).u32(L.fuel);
+}
+
+/** fuel -= (u64(local) >> shift) * per */
+function chargeDynamic(w: ByteWriter, L: Layout, local: number, shift: number, per: number): void {
+  w.u8(0x23).u32(L.fuel);
+  u64(w, local);
+  if (shift > 0) w.u8(0x42).s64(BigInt(shift)).u8(0x88);
+  if (per !== 1) w.u8(0x42).s64(BigInt(per)).u8(0x7e);
+  w.u8(0x7d).u8(0x24).u32(L.fuel);
+}
+
+function emitSetFlag(w: ByteWriter, L: Layout, flag: number): void {
+  w.u8(0x23).u32(L.memFlags).u8(0x41).s32(flag).u8(0x72).u8(0x24).u32(L.memFlags);
+}
+
+/** Pushes (u64(a) + u64(b) <= limit) where the limit is already an i64 computed by `limit`. */
+function emitFits(w: ByteWriter, a: number, b: number, limit: (w: ByteWriter) => void): void {
+  u64(w, a);
+  u64(w, b);
+  w.u8(0x7c);
+  limit(w);
+  w.u8(0x58); // i64.le_u
+}
+
+const memoryBytes = (w: ByteWriter): void => {
+  w.u8(0x3f).u8(0).u8(0xad).u8(0x42).s64(16n).u8(0x86); // memory.size << 16
+};
+const tableSize =
+  (table: number) =>
+  (w: ByteWriter): void => {
+    w.u8(0xfc).u32(16).u32(table).u8(0xad);
+  };
+const constant =
+  (n: number) =>
+  (w: ByteWriter): void => {
+    w.u8(0x42).s64(BigInt(n));
+  };
+
+/** Length a passive segment starts with; active and declarative ones are dropped at instantiation. */
+function elementLength(m: WasmModule, e: number): number {
+  const seg = m.elements[e];
+  return seg && seg.mode === "passive" ? (seg.funcs?.length ?? seg.exprs?.length ?? 0) : 0;
+}
+function dataLength(m: WasmModule, d: number): number {
+  const seg = m.data[d];
+  return seg && seg.mode === "passive" ? seg.bytes.length : 0;
+}
+
+/**
+ * A helper that replaces one instruction: it charges a base, checks the operands first (out-of-bounds
+ * operands are not charged per unit: the instruction then traps with the engine's own message), charges
+ * per page / byte / element, checks the fuel, and only then runs the instruction.
+ */
+function helperFor(m: WasmModule, L: Layout, kind: number, index: number, index2: number): [FuncType, Uint8Array] {
+  const w = new ByteWriter();
+  const C = COSTS;
+  const bulk = (params: number[], fits: () => void, shift: number, per: number, op: number[]): [FuncType, Uint8Array] => {
+    w.u32(0);
+    chargeConst(w, L, kind >= Kind.TableGrow ? C.tableBulkBase : C.bulkMemoryBase);
+    fits();
+    w.u8(0x04).u8(0x40);
+    chargeDynamic(w, L, 2, shift, per);
+    emitFuelCheck(w, L);
+    w.u8(0x0b);
+    for (let i = 0; i < params.length; i++) w.u8(0x20).u32(i);
+    w.bytes(new Uint8Array(op)).u8(0x0b);
+    return [{ params, results: [] }, w.finish()];
+  };
+  const leb = (n: number): number[] => [...new ByteWriter().u32(n).finish()];
+  const i3 = [I32, I32, I32];
+  switch (kind) {
+    case Kind.MemoryFill:
+      return bulk(i3, () => emitFits(w, 0, 2, memoryBytes), C.bulkMemoryBytesShift, 1, [0xfc, 11, 0]);
+    case Kind.MemoryCopy:
+      return bulk(
+        i3,
+        () => {
+          emitFits(w, 0, 2, memoryBytes);
+          emitFits(w, 1, 2, memoryBytes);
+          w.u8(0x71);
+        },
+        C.bulkMemoryBytesShift,
+        1,
+        [0xfc, 10, 0, 0],
+      );
+    case Kind.MemoryInit:
+      return bulk(
+        i3,
+        () => {
+          emitFits(w, 0, 2, memoryBytes);
+          emitFits(w, 1, 2, constant(dataLength(m, index)));
+          w.u8(0x71);
+        },
+        C.bulkMemoryBytesShift,
+        1,
+        [0xfc, 8, ...leb(index), 0],
+      );
+    case Kind.TableFill: {
+      const rt = m.tables[index]!.refType;
+      return bulk([I32, rt, I32], () => emitFits(w, 0, 2, tableSize(index)), 0, C.tableBulkPerElement, [0xfc, 17, ...leb(index)]);
+    }
+    case Kind.TableCopy:
+      return bulk(
+        i3,
+        () => {
+          emitFits(w, 0, 2, tableSize(index));
+          emitFits(w, 1, 2, tableSize(index2));
+          w.u8(0x71);
+        },
+        0,
+        C.tableBulkPerElement,
+        [0xfc, 14, ...leb(index), ...leb(index2)],
+      );
+    case Kind.TableInit:
+      return bulk(
+        i3,
+        () => {
+          emitFits(w, 0, 2, tableSize(index2));
+          emitFits(w, 1, 2, constant(elementLength(m, index)));
+          w.u8(0x71);
+        },
+        0,
+        C.tableBulkPerElement,
+        [0xfc, 12, ...leb(index), ...leb(index2)],
+      );
+    case Kind.MemoryGrow: {
+      const max = Math.min(m.memories[0]?.max ?? V8_MAX_MEMORY_PAGES, V8_MAX_MEMORY_PAGES);
+      return growHelper(w, L, [I32], 0, 1, max, MEMORY_ACCOUNTING.pageBytes, C.memoryGrowBase, C.memoryGrowPerPage, [0x40, 0], (x) => x.u8(0x3f).u8(0));
+    }
+    case Kind.TableGrow: {
+      const t = m.tables[index]!;
+      const max = Math.min(t.limits.max ?? V8_MAX_TABLE_ENTRIES, V8_MAX_TABLE_ENTRIES);
+      return growHelper(w, L, [t.refType, I32], 1, 2, max, MEMORY_ACCOUNTING.tableEntryBytes, C.tableGrowBase, C.tableGrowPerElement, [0xfc, 15, ...leb(index)], (x) =>
+        x.u8(0xfc).u32(16).u32(index),
+      );
+    }
+  }
+  throw new Error(`no metering helper for instruction kind ${kind}`);
+}
+
+/**
+ * memory.grow / table.grow: -1 past the declared (or V8's) maximum, -1 and the LimitReached flag past
+ * the job's memory budget, otherwise charged per unit and run; the engine refusing below the budget
+ * sets EngineRefused (the host was short of memory, not the job: a host fault).
+ */
+function growHelper(
+  w: ByteWriter,
+  L: Layout,
+  params: number[],
+  delta: number,
+  firstLocal: number,
+  maxUnits: number,
+  bytesPerUnit: number,
+  base: number,
+  perUnit: number,
+  op: number[],
+  size: (w: ByteWriter) => void,
+): [FuncType, Uint8Array] {
+  const need = firstLocal;
+  const result = firstLocal + 1;
+  w.u32(2).u32(1).u8(I64).u32(1).u8(I32);
+  chargeConst(w, L, base);
+  size(w);
+  w.u8(0xad);
+  u64(w, delta).u8(0x7c).u8(0x42).s64(BigInt(maxUnits)).u8(0x56); // size + delta > max
+  w.u8(0x04).u8(0x40).u8(0x41).s32(-1).u8(0x0f).u8(0x0b);
+  u64(w, delta).u8(0x42).s64(BigInt(bytesPerUnit)).u8(0x7e).u8(0x22).u32(need);
+  w.u8(0x23).u32(L.budget).u8(0x55); // need > budget
+  w.u8(0x04).u8(0x40);
+  emitSetFlag(w, L, MemoryFlag.LimitReached);
+  w.u8(0x41).s32(-1).u8(0x0f).u8(0x0b);
+  chargeDynamic(w, L, delta, 0, perUnit);
   emitFuelCheck(w, L);
-  w.u8(0x20).u32(0).u8(0x20).u32(1).u8(0x20).u32(2).bytes(new Uint8Array(op));
+  for (let i = 0; i < params.length; i++) w.u8(0x20).u32(i);
+  w.bytes(new Uint8Array(op)).u8(0x22).u32(result).u8(0x41).s32(-1).u8(0x46);
+  w.u8(0x04).u8(0x40);
+  emitSetFlag(w, L, MemoryFlag.EngineRefused);
+  w.u8(0x05);
+  w.u8(0x23).u32(L.budget).u8(0x20).u32(need).u8(0x7d).u8(0x24).u32(L.budget);
   w.u8(0x0b);
-  return w.finish();
+  w.u8(0x20).u32(result).u8(0x0b);
+  return [{ params, results: [I32] }, w.finish()];
 }

@@ -1,8 +1,10 @@
 /**
- * Builds the workloads from source into runtime/workloads/build/ (gitignored): C with Debian's clang +
- * wasi-libc, AssemblyScript with asc. A workload is rebuilt when its sources or flags change
- * (a stamp file holds their sha-256). Run `npm run build:workloads`; tests and the bench call
- * ensureWorkloads() themselves.
+ * Builds the workloads from source into runtime/workloads/build/ (gitignored), with real toolchains
+ * and as they emit them (nothing is re-encoded afterwards): C with Debian's clang + wasi-libc, C++
+ * with clang++ + libc++ (libc++-dev-wasm32), Rust with Debian's rustc + libstd-rust-dev-wasm32
+ * (target wasm32-wasi, called wasm32-wasip1 by newer compilers), AssemblyScript with asc. A workload
+ * is rebuilt when its sources or flags change (a stamp file holds their sha-256). Run
+ * `npm run build:workloads`; tests and the bench call ensureWorkloads() themselves.
  */
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -15,6 +17,24 @@ const root = dirname(fileURLToPath(import.meta.url));
 export const BUILD_DIR = join(root, "build");
 
 const C_FLAGS = ["--target=wasm32-wasi", "--sysroot=/usr", "-O2", "-Wl,--strip-all", "-Wl,-z,stack-size=1048576"];
+// C++ and Rust binaries keep their `name` section: the runtime must carry custom sections through.
+const CXX_FLAGS = ["--target=wasm32-wasi", "--sysroot=/usr", "-O2", "-fno-exceptions", "-Wl,-z,stack-size=1048576"];
+const RUST_FLAGS = ["--edition", "2021", "-O", "-C", "debuginfo=0", "-C", "strip=debuginfo"];
+
+/** Debian's rustc (/usr/bin/rustc) unless TROUPE_RUSTC names another; a rustup toolchain may lack the wasm target. */
+function rustc(): string {
+  return process.env.TROUPE_RUSTC || (existsSync("/usr/bin/rustc") ? "/usr/bin/rustc" : "rustc");
+}
+
+let rustTargetCache: string | undefined;
+/** wasm32-wasi (Debian's rustc 1.63) or wasm32-wasip1 (what rustc calls it from 1.78 on). */
+function rustTarget(): string {
+  if (!rustTargetCache) {
+    const targets = execFileSync(rustc(), ["--print", "target-list"], { encoding: "utf8" }).split("\n");
+    rustTargetCache = targets.includes("wasm32-wasip1") ? "wasm32-wasip1" : "wasm32-wasi";
+  }
+  return rustTargetCache;
+}
 const AS_FLAGS = ["-O3", "--runtime", "incremental", "--use", "abort=wasi/abortHandler", "--exportStart", "_start", "--noAssert"];
 
 interface Workload {
@@ -25,13 +45,32 @@ interface Workload {
 
 function list(): Workload[] {
   const out: Workload[] = [];
-  for (const [dir, prefix] of [["c", ""], ["hostile", "hostile-"]] as const) {
+  for (const [dir, prefix] of [["c", ""], ["hostile", "hostile-"], ["conformance", "conformance-c-"]] as const) {
     for (const f of readdirSync(join(root, dir)).filter((x) => x.endsWith(".c")).sort()) {
       const src = join(root, dir, f);
       out.push({
         name: prefix + f.slice(0, -2),
         sources: [src],
         build: (o) => execFileSync("clang", [...C_FLAGS, src, "-o", o], { stdio: "pipe" }),
+      });
+    }
+  }
+  for (const f of readdirSync(join(root, "cpp")).filter((x) => x.endsWith(".cpp")).sort()) {
+    const src = join(root, "cpp", f);
+    out.push({
+      name: "cpp-" + f.slice(0, -4),
+      sources: [src],
+      build: (o) => execFileSync("clang++", [...CXX_FLAGS, src, "-o", o], { stdio: "pipe" }),
+    });
+  }
+  for (const [dir, prefix] of [["rust", "rust-"], ["conformance", "conformance-rust-"]] as const) {
+    for (const f of readdirSync(join(root, dir)).filter((x) => x.endsWith(".rs") && x !== "common.rs").sort()) {
+      const src = join(root, dir, f);
+      const common = join(root, "rust", "common.rs");
+      out.push({
+        name: prefix + f.slice(0, -3),
+        sources: dir === "rust" ? [src, common] : [src],
+        build: (o) => execFileSync(rustc(), [...RUST_FLAGS, "--target", rustTarget(), src, "-o", o], { stdio: "pipe" }),
       });
     }
   }
@@ -48,7 +87,7 @@ function list(): Workload[] {
 }
 
 function stampOf(w: Workload): string {
-  const h = createHash("sha256").update(JSON.stringify([C_FLAGS, AS_FLAGS]));
+  const h = createHash("sha256").update(JSON.stringify([C_FLAGS, CXX_FLAGS, RUST_FLAGS, AS_FLAGS]));
   for (const s of w.sources) h.update(readFileSync(s));
   return h.digest("hex");
 }

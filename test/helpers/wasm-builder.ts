@@ -1,4 +1,6 @@
 // Builds small core modules byte by byte for runtime tests (fuel counts, admission reasons).
+import { SECTION_ORDER } from "../../runtime/wasm/module.js";
+import { ByteReader } from "../../runtime/wasm/reader.js";
 import { ByteWriter } from "../../runtime/wasm/writer.js";
 
 export const T = { i32: 0x7f, i64: 0x7e, f32: 0x7d, f64: 0x7c, v128: 0x7b } as const;
@@ -22,7 +24,7 @@ export interface ModuleDef {
   funcs: FuncDef[];
   memory?: { min: number; max?: number; shared?: boolean };
   start?: number;
-  /** Raw sections appended after the standard ones (id, body). */
+  /** Raw sections (id, body), placed in the binary format's section order (custom sections last). */
   extra?: [number, number[]][];
   /** Data segments written at an offset of memory 0. */
   data?: { offset: number; bytes: number[] }[];
@@ -81,8 +83,22 @@ export function buildModule(def: ModuleDef): Uint8Array {
       11,
       new ByteWriter().vec(def.data, (w, d) => w.u8(0).u8(0x41).s32(d.offset).u8(0x0b).u32(d.bytes.length).bytes(new Uint8Array(d.bytes))),
     );
-  for (const [id, body] of def.extra ?? []) section(out, id, new ByteWriter().bytes(new Uint8Array(body)));
-  return out.finish();
+  const extra = def.extra ?? [];
+  const body = out.finish();
+  if (extra.length === 0) return body;
+  // Re-split the sections written above and merge the extra ones in the binary format's order.
+  const sections: [number, Uint8Array][] = [];
+  const r = new ByteReader(body, 8);
+  while (!r.done) {
+    const id = r.u8();
+    sections.push([id, r.take(r.u32())]);
+  }
+  for (const [id, b] of extra) sections.push([id, new Uint8Array(b)]);
+  const rank = (id: number): number => (id === 0 ? 99 : SECTION_ORDER.indexOf(id));
+  sections.sort((a, b) => rank(a[0]) - rank(b[0]));
+  const merged = new ByteWriter().bytes(body.subarray(0, 8));
+  for (const [id, b] of sections) merged.u8(id).u32(b.length).bytes(b);
+  return merged.finish();
 }
 
 /** A module whose `_start` runs `code` (no params, no results), with one page of memory. */

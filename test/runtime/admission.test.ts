@@ -66,7 +66,9 @@ describe("runtime: admission", () => {
     const globals = [0x91, 0x4e, ...Array.from({ length: 10_001 }, () => [0x7f, 0, 0x41, 0, 0x0b]).flat()]; // 10001 i32 globals
     expect(await rejection(startModule([], { extra: [[6, globals]] }))).to.match(/10001 globals, over the limit of 10000/);
     const locals = buildModule({ funcs: [{ code: [], export: "_start", locals: new Array(50_001).fill(T.i32) }] });
-    expect(await rejection(locals)).to.match(/more than 50000 locals/);
+    expect(await rejection(locals)).to.match(/50001\+ locals, over V8.s limit of 50000/);
+    const nearLimit = buildModule({ funcs: [{ code: [], export: "_start", locals: new Array(49_995).fill(T.i32) }] });
+    expect(await rejection(nearLimit)).to.match(/function 0 has 49995 locals \(parameters included\), over the limit of 49992/);
   });
 
   it("says why V8 refuses a module our decoder accepted", async () => {

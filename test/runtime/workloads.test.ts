@@ -21,6 +21,13 @@ describe("runtime: workloads built from source", function () {
       entropy: /^random=[0-9a-f]{32} elapsed_ns=\d+ year=2024 env=test args=1\n$/,
       "as-sieve": /^primes<=500000 count=41538 /,
       "as-textproc": /^words=10000 vowels=\d+ hash=\d+ first=[A-Z,]+\n$/,
+      "rust-lz": /^lz in=50001 out=11837 ratio=0\.237 sum=298a0a40\n$/,
+      "rust-sha256": /^sha256 bytes=100000 chain=bdd04e483ef1b762ced1bdb4ab1863f9d93dc85100233ce9de3474d87d5bf2ec\n$/,
+      "rust-json": /^json bytes=49006 out=40546 ap-south:52:31223362 edge "lab":50:26926489 eu-west:55:30857614 us-east:52:22312991\n$/,
+      "rust-matmul": /^matmul n=64 trace=29\.385971 sum=-3\.036217 logdet=128\.864046\n$/,
+      "rust-vm": /^vm result=95661006765 steps=1972938\n$/,
+      "cpp-image": /^image 128x192 blur=9d3ca372 edges=07d4b429 eq=898150bf half=e25a5bef\n$/,
+      "cpp-wordfreq": /^wordfreq bytes=58576 distinct=832 bigrams=2471 top=edge:366,sandbox:365 best=bid_deterministic:26\n$/,
     };
     for (const c of workloadCases()) {
       const r = await runJob(spec(workload(c.workload), { input: c.input }));
