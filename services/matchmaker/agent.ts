@@ -16,7 +16,7 @@ import { totalFor } from "../../contracts/client/amounts.js";
 import type { OnlineTrainer } from "./online-trainer.js";
 import type { PricingParams } from "./pricing.js";
 import { sleep } from "./retry.js";
-import { GAS_LIMITS, TxBatch } from "../../contracts/client/tx-batch.js";
+import { GAS_LIMITS, senderFor, type Sender } from "../../contracts/client/sender.js";
 import { STATUS_NAMES } from "../../contracts/client/status.js";
 import { NO_HISTORY, type Candidate, type OfferView, type ProviderStats, type RequestView } from "./types.js";
 
@@ -183,20 +183,22 @@ export class MatchmakerAgent {
       if (performance.now() - this.profilesReadAt >= this.o.profileRefreshMs) await this.refreshProfiles();
       let placed = 0;
       const now = await this.o.chain.chainTime();
+      // A bid must be mined before the window closes: the margin is at least the time this
+      // agent's transactions have been taking to be mined.
+      const margin = Math.max(this.o.marginSec, Math.ceil(this.sender.inclusionMs / 1000));
       // Slots are scarce: rank the open requests by what they would earn and bid on the best
       // first (each bid is re-evaluated, since the previous one took a slot).
       const ranked = [...this.state.open.values()]
         .filter((r) => !this.state.bids.has(r.view.id) && !this.refused.has(r.view.id))
-        .filter((r) => now + this.o.marginSec < r.view.bidWindowEnd)
+        .filter((r) => now + margin < r.view.bidWindowEnd)
         .map((r) => ({ r, profit: this.evaluate(r.view, now, false).chosen?.quote.expectedProfit ?? -Infinity }))
         .filter((x) => x.profit > -Infinity)
         .sort((a, b) => b.profit - a.profit);
-      // Bids go out back to back (each one counted against its slot as it is sent); their
-      // receipts are awaited together.
-      const batch = new TxBatch(this.o.signer, GAS_LIMITS.bid);
+      // Bids go out back to back through the agent's sender (each one counted against its slot
+      // as it is sent); their receipts are awaited together.
       const sent: Promise<boolean>[] = [];
       for (const { r } of ranked) {
-        const pending = await this.bidOn(r, now, batch);
+        const pending = await this.bidOn(r, now);
         if (!pending) continue;
         sent.push(pending.mined);
         placed++;
@@ -212,7 +214,7 @@ export class MatchmakerAgent {
    * Decides and sends one bid. Resolves to undefined when it bids not, else once the bid is sent,
    * with a promise of whether it was mined; a refused bid is not retried, one the RPC lost is.
    */
-  private async bidOn(request: OpenRequest, now: number, batch: TxBatch): Promise<{ mined: Promise<boolean> } | undefined> {
+  private async bidOn(request: OpenRequest, now: number): Promise<{ mined: Promise<boolean> } | undefined> {
     const evaluation = this.evaluate(request.view, now);
     const chosen = evaluation.chosen;
     if (!chosen) return undefined;
@@ -253,7 +255,7 @@ export class MatchmakerAgent {
     let response;
     try {
       const tx = await this.o.chain.market.connect(this.o.signer).bid.populateTransaction(id, chosen.offerId, price, fee, hash);
-      response = await batch.send(tx);
+      response = await this.sender.send(tx, { gasLimit: GAS_LIMITS.bid, label: `bid on request ${id}` });
     } catch (error) {
       refuse(error);
       return undefined;
@@ -275,6 +277,11 @@ export class MatchmakerAgent {
       refuse,
     );
     return { mined };
+  }
+
+  /** The agent key's one sender: local nonce, pipelined bids, stuck bids replaced. */
+  private get sender(): Sender {
+    return senderFor(this.o.signer as Signer & { address: string }, { log: this.o.log });
   }
 
   /**
