@@ -58,6 +58,8 @@ export interface LocalMarketOptions {
    * itself; a test puts a proxy in between to take the endpoint away under them.
    */
   actorRpcUrl?: (nodeUrl: string) => Promise<string>;
+  /** Told the process group as soon as it exists (so a signal during start-up can stop it). */
+  onProcesses?: (processes: ProcessGroup) => void;
   /** Start matchmaker agents (default true); without them tests bid themselves. */
   matchmakers?: boolean;
   log?: (line: string) => void;
@@ -102,6 +104,7 @@ export async function startLocalMarket(options: LocalMarketOptions): Promise<Loc
   rmSync(options.dataDir, { recursive: true, force: true });
   mkdirSync(options.dataDir, { recursive: true });
   const processes = new ProcessGroup(join(options.dataDir, "logs"), (name, code) => log(`${name} exited (${code ?? "signal"})`));
+  options.onProcesses?.(processes);
   const rpcUrl = `http://127.0.0.1:${options.nodePort}`;
   const deploymentFile = join(options.dataDir, "deployment.json");
   try {

@@ -1,6 +1,6 @@
 import { formatUnits } from "ethers";
 import type { Context } from "../context.js";
-import { parseId, UsageError } from "../units.js";
+import { formatTime, parseId, UsageError } from "../units.js";
 import { ensureAllowance, send } from "../tx.js";
 import { Status, STATUS_NAMES } from "../../../contracts/client/status.js";
 
@@ -19,5 +19,5 @@ export async function disputeCommand(ctx: Context, argv: string[]): Promise<void
   await ensureAllowance(ctx, consumer, ctx.deployment.addresses.market, bond);
   await send("open dispute", consumer, market.connect(consumer).openDispute.populateTransaction(id));
   const d = await market.disputeOf(id);
-  ctx.print(`disputed agreement ${id} with a bond of ${formatUnits(bond)}; verifiers have until ${new Date(Number(d.verdictDeadline) * 1000).toISOString()}`);
+  ctx.print(`disputed agreement ${id} with a bond of ${formatUnits(bond)}; verifiers have until ${formatTime(Number(d.verdictDeadline))}`);
 }

@@ -2,7 +2,7 @@ import { parseArgs } from "node:util";
 import { formatUnits, ZeroAddress } from "ethers";
 import type { Context } from "../context.js";
 import {
-  UsageError, parseAddress, parseDuration, parseFuel, parseId, parseInteger, parseTier, parseTokens, TIERS,
+  UsageError, formatTime, parseAddress, parseDuration, parseFuel, parseId, parseInteger, parseTier, parseTokens, TIERS,
 } from "../units.js";
 import { ensureAllowance, send } from "../tx.js";
 
@@ -124,7 +124,7 @@ async function unbond(ctx: Context, argv: string[]) {
   const owner = await ctx.signer("PROVIDER");
   await send("unbond", owner, ctx.contracts.registry.connect(owner).requestUnbond.populateTransaction(amount));
   const p = await ctx.contracts.registry.providerOf(owner.address);
-  ctx.print(`unbonding ${formatUnits(amount)}; withdrawable at ${new Date(Number(p.unbondReadyAt) * 1000).toISOString()}`);
+  ctx.print(`unbonding ${formatUnits(amount)}; withdrawable from ${formatTime(Number(p.unbondReadyAt))}`);
 }
 
 async function withdraw(ctx: Context) {
@@ -147,7 +147,7 @@ async function status(ctx: Context, argv: string[]) {
     const id = log.args.offerId;
     const o = await offers.offer(id);
     const live = Number(o.expiresAt) > (await ctx.provider.getBlock("latest"))!.timestamp;
-    ctx.print(`  offer ${id}: ${formatUnits(o.pricePerMFuel)}/Mfuel + ${formatUnits(o.fee)}, ${o.memoryMiB} MiB, ${o.maxFuel} fuel, ${o.concurrentJobs} jobs, latency ${o.latencyClass}${live ? "" : " (withdrawn or expired)"}`);
+    ctx.print(`  offer ${id}: ${formatUnits(o.pricePerMFuel)}/Mfuel + ${formatUnits(o.fee)}, ${o.memoryMiB} MiB, ${o.maxFuel} fuel, ${o.concurrentJobs} jobs, latency ${o.latencyClass}, ${live ? `expires ${formatTime(Number(o.expiresAt))}` : "withdrawn or expired"}`);
   }
   const created = await market.queryFilter(market.filters.AgreementCreated(undefined, address), from);
   const settled = await market.queryFilter(market.filters.AgreementSettled(), from);
