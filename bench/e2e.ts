@@ -17,7 +17,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { parseUnits } from "ethers";
+import { parseUnits, type JsonRpcProvider } from "ethers";
 import { DEFAULT_PROFILES, defaultOptions, startLocalMarket } from "../scripts/local/market.js";
 import { localAccount } from "../scripts/local/accounts.js";
 import { parseChain, type ChainKind } from "../scripts/local/chain.js";
@@ -136,7 +136,7 @@ async function runOne(config: Config) {
 }
 
 /** Gas used by every block from `from` to the head (the funding and the measured run). */
-async function gasUsedSince(provider: import("ethers").JsonRpcProvider, from: number): Promise<bigint> {
+async function gasUsedSince(provider: JsonRpcProvider, from: number): Promise<bigint> {
   const head = await provider.getBlockNumber();
   let sum = 0n;
   for (let b = from; b <= head; b++) sum += (await provider.getBlock(b))!.gasUsed;
