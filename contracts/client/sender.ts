@@ -241,12 +241,19 @@ export class Sender {
       ...t.request, from: this.address, nonce, gasLimit: t.gasLimit, chainId: this.chainId, ...fees,
       ...("gasPrice" in fees ? { type: 0 } : { type: 2 }),
     };
-    const raw = await this.signer.signTransaction(populated);
-    const hash = Transaction.from(raw).hash!;
     t.nonce = nonce;
     t.fees = fees;
     t.sentAt = Date.now();
     if (t.hashes.length === 0) t.firstSentAt = t.sentAt;
+    if (!("signingKey" in this.signer)) {
+      // A signer that holds no key here (a node's unlocked account): the node signs and sends.
+      const response = await this.signer.sendTransaction(populated);
+      t.hashes.push(response.hash);
+      t.hash = response.hash;
+      return;
+    }
+    const raw = await this.signer.signTransaction(populated);
+    const hash = Transaction.from(raw).hash!;
     t.hashes.push(hash);
     t.hash = hash;
     try {

@@ -195,15 +195,11 @@ export class MatchmakerAgent {
         .filter((x) => x.profit > -Infinity)
         .sort((a, b) => b.profit - a.profit);
       // Bids go out back to back through the agent's sender (each one counted against its slot
-      // as it is sent); their receipts are awaited together.
-      const sent: Promise<boolean>[] = [];
+      // as it is sent). Their receipts are not awaited here: on a chain with real block times the
+      // next tick must not wait for a block; a bid that fails frees its slot when its receipt says so.
       for (const { r } of ranked) {
-        const pending = await this.bidOn(r, now);
-        if (!pending) continue;
-        sent.push(pending.mined);
-        placed++;
+        if (await this.bidOn(r, now)) placed++;
       }
-      for (const ok of await Promise.all(sent)) if (!ok) placed--;
       return placed;
     } finally {
       this.ticking = false;
