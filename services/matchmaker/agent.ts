@@ -292,10 +292,12 @@ export class MatchmakerAgent {
   }
 
   /** Why the agent does or does not bid on `requestId`, offer by offer, as of now. */
-  async whyNoBid(requestId: bigint): Promise<WhyNoBid> {
+  async whyNoBid(requestId: bigint, asOf?: (view: RequestView) => number): Promise<WhyNoBid> {
     await this.sync();
     await this.refreshProfiles();
-    const [{ view, status }, now] = await Promise.all([this.o.chain.request(requestId), this.o.chain.chainTime()]);
+    const [{ view, status }, chainNow] = await Promise.all([this.o.chain.request(requestId), this.o.chain.chainTime()]);
+    // A closed request is judged as of a moment inside its window (`asOf`), or nothing but the closed window shows.
+    const now = asOf ? asOf(view) : chainNow;
     const statusName = STATUS_NAMES[status] ?? String(status);
     const evaluation = this.evaluate(view, now);
     const bid = this.state.bids.get(requestId);

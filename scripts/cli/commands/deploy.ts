@@ -66,7 +66,7 @@ export async function deployCommand(ctx: Context, argv: string[]): Promise<void>
     if (result.noBid) {
       // Say why, in the matchmakers' own words (no model is trained for this: that takes minutes).
       const explained = await registeredProviders(ctx)
-        .then((providers) => (providers.length ? whyNoBid(ctx, result.id, providers, false) : "no provider is registered on this market"))
+        .then((providers) => (providers.length ? whyNoBid(ctx, result.id, providers, false, true) : "no provider is registered on this market"))
         .catch((error: Error) => `(why-no-bid could not answer: ${error.message.split("\n")[0]})`);
       ctx.print(`why no bid (troupe why-no-bid ${result.id}):`);
       ctx.print(explained);

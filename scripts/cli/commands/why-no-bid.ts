@@ -32,7 +32,7 @@ export async function registeredProviders(ctx: Context): Promise<string[]> {
 }
 
 /** The matchmaker's reasoning for `providers` on request `id`, as text (trains a model first if there is none). */
-export async function whyNoBid(ctx: Context, id: bigint, providers: string[], train = true): Promise<string> {
+export async function whyNoBid(ctx: Context, id: bigint, providers: string[], train = true, duringWindow = false): Promise<string> {
   const modelPath = process.env.MODEL_PATH ? resolve(process.env.MODEL_PATH) : cachedModelPath().file;
   if (!existsSync(modelPath)) {
     if (!train) return `(no matchmaker model at ${modelPath}: run \`troupe why-no-bid ${id}\` to train one and ask)`;
@@ -48,5 +48,6 @@ export async function whyNoBid(ctx: Context, id: bigint, providers: string[], tr
     false,
   );
   const agent = await createAgent(cfg, () => {});
-  return formatWhyNoBid(await agent.whyNoBid(id));
+  // After the window, the question is why nobody bid while it was open: judge it as of then.
+  return formatWhyNoBid(await agent.whyNoBid(id, duringWindow ? (view) => view.bidWindowEnd - cfg.bidMarginSec - 1 : undefined));
 }
