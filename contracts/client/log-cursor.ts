@@ -56,15 +56,20 @@ export class LogCursor {
    */
   async poll(handle: (logs: Log[], range: { from: number; to: number }) => Promise<void>, onReorg?: (reorg: Reorg) => Promise<void> | void): Promise<{ reorg?: Reorg; read: number }> {
     const { provider, maxRange, confirmations } = this.o;
-    const reorg = await this.checkFork();
+    const latest = await provider.getBlock("latest");
+    if (!latest?.hash) throw new Error("the RPC node returned no latest block");
+    const last = this.state.hashes.at(-1);
+    // Nothing new (the usual poll on a quiet chain): one call.
+    if (last && latest.number === last[0] && latest.hash === last[1]) return { read: 0 };
+    const reorg = await this.checkFork(latest);
     if (reorg) await onReorg?.(reorg);
-    const head = (await provider.getBlockNumber()) - confirmations;
+    const head = latest.number - confirmations;
     let read = 0;
     for (let from = this.state.block + 1; from <= head; from += maxRange) {
       const to = Math.min(head, from + maxRange - 1);
       const [logs, end] = await Promise.all([
         provider.getLogs({ ...this.o.filter, fromBlock: from, toBlock: to }),
-        provider.getBlock(to),
+        to === latest.number ? latest : provider.getBlock(to),
       ]);
       if (!end?.hash) break; // the chain got shorter under us: the next poll sees the fork
       // Logs of a block that is no longer the one at `to` are from a fork being replaced.
@@ -84,11 +89,14 @@ export class LogCursor {
   }
 
   /** Whether the handled blocks are still the chain's; if not, steps back to the fork point. */
-  private async checkFork(): Promise<Reorg | undefined> {
+  private async checkFork(latest: { number: number; hash: string | null; parentHash: string }): Promise<Reorg | undefined> {
     const { hashes } = this.state;
     const last = hashes.at(-1);
     if (!last) return undefined;
-    if ((await this.o.provider.getBlock(last[0]))?.hash === last[1]) return undefined;
+    // The common case costs no call: the head is the last block read, or its child.
+    if (latest.number === last[0] && latest.hash === last[1]) return undefined;
+    if (latest.number === last[0] + 1 && latest.parentHash === last[1]) return undefined;
+    if (latest.number > last[0] + 1 && (await this.o.provider.getBlock(last[0]))?.hash === last[1]) return undefined;
     const was = this.state.block;
     let keep = -1;
     for (let i = hashes.length - 2; i >= 0; i--) {

@@ -155,7 +155,8 @@ export async function startLocalMarket(options: LocalMarketOptions): Promise<Loc
         name: `verifier-${i}`, command: process.execPath, args: [...TSX, "runtime/verifier/main.ts"],
         env: {
           RPC_URL: actorRpc, VERIFIER_KEY: host.privateKey, VERIFIER: owner.address, MARKET: deployment.addresses.market,
-          REGISTRY: deployment.addresses.registry, START_BLOCK: String(deployment.startBlock), POLL_MS: String(options.pollMs),
+          // Disputes give verifiers an hour: polling every 2 s leaves the chain to the hot paths.
+          REGISTRY: deployment.addresses.registry, START_BLOCK: String(deployment.startBlock), POLL_MS: String(Math.max(options.pollMs, 2000)),
         },
       });
       if (model) {
