@@ -70,7 +70,8 @@ export async function setBlockTime(url: string, seconds: number): Promise<void> 
     await rpc(url, "evm_setAutomine", [false]);
     await rpc(url, "evm_setIntervalMining", [anvil ? seconds : Math.round(seconds * 1000)]);
   } else {
-    await rpc(url, "evm_setAutomine", [true]);
+    // In this order: anvil's evm_setIntervalMining(0) also stops automining.
     await rpc(url, "evm_setIntervalMining", [0]);
+    await rpc(url, "evm_setAutomine", [true]);
   }
 }
