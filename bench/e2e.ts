@@ -81,6 +81,7 @@ async function runOne(config: Config) {
   const module = workload("checksum");
   const results: DeployResult[] = [];
   const failures: string[] = [];
+  let reposted = 0;
   let next = 0;
   const gasBefore = await gasUsedSince(market.provider, 0);
   const stopHog = config.load ? cpuHog() : () => {};
@@ -97,10 +98,11 @@ async function runOne(config: Config) {
           {
             module, input: { args: ["checksum", "1"], env: {}, stdin: new TextEncoder().encode(`job ${n}\n`), files: {}, outputs: [] },
             maxFuel: 200_000_000n, maxPricePerMFuel: parseUnits("0.01"), maxFee: parseUnits("0.001"), minMemoryMiB: 16,
-            allowedTiers: 0b111, region: 1 + (n % 4), maxLatencyClass: 2, bidWindow, deadlineIn: 180,
+            allowedTiers: 0b111, region: 1 + (n % 4), maxLatencyClass: 2, bidWindow, deadlineIn: 180, repostIfLate: 2,
           },
           () => {},
         );
+        reposted += r.reposts ?? 0;
         if (r.status === "Settled" && !r.problem) results.push(r);
         else failures.push(`deployment ${n} (request ${r.id}): ${r.status}${r.problem ? `: ${r.problem}` : ""}`);
       } catch (error) {
@@ -129,6 +131,8 @@ async function runOne(config: Config) {
     failed: failures.length,
     deployments: total,
     gasPerSettled: results.length ? Math.round(Number(gas) / results.length) : 0,
+    /** Requests that expired unbid because bids came later than the window, and were posted again. */
+    reposted,
     inFlight,
     bidWindowSec: bidWindow,
     loadAverage: { atStart: Number(load0.toFixed(2)), atEnd: Number(load1.toFixed(2)) },

@@ -29,6 +29,12 @@ export interface DeploySpec {
   deadlineIn: number;
   /** Accept the first bid at once instead of waiting for the window to close. */
   acceptFirstBid?: boolean;
+  /**
+   * Times a request that got no bid is posted again, with a window fitted to how long bids have
+   * been taking in this market (default 0: the caller hears of it). Only when bids do arrive here,
+   * only later than the window allowed; a request nobody can serve is not re-posted.
+   */
+  repostIfLate?: number;
 }
 
 /** Everything the flow needs. */
@@ -55,6 +61,8 @@ export interface DeployResult {
   problem?: string;
   /** The request got no bid at all (the escrow came back when it expired). */
   noBid?: boolean;
+  /** How many earlier requests of this deployment expired unbid and were posted again (repostIfLate). */
+  reposts?: number;
   /** The bid window and deadline the request was posted with (seconds; measured latency may widen them). */
   posted?: { bidWindow: number; deadlineIn: number };
   /** Milliseconds from posting to award and to settlement. */
@@ -83,6 +91,19 @@ export function escrowOf(spec: Pick<DeploySpec, "maxFuel" | "maxPricePerMFuel" |
  * hash, co-signs the report, and waits for settlement. `progress` hears every step.
  */
 export async function deployWorkload(ctx: ConsumerContext, spec: DeploySpec, progress: (line: string) => void): Promise<DeployResult> {
+  let result = await deployOnce(ctx, spec, progress);
+  for (let left = spec.repostIfLate ?? 0; left > 0 && result.noBid; left--) {
+    const window = result.posted?.bidWindow ?? spec.bidWindow;
+    if (!(pace.firstBidMs > window * 1000 * 0.5)) break; // bids here are not late: nobody serves this request
+    const wider = Math.max(2 * window, Math.ceil((3 * pace.firstBidMs) / 1000));
+    progress(`no bid within ${window} s, and bids here have been taking ${(pace.firstBidMs / 1000).toFixed(1)} s: posting again with a ${wider} s window`);
+    const reposts = (result.reposts ?? 0) + 1;
+    result = { ...(await deployOnce(ctx, { ...spec, bidWindow: wider }, progress)), reposts };
+  }
+  return result;
+}
+
+async function deployOnce(ctx: ConsumerContext, spec: DeploySpec, progress: (line: string) => void): Promise<DeployResult> {
   checkModule(spec.module, "the module");
   const { market, token } = ctx.contracts;
   const escrow = escrowOf(spec);
