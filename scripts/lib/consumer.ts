@@ -122,9 +122,11 @@ async function deployOnce(ctx: ConsumerContext, spec: DeploySpec, progress: (lin
   const now = Math.floor(await chainNow());
   const sender = senderFor(ctx.consumer);
   // Windows and deadlines follow what the market measurably takes, not fixed seconds: a bid window
-  // at least 3× the time bids have been taking to arrive, and room for a slow chain.
+  // half as long again as bids have been taking to arrive (counted from before the post is mined,
+  // so it holds the post's own inclusion too), twice what this key's transactions take to be
+  // mined, and room for a slow chain before the deadline.
   const inclusionS = sender.inclusionMs / 1000;
-  const bidWindow = Math.max(spec.bidWindow, Math.ceil(3 * pace.firstBidMs / 1000), Math.ceil(3 * inclusionS));
+  const bidWindow = Math.max(spec.bidWindow, Math.ceil((1.5 * pace.firstBidMs) / 1000), Math.ceil(2 * inclusionS));
   const deadlineIn = Math.max(spec.deadlineIn, bidWindow + Math.ceil(10 * Math.max(inclusionS, pace.awardToSettleMs / 1000)));
   const params = {
     workloadHash: moduleRef.sha256, workloadURI: moduleRef.uri, inputHash: inputRef.sha256, inputURI: inputRef.uri,
