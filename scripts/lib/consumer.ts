@@ -1,5 +1,5 @@
 import type { Interface} from "ethers";
-import { type ContractTransaction, type Log, type Wallet } from "ethers";
+import { type ContractTransaction, type Log, type Provider, type Wallet } from "ethers";
 import type { ContentLocation } from "./content.js";
 import { publishContent } from "./content.js";
 import type { DeploymentInfo, MarketContracts } from "./deployment.js";
@@ -126,7 +126,10 @@ async function deployOnce(ctx: ConsumerContext, spec: DeploySpec, progress: (lin
   // so it holds the post's own inclusion too), twice what this key's transactions take to be
   // mined, and room for a slow chain before the deadline.
   const inclusionS = sender.inclusionMs / 1000;
-  const bidWindow = Math.max(spec.bidWindow, Math.ceil((1.5 * pace.firstBidMs) / 1000), Math.ceil(2 * inclusionS));
+  const blockS = await pace.blockInterval(ctx.consumer.provider!);
+  const bidWindow = Math.max(
+    spec.bidWindow, Math.ceil((1.5 * pace.firstBidMs) / 1000), Math.ceil(2 * inclusionS), Math.ceil(2 * blockS + 1),
+  );
   const deadlineIn = Math.max(spec.deadlineIn, bidWindow + Math.ceil(10 * Math.max(inclusionS, pace.awardToSettleMs / 1000)));
   const params = {
     workloadHash: moduleRef.sha256, workloadURI: moduleRef.uri, inputHash: inputRef.sha256, inputURI: inputRef.uri,
@@ -335,6 +338,16 @@ const pace = {
   },
   sawSettled(ms: number) {
     this.awardToSettleMs = this.awardToSettleMs === 0 ? ms : 0.8 * this.awardToSettleMs + 0.2 * ms;
+  },
+  /** The chain's mean seconds between its last 10 blocks, read at most every 30 s (a bid needs a block to land in). */
+  interval: undefined as { seconds: number; at: number } | undefined,
+  async blockInterval(provider: Provider): Promise<number> {
+    if (this.interval && Date.now() - this.interval.at < 30_000) return this.interval.seconds;
+    const head = await provider.getBlock("latest");
+    const back = head && head.number >= 10 ? await provider.getBlock(head.number - 10) : undefined;
+    const seconds = head && back ? (head.timestamp - back.timestamp) / 10 : 0;
+    this.interval = { seconds, at: Date.now() };
+    return seconds;
   },
 };
 
