@@ -159,14 +159,7 @@ export class Sender {
     const label = options.label ?? describe(tx);
     const run = async (): Promise<SentTx> => {
       const gasLimit = options.gasLimit ?? (await this.provider.estimateGas({ ...tx, from: this.address }));
-      let resolve!: (r: TransactionReceipt) => void;
-      let reject!: (e: Error) => void;
-      const receipt = new Promise<TransactionReceipt>((res, rej) => ((resolve = res), (reject = rej)));
-      receipt.catch(() => {}); // a caller that never waits must not crash the process
-      const tracked: Tracked = {
-        label, request: tx, gasLimit, fees: await this.currentFees(), hashes: [], hash: "", nonce: -1, sentAt: 0, firstSentAt: 0, resends: 0,
-        resolve, reject, wait: () => receipt,
-      };
+      const tracked = this.track(tx, gasLimit, label, await this.currentFees());
       await this.broadcastNew(tracked);
       return tracked;
     };
@@ -176,9 +169,88 @@ export class Sender {
     return result;
   }
 
+  /**
+   * Sends several transactions with consecutive nonces in one JSON-RPC batch (one round trip for a
+   * burst: a tick's bids). Resolves per transaction, in order: a SentTx, or the error that kept it
+   * out. Those the node refused are sent again one by one, with the nonce read anew; a signer
+   * without a local key sends them one by one.
+   */
+  sendBatch(items: { tx: TransactionRequest; gasLimit: bigint; label?: string }[]): Promise<(SentTx | Error)[]> {
+    if (this.closed) return Promise.reject(new TxAbandoned("the sender is closed"));
+    const run = async (): Promise<(SentTx | Error)[]> => {
+      const fees = await this.currentFees();
+      const tracked = items.map((item) => this.track(item.tx, item.gasLimit, item.label ?? describe(item.tx), fees));
+      if (!("signingKey" in this.signer) || items.length < 2) {
+        return Promise.all(tracked.map((t) => this.broadcastNew(t).then(() => t as SentTx, (e: unknown) => asError(e))));
+      }
+      this.chainId ??= (await this.provider.getNetwork()).chainId;
+      const first = await this.nextNonce();
+      const raws: string[] = [];
+      for (const [i, t] of tracked.entries()) {
+        const raw = await this.signer.signTransaction(this.populate(t, first + i, fees));
+        this.recordSigned(t, first + i, fees, Transaction.from(raw).hash!);
+        raws.push(raw);
+      }
+      const answers = await rawBatch(this.provider, raws);
+      const out: (SentTx | Error)[] = [];
+      const again: number[] = [];
+      for (const [i, t] of tracked.entries()) {
+        const error = answers[i];
+        if (error === undefined || /already known|known transaction/i.test(error)) {
+          this.pending.set(t.nonce, t);
+          out[i] = t;
+        } else if (/revert/i.test(error)) {
+          // An automining node mined it and reports the revert: final, its nonce is spent.
+          out[i] = Object.assign(new Error(`${t.label}: ${error}`), { code: "CALL_EXCEPTION" });
+        } else {
+          t.hashes.length = 0;
+          again.push(i);
+        }
+      }
+      // The nonce after the batch: what the chain counts, above anything still tracked.
+      const chainNext = await this.provider.getTransactionCount(this.address, "pending");
+      this.next = Math.max(chainNext, this.lowestFree(chainNext));
+      if (out.length > 0) this.watch();
+      for (const i of again) {
+        out[i] = await this.broadcastNew(tracked[i]!).then(() => tracked[i]! as SentTx, (e: unknown) => asError(e));
+      }
+      return out;
+    };
+    const result = this.queue.then(run, run);
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
   /** `send` and then the receipt. */
   async sendAndWait(tx: TransactionRequest, options: { gasLimit?: bigint; label?: string } = {}): Promise<TransactionReceipt> {
     return (await this.send(tx, options)).wait();
+  }
+
+  private track(request: TransactionRequest, gasLimit: bigint, label: string, fees: Fees): Tracked {
+    let resolve!: (r: TransactionReceipt) => void;
+    let reject!: (e: Error) => void;
+    const receipt = new Promise<TransactionReceipt>((res, rej) => ((resolve = res), (reject = rej)));
+    receipt.catch(() => {}); // a caller that never waits must not crash the process
+    return {
+      label, request, gasLimit, fees, hashes: [], hash: "", nonce: -1, sentAt: 0, firstSentAt: 0, resends: 0,
+      resolve, reject, wait: () => receipt,
+    };
+  }
+
+  private populate(t: Tracked, nonce: number, fees: Fees): TransactionRequest {
+    return {
+      ...t.request, from: this.address, nonce, gasLimit: t.gasLimit, chainId: this.chainId, ...fees,
+      ...("gasPrice" in fees ? { type: 0 } : { type: 2 }),
+    };
+  }
+
+  private recordSigned(t: Tracked, nonce: number, fees: Fees, hash: string): void {
+    t.nonce = nonce;
+    t.fees = fees;
+    t.sentAt = Date.now();
+    if (t.hashes.length === 0) t.firstSentAt = t.sentAt;
+    t.hashes.push(hash);
+    t.hash = hash;
   }
 
   /** Stops watching; transactions still pending reject with TxAbandoned. */
@@ -237,25 +309,15 @@ export class Sender {
 
   private async broadcast(t: Tracked, nonce: number, fees: Fees): Promise<void> {
     this.chainId ??= (await this.provider.getNetwork()).chainId;
-    const populated: TransactionRequest = {
-      ...t.request, from: this.address, nonce, gasLimit: t.gasLimit, chainId: this.chainId, ...fees,
-      ...("gasPrice" in fees ? { type: 0 } : { type: 2 }),
-    };
-    t.nonce = nonce;
-    t.fees = fees;
-    t.sentAt = Date.now();
-    if (t.hashes.length === 0) t.firstSentAt = t.sentAt;
+    const populated = this.populate(t, nonce, fees);
     if (!("signingKey" in this.signer)) {
       // A signer that holds no key here (a node's unlocked account): the node signs and sends.
       const response = await this.signer.sendTransaction(populated);
-      t.hashes.push(response.hash);
-      t.hash = response.hash;
+      this.recordSigned(t, nonce, fees, response.hash);
       return;
     }
     const raw = await this.signer.signTransaction(populated);
-    const hash = Transaction.from(raw).hash!;
-    t.hashes.push(hash);
-    t.hash = hash;
+    this.recordSigned(t, nonce, fees, Transaction.from(raw).hash!);
     try {
       await this.provider.broadcastTransaction(raw);
     } catch (error) {
@@ -383,6 +445,20 @@ export class Sender {
     }
   }
 }
+
+/** Broadcasts raw transactions in one JSON-RPC batch, in order; per transaction the node's error, or undefined. */
+async function rawBatch(provider: Provider, raws: string[]): Promise<(string | undefined)[]> {
+  const rpc = provider as unknown as { _send(payload: { method: string; params: unknown[]; id: number; jsonrpc: "2.0" }[]): Promise<{ id: number; result?: unknown; error?: { message?: string } }[]> };
+  const answers = await rpc._send(raws.map((raw, i) => ({ method: "eth_sendRawTransaction", params: [raw], id: i + 1, jsonrpc: "2.0" as const })));
+  const byId = new Map(answers.map((a) => [a.id, a]));
+  return raws.map((_, i) => {
+    const a = byId.get(i + 1);
+    if (!a) return "no answer";
+    return a.error ? (a.error.message ?? "refused") : undefined;
+  });
+}
+
+const asError = (e: unknown) => (e instanceof Error ? e : new Error(String(e)));
 
 /** Fees at least 25% above `old` on every field (nodes want ≥ 10%), and at least `fresh`. */
 export function bumped(old: Fees, fresh: Fees): Fees {

@@ -75,3 +75,8 @@ export async function setBlockTime(url: string, seconds: number): Promise<void> 
     await rpc(url, "evm_setAutomine", [true]);
   }
 }
+
+/** Hardhat's node logs every JSON-RPC call it serves: costly under load, and nobody reads it. */
+export async function quietNode(url: string): Promise<void> {
+  if (/hardhat/i.test(String(await rpc(url, "web3_clientVersion")))) await rpc(url, "hardhat_setLoggingEnabled", [false]);
+}

@@ -11,7 +11,7 @@ import { consumerAccount, LOCAL_ACCOUNTS, MAX_LOCAL_PROVIDERS, providerAccounts 
 const CONSUMER_TOKENS = parseUnits("1000000");
 import { endpointMetadata } from "../cli/commands/provider.js";
 import { cachedModelPath } from "../lib/model-cache.js";
-import { nodeSpec, setBlockTime, type ChainKind } from "./chain.js";
+import { nodeSpec, quietNode, setBlockTime, type ChainKind } from "./chain.js";
 import { GAS_LIMITS, senderFor } from "../../contracts/client/sender.js";
 
 const run = promisify(execFile);
@@ -112,6 +112,7 @@ export async function startLocalMarket(options: LocalMarketOptions): Promise<Loc
     const provider = await waitFor(() => connectRpc(rpcUrl, 1000), 60_000, `the ${options.chain} node on ${rpcUrl}`);
     log(`chain up at ${rpcUrl} (${options.chain}; automining while the market is set up)`);
     await setBlockTime(rpcUrl, 0);
+    await quietNode(rpcUrl);
 
     await run("npx", ["hardhat", "run", "--network", "localhost", "scripts/local/deploy.ts"], {
       env: { ...process.env, LOCAL_RPC_URL: rpcUrl, TROUPE_DEPLOYMENT: deploymentFile, TROUPE_PARAMETERS: JSON.stringify(options.parameters ?? {}) },

@@ -5,7 +5,7 @@
  * Outcomes of its agreements feed the online trainer. RPC failures are retried with backoff;
  * a tick that still fails is logged and the next one starts over from the last applied block.
  */
-import type { Signer } from "ethers";
+import type { ContractTransaction, Signer } from "ethers";
 import { ENERGY_PRICE, TIERS } from "./continuum.js";
 import { type MarketChain, toTokens } from "./chain.js";
 import { evaluateRequest, type AgentOffer, type RequestEvaluation, type OfferDecision } from "./evaluate.js";
@@ -19,6 +19,15 @@ import { sleep } from "./retry.js";
 import { GAS_LIMITS, senderFor, type Sender } from "../../contracts/client/sender.js";
 import { STATUS_NAMES } from "../../contracts/client/status.js";
 import { NO_HISTORY, type Candidate, type OfferView, type ProviderStats, type RequestView } from "./types.js";
+
+/** A bid decided in a tick, waiting to be sent with the others. */
+interface PlannedBid {
+  id: bigint;
+  tx: ContractTransaction;
+  offerId: bigint;
+  reason: string;
+  hash: string;
+}
 
 export interface AgentOptions {
   chain: MarketChain;
@@ -194,11 +203,28 @@ export class MatchmakerAgent {
         .map((r) => ({ r, profit: this.evaluate(r.view, now, false).chosen?.quote.expectedProfit ?? -Infinity }))
         .filter((x) => x.profit > -Infinity)
         .sort((a, b) => b.profit - a.profit);
-      // Bids go out back to back through the agent's sender (each one counted against its slot
-      // as it is sent). Their receipts are not awaited here: on a chain with real block times the
-      // next tick must not wait for a block; a bid that fails frees its slot when its receipt says so.
+      // A burst of requests is bid on in one batch: planned one after another (each planned bid
+      // takes its slot at once), then sent in one JSON-RPC round trip with consecutive nonces.
+      // Receipts are not awaited here: on a chain with real block times the next tick must not
+      // wait for a block; a bid that fails frees its slot when its receipt says so.
+      const planned: PlannedBid[] = [];
       for (const { r } of ranked) {
-        if (await this.bidOn(r, now)) placed++;
+        const bid = await this.planBid(r, now);
+        if (bid) planned.push(bid);
+      }
+      if (planned.length === 0) return 0;
+      const sent = await this.sender.sendBatch(planned.map((b) => ({ tx: b.tx, gasLimit: GAS_LIMITS.bid, label: `bid on request ${b.id}` })));
+      for (const [i, outcome] of sent.entries()) {
+        const bid = planned[i]!;
+        if (outcome instanceof Error) {
+          this.refuse(bid.id, outcome);
+          continue;
+        }
+        placed++;
+        outcome.wait().then(
+          () => this.o.log(`bid on request ${bid.id} from offer ${bid.offerId}: ${bid.reason} (explanation ${bid.hash})`),
+          (error: unknown) => this.refuse(bid.id, error),
+        );
       }
       return placed;
     } finally {
@@ -206,11 +232,24 @@ export class MatchmakerAgent {
     }
   }
 
+  /** Forgets a bid that did not make it; a revert is final for the request, an RPC failure is retried. */
+  private refuse(id: bigint, error: unknown): void {
+    const reason = shortError(error);
+    this.state.bids.delete(id);
+    this.bidCandidates.delete(id);
+    if ((error as { code?: string }).code === "CALL_EXCEPTION" || /revert/i.test(reason)) {
+      this.refused.set(id, reason);
+      this.o.log(`bid on request ${id} refused: ${reason}`);
+    } else {
+      this.o.log(`bid on request ${id} failed, will retry: ${reason}`);
+    }
+  }
+
   /**
-   * Decides and sends one bid. Resolves to undefined when it bids not, else once the bid is sent,
-   * with a promise of whether it was mined; a refused bid is not retried, one the RPC lost is.
+   * Decides one bid and counts it against its slot at once (so the next request of the tick sees
+   * the slot taken); returns the transaction to send, or undefined when it bids not.
    */
-  private async bidOn(request: OpenRequest, now: number): Promise<{ mined: Promise<boolean> } | undefined> {
+  private async planBid(request: OpenRequest, now: number): Promise<PlannedBid | undefined> {
     const evaluation = this.evaluate(request.view, now);
     const chosen = evaluation.chosen;
     if (!chosen) return undefined;
@@ -235,27 +274,7 @@ export class MatchmakerAgent {
     };
     const hash = this.o.store.put(explanation);
     const id = request.view.id;
-    const refuse = (error: unknown) => {
-      const reason = shortError(error);
-      this.state.bids.delete(id);
-      this.bidCandidates.delete(id);
-      // A revert is final for this request; an RPC failure is retried on the next tick.
-      if ((error as { code?: string }).code === "CALL_EXCEPTION" || /revert/i.test(reason)) {
-        this.refused.set(id, reason);
-        this.o.log(`bid on request ${id} refused: ${reason}`);
-      } else {
-        this.o.log(`bid on request ${id} failed, will retry: ${reason}`);
-      }
-      return false;
-    };
-    let response;
-    try {
-      const tx = await this.o.chain.market.connect(this.o.signer).bid.populateTransaction(id, chosen.offerId, price, fee, hash);
-      response = await this.sender.send(tx, { gasLimit: GAS_LIMITS.bid, label: `bid on request ${id}` });
-    } catch (error) {
-      refuse(error);
-      return undefined;
-    }
+    const tx = await this.o.chain.market.connect(this.o.signer).bid.populateTransaction(id, chosen.offerId, price, fee, hash);
     this.state.bids.set(id, {
       provider: chosen.provider,
       offerId: chosen.offerId,
@@ -265,14 +284,7 @@ export class MatchmakerAgent {
     });
     const offer = this.agentOffers(now).find((a) => a.offer.id === chosen.offerId)!;
     this.bidCandidates.set(id, { request: request.view, offer: offer.offer, stats: offer.stats, load: offer.load });
-    const mined = response.wait().then(
-      () => {
-        this.o.log(`bid on request ${id} from offer ${chosen.offerId}: ${chosen.reason} (explanation ${hash})`);
-        return true;
-      },
-      refuse,
-    );
-    return { mined };
+    return { id, tx, offerId: chosen.offerId, reason: chosen.reason, hash };
   }
 
   /** The agent key's one sender: local nonce, pipelined bids, stuck bids replaced. */

@@ -157,6 +157,53 @@ describe("Sender on an automining Hardhat node", function () {
   });
 });
 
+describe("Sender.sendBatch: a burst in one JSON-RPC round trip", function () {
+  this.timeout(60_000);
+  it("on an automining Hardhat node: consecutive nonces in order, a refused one reported and the rest mined", async () => {
+    const node = await startRpcNode();
+    try {
+      const owner = localAccount(0, node.provider);
+      const token = await deployToken(owner);
+      const bidder = localAccount(7, node.provider);
+      await new Sender(owner).sendAndWait(await token.getFunction("transfer").populateTransaction(bidder.address, 100n), { gasLimit: GAS });
+      const sender = new Sender(bidder, { pollMs: 50 });
+      const to = Wallet.createRandom().address;
+      const amounts = Array.from({ length: 30 }, (_, i) => (i === 10 ? 10_000n : 1n)); // the 11th is beyond the balance
+      const sent = await sender.sendBatch(await Promise.all(amounts.map(async (a) => ({ tx: await token.getFunction("transfer").populateTransaction(to, a), gasLimit: GAS }))));
+      expect(sent[10]).to.be.instanceOf(Error);
+      const ok = sent.filter((s): s is SentTx => !(s instanceof Error));
+      expect(ok).to.have.length(29);
+      await Promise.all(ok.map((s) => s.wait()));
+      expect(await token.getFunction("balanceOf")(to)).to.equal(29n);
+      // The nonce is in step afterwards.
+      expect((await sender.sendAndWait({ to, value: 1n }, { gasLimit: 21_000n })).status).to.equal(1);
+      await sender.close();
+    } finally {
+      await node.close();
+    }
+  });
+
+  it("on anvil with 1 s blocks: 40 transactions broadcast at once, all mined within a few blocks", async () => {
+    const anvil = await startAnvil();
+    try {
+      const owner = localAccount(0, anvil.provider);
+      const token = await deployToken(owner);
+      await setBlockTime(anvil.url, 1);
+      const sender = new Sender(owner, { pollMs: 100 });
+      const to = Wallet.createRandom().address;
+      const items = await Promise.all(Array.from({ length: 40 }, async () => ({ tx: await token.getFunction("transfer").populateTransaction(to, 1n), gasLimit: GAS })));
+      const sent = (await sender.sendBatch(items)) as SentTx[];
+      expect(sent.every((s) => !(s instanceof Error))).to.equal(true);
+      const receipts = await Promise.all(sent.map((s) => s.wait()));
+      expect(new Set(receipts.map((r) => r.blockNumber)).size).to.be.at.most(3);
+      expect(await token.getFunction("balanceOf")(to)).to.equal(40n);
+      await sender.close();
+    } finally {
+      await anvil.stop();
+    }
+  });
+});
+
 describe("LogCursor: logs behind a confirmation depth, and a reorganisation deeper than it (anvil_reorg)", function () {
   this.timeout(60_000);
   it("reads up to head − confirmations, notices the reorg, and reads the replaced blocks again", async () => {
