@@ -117,7 +117,8 @@ async function runOne(config: Config) {
   stopHog();
   const gas = (await gasUsedSince(market.provider, 0)) - gasBefore;
   await market.stop();
-  rmSync(dir, { recursive: true, force: true });
+  if (process.env.BENCH_KEEP) console.log(`  (kept ${dir})`);
+  else rmSync(dir, { recursive: true, force: true });
   for (const f of failures) console.error(`  ${f}`);
 
   const p50 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
