@@ -6,15 +6,14 @@ import { parseUnits, type JsonRpcProvider } from "ethers";
 import { connectMarket, connectRpc, readDeployment, type DeploymentInfo, type MarketContracts } from "../lib/deployment.js";
 import { ProcessGroup, type ProcessSpec } from "./processes.js";
 import { consumerAccount, LOCAL_ACCOUNTS, MAX_LOCAL_PROVIDERS, providerAccounts } from "./accounts.js";
-
-/** What each local consumer key is minted at start. */
-const CONSUMER_TOKENS = parseUnits("1000000");
 import { endpointMetadata } from "../cli/commands/provider.js";
 import { cachedModelPath } from "../lib/model-cache.js";
 import { nodeSpec, quietNode, setBlockTime, type ChainKind } from "./chain.js";
 import { GAS_LIMITS, senderFor } from "../../contracts/client/sender.js";
 
 const run = promisify(execFile);
+/** What each local consumer key is minted at start. */
+const CONSUMER_TOKENS = parseUnits("1000000");
 const TSX = ["--import", "tsx"];
 
 /** One provider of the local market: where it is and what it sells. */
