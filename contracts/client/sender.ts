@@ -181,7 +181,9 @@ export class Sender {
       const fees = await this.currentFees();
       const tracked = items.map((item) => this.track(item.tx, item.gasLimit, item.label ?? describe(item.tx), fees));
       if (!("signingKey" in this.signer) || items.length < 2) {
-        return Promise.all(tracked.map((t) => this.broadcastNew(t).then(() => t as SentTx, (e: unknown) => asError(e))));
+        const out: (SentTx | Error)[] = [];
+        for (const t of tracked) out.push(await this.broadcastNew(t).then(() => t as SentTx, (e: unknown) => asError(e)));
+        return out;
       }
       this.chainId ??= (await this.provider.getNetwork()).chainId;
       const first = await this.nextNonce();

@@ -213,7 +213,14 @@ export class MatchmakerAgent {
         if (bid) planned.push(bid);
       }
       if (planned.length === 0) return 0;
-      const sent = await this.sender.sendBatch(planned.map((b) => ({ tx: b.tx, gasLimit: GAS_LIMITS.bid, label: `bid on request ${b.id}` })));
+      let sent: Awaited<ReturnType<Sender["sendBatch"]>>;
+      try {
+        sent = await this.sender.sendBatch(planned.map((b) => ({ tx: b.tx, gasLimit: GAS_LIMITS.bid, label: `bid on request ${b.id}` })));
+      } catch (error) {
+        // The batch never reached the node: every planned bid frees its slot and is tried next tick.
+        for (const bid of planned) this.refuse(bid.id, error);
+        throw error;
+      }
       for (const [i, outcome] of sent.entries()) {
         const bid = planned[i]!;
         if (outcome instanceof Error) {
