@@ -32,6 +32,11 @@ async function main() {
   // Native addons (better-sqlite3) must be built against the Node that runs them.
   process.env.npm_config_nodedir ??= dirname(dirname(process.execPath));
   process.env.PATH = `${dirname(process.execPath)}:${join(root, "node_modules", ".bin")}:${process.env.PATH ?? ""}`;
+  if (command === "start" && (args.includes("--help") || args.includes("-h"))) {
+    // Help needs no set-up (and must not start one).
+    if (existsSync(join(root, "node_modules", "tsx"))) return runTs("scripts/local/start.ts", args);
+    return say("npm start [-- --chain hardhat|anvil --block-time S --providers N …]: sets up this machine, then runs the local market (options: the top of scripts/local/start.ts)");
+  }
   installPackages();
   ensureDebianPackages(command === "test" ? TEST_PACKAGES : WORKLOAD_PACKAGES);
   if (command === "setup") return say(`set up in ${Math.round((Date.now() - started) / 1000)} s`);
