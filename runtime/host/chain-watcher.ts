@@ -1,4 +1,5 @@
-import type { Provider } from "ethers";
+import { zeroPadValue, type Provider } from "ethers";
+import { LogCursor, type CursorState, type Reorg } from "../../contracts/client/log-cursor.js";
 import type { TroupeMarket } from "../../types/ethers-contracts/index.js";
 import { readJsonFile, writeJsonAtomic } from "./atomic-file.js";
 
@@ -15,6 +16,8 @@ export interface AgreementCreatedLog {
 export interface WatcherOptions {
   market: TroupeMarket;
   provider: Provider;
+  /** The market's address. */
+  marketAddress: string;
   /** The provider whose agreements to watch. */
   providerAddress: string;
   /** The first block to scan when there is no checkpoint yet. */
@@ -27,35 +30,55 @@ export interface WatcherOptions {
   confirmations: number;
 }
 
-interface Checkpoint {
-  /** The last block whose events have all been handled. */
-  block: number;
-}
-
 /**
- * Finds AgreementCreated events for one provider by polling getLogs in bounded ranges. Progress
- * is checkpointed on disk only after a range's events were all handled, so after a crash or a
- * long outage the watcher resumes where it stopped and catches up: no event is skipped.
+ * Finds AgreementCreated events for one provider by polling getLogs in bounded ranges, up to
+ * `confirmations` blocks behind the head (contracts/client/log-cursor.ts). Progress, with the
+ * hashes of recently read blocks, is checkpointed on disk only after a range's events were all
+ * handled, so after a crash or a long outage the watcher resumes where it stopped, and after a
+ * reorganisation deeper than the confirmation depth it reads the replaced blocks again (handling
+ * an agreement twice is a no-op; one the reorganisation removed is found not Awarded before it
+ * runs or is reported).
  */
 export class ChainWatcher {
-  constructor(private readonly opts: WatcherOptions) {}
+  private readonly cursor: LogCursor;
+  /** Called when a reorganisation deeper than the confirmation depth was found. */
+  onReorg: (reorg: Reorg) => void = () => {};
+
+  constructor(private readonly opts: WatcherOptions) {
+    const file = opts.checkpointFile;
+    this.cursor = new LogCursor({
+      provider: opts.provider,
+      filter: {
+        address: opts.marketAddress,
+        topics: [opts.market.interface.getEvent("AgreementCreated")!.topicHash, null, zeroPadValue(opts.providerAddress, 32)],
+      },
+      startBlock: opts.startBlock,
+      confirmations: opts.confirmations,
+      maxRange: opts.maxRange,
+      store: {
+        load: () => {
+          const saved = readJsonFile<Partial<CursorState>>(file);
+          return saved?.block === undefined ? undefined : { block: saved.block, hashes: saved.hashes ?? [] };
+        },
+        save: (state) => writeJsonAtomic(file, state),
+      },
+    });
+  }
 
   /** The last block fully handled. */
   get checkpoint(): number {
-    return readJsonFile<Checkpoint>(this.opts.checkpointFile)?.block ?? this.opts.startBlock - 1;
+    return this.cursor.block;
   }
 
-  /** Scans from the checkpoint to the head, awaiting `handle` for every event in order. */
+  /** Scans from the checkpoint to the confirmed head, awaiting `handle` for every event in order. */
   async catchUp(handle: (event: AgreementCreatedLog) => Promise<void>): Promise<number> {
-    const { market, provider, providerAddress, maxRange, confirmations } = this.opts;
-    const head = (await provider.getBlockNumber()) - confirmations;
-    const filter = market.filters.AgreementCreated(undefined, providerAddress);
+    const { market } = this.opts;
     let seen = 0;
-    for (let from = this.checkpoint + 1; from <= head; from += maxRange) {
-      const to = Math.min(head, from + maxRange - 1);
-      const logs = await market.queryFilter(filter, from, to);
+    await this.cursor.poll(async (logs) => {
       for (const log of logs) {
-        const a = log.args;
+        const parsed = market.interface.parseLog(log);
+        if (parsed?.name !== "AgreementCreated") continue;
+        const a = parsed.args;
         await handle({
           agreementId: a.agreementId,
           consumer: a.consumer,
@@ -66,8 +89,7 @@ export class ChainWatcher {
         });
         seen++;
       }
-      writeJsonAtomic(this.opts.checkpointFile, { block: to } satisfies Checkpoint);
-    }
+    }, (reorg) => this.onReorg(reorg));
     return seen;
   }
 }

@@ -18,7 +18,7 @@ import { OutputServer, type OutputSource } from "./output-server.js";
 import { briefError } from "./rpc.js";
 import { pinnedProvider, probeChainId } from "../../contracts/client/rpc.js";
 import { Submitter, submissionPass, type SubmissionPass } from "./submitter.js";
-import { GAS_LIMITS, TxBatch } from "../../contracts/client/tx-batch.js";
+import { senderFor } from "../../contracts/client/sender.js";
 import { buildUsageReport, signReport } from "./usage-report.js";
 
 export type Log = (line: string) => void;
@@ -80,6 +80,7 @@ export class HostDaemon {
     const watcher = new ChainWatcher({
       market,
       provider,
+      marketAddress: config.market,
       providerAddress: config.provider,
       startBlock: config.startBlock,
       checkpointFile: join(config.dataDir, "checkpoint.json"),
@@ -103,6 +104,8 @@ export class HostDaemon {
       provider,
       reader,
       outbox,
+      sender: senderFor(wallet, { log }),
+      onSettled: () => self.daemon?.wake(),
       cosignWaitMs: config.cosignWaitMs,
       afterSend: (entry) => self.daemon!.crashPoint("after-send", entry.report.agreementId),
     });
@@ -119,6 +122,7 @@ export class HostDaemon {
     const port = await server.listen(config.port, config.bind);
     const daemon = new HostDaemon(config, chainId, provider, wallet, market, jobs, outbox, watcher, reader, engine, executor, submitter, server, log, port);
     self.daemon = daemon;
+    watcher.onReorg = (reorg) => log(`chain reorganised below the confirmation depth (was at block ${reorg.was}): reading again from block ${reorg.from}`);
     log(`serving provider ${config.provider} on market ${config.market} (chain ${chainId}); outputs on http://${config.bind}:${port}`);
     await daemon.warnOnHostKeyMismatch();
     daemon.loopDone = daemon.loop();
@@ -179,7 +183,7 @@ export class HostDaemon {
 
   /** Sends or reconciles every unconfirmed report, in one batch of transactions. */
   private async submitOutbox(): Promise<void> {
-    const pass = submissionPass(this.reader, new TxBatch(this.wallet, GAS_LIMITS.report));
+    const pass = submissionPass(this.reader);
     let failure: unknown;
     for (const entry of this.outbox.unconfirmed()) {
       try {

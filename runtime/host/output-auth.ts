@@ -20,10 +20,13 @@ export async function outputAccessHeader(
   return `Troupe ${expiry}:${signature}`;
 }
 
-/** Why access was refused: 401 when the credential is missing, malformed or expired; 403 for the wrong signer. */
+/**
+ * Why access was refused: 401 when the credential is missing, malformed or expired; 403 for the
+ * wrong signer; 429 when the client has sent too many new credentials to check just now.
+ */
 export class AccessDenied extends Error {
   constructor(
-    readonly status: 401 | 403,
+    readonly status: 401 | 403 | 429,
     message: string,
   ) {
     super(message);
@@ -39,10 +42,16 @@ export class SignerCache {
   private readonly signers = new Map<string, string>();
   constructor(private readonly capacity = 4096) {}
 
-  recover(message: string, signature: string): string {
+  /**
+   * The signer of `signature` over `message`. A credential seen before costs a map lookup; a new
+   * one is recovered only if `mayRecover()` allows it (the caller's per-client budget), else 429.
+   * Wrong signers are remembered too, so repeating a bad credential is as cheap as a good one.
+   */
+  recover(message: string, signature: string, mayRecover: () => boolean = () => true): string {
     const key = `${message}|${signature}`;
     let signer = this.signers.get(key);
     if (signer === undefined) {
+      if (!mayRecover()) throw new AccessDenied(429, "too many new credentials from this client: try again in a moment");
       signer = verifyMessage(message, signature);
       if (this.signers.size >= this.capacity) this.signers.delete(this.signers.keys().next().value!);
       this.signers.set(key, signer);
@@ -57,6 +66,7 @@ export function checkOutputAccess(
   expected: { chainId: bigint; market: string; agreementId: bigint; consumer: string },
   nowSeconds: number,
   signers: SignerCache = new SignerCache(1),
+  mayRecover?: () => boolean,
 ): void {
   if (!header) throw new AccessDenied(401, "missing Authorization header: send `Troupe <expiry>:<signature>`");
   const match = /^Troupe (\d{1,12}):(0x[0-9a-fA-F]{130})$/.exec(header.trim());
@@ -69,8 +79,9 @@ export function checkOutputAccess(
   const message = outputAccessMessage(expected.chainId, expected.market, expected.agreementId, expiry);
   let signer: string;
   try {
-    signer = signers.recover(message, match[2]!);
-  } catch {
+    signer = signers.recover(message, match[2]!, mayRecover);
+  } catch (error) {
+    if (error instanceof AccessDenied) throw error;
     throw new AccessDenied(401, "the signature cannot be recovered");
   }
   if (signer.toLowerCase() !== expected.consumer.toLowerCase()) {

@@ -3,6 +3,47 @@ import type { AddressInfo } from "node:net";
 import { AccessDenied, checkOutputAccess, SignerCache } from "./output-auth.js";
 import type { OutboxEntry } from "./outbox.js";
 import { toJson } from "./json.js";
+import { ConnectionCounter, RateLimiter } from "./rate-limit.js";
+
+/**
+ * How much one client, and everyone together, may ask of the server. Checking a new credential
+ * (an ECDSA recovery) is the costly step, so it has its own, smaller budget; a credential seen
+ * before is judged from memory. Slow clients are cut off by the timeouts.
+ */
+export interface ServerLimits {
+  /** Open connections in all (beyond it the kernel's backlog waits). */
+  maxConnections: number;
+  /** Open connections per client address. */
+  connectionsPerClient: number;
+  /** Requests per second per client address (and the burst). */
+  requestsPerSecond: number;
+  requestBurst: number;
+  /** New signatures checked per second per client address (and the burst). */
+  recoveriesPerSecond: number;
+  recoveryBurst: number;
+  /** New signatures checked per second over all clients. */
+  recoveriesPerSecondTotal: number;
+  /** A request's headers must arrive within this (slowloris), the whole request within requestTimeoutMs. */
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this. */
+  keepAliveTimeoutMs: number;
+}
+
+export const DEFAULT_LIMITS: ServerLimits = {
+  maxConnections: 512,
+  connectionsPerClient: 64,
+  requestsPerSecond: 200,
+  requestBurst: 400,
+  recoveriesPerSecond: 20,
+  recoveryBurst: 60,
+  recoveriesPerSecondTotal: 500,
+  headersTimeoutMs: 5_000,
+  requestTimeoutMs: 15_000,
+  keepAliveTimeoutMs: 5_000,
+};
+
+const SIGNATURE = /^0x[0-9a-fA-F]{130}$/;
 
 /** What the output server reads from the host. */
 export interface OutputSource {
@@ -44,14 +85,49 @@ const MAX_BODY_BYTES = 16 * 1024;
 export class OutputServer {
   private readonly server: Server;
   private readonly signers = new SignerCache();
+  private readonly limits: ServerLimits;
+  private readonly requests: RateLimiter;
+  private readonly recoveries: RateLimiter;
+  private readonly allRecoveries: RateLimiter;
+  private readonly connections: ConnectionCounter;
 
-  constructor(private readonly source: OutputSource) {
-    this.server = createServer((req, res) => {
+  constructor(
+    private readonly source: OutputSource,
+    limits: Partial<ServerLimits> = {},
+  ) {
+    this.limits = { ...DEFAULT_LIMITS, ...limits };
+    const l = this.limits;
+    this.requests = new RateLimiter(l.requestsPerSecond, l.requestBurst);
+    this.recoveries = new RateLimiter(l.recoveriesPerSecond, l.recoveryBurst);
+    this.allRecoveries = new RateLimiter(l.recoveriesPerSecondTotal, l.recoveriesPerSecondTotal, 1);
+    this.connections = new ConnectionCounter(l.connectionsPerClient);
+    const timeouts = {
+      headersTimeout: l.headersTimeoutMs, requestTimeout: l.requestTimeoutMs, keepAliveTimeout: l.keepAliveTimeoutMs,
+      // How often the two timeouts above are enforced (Node's default is every 30 s).
+      connectionsCheckingInterval: Math.min(1000, l.headersTimeoutMs),
+    };
+    this.server = createServer(timeouts, (req, res) => {
       this.route(req, res).catch((error: unknown) => {
         const status = error instanceof HttpError || error instanceof AccessDenied ? error.status : 500;
         reply(res, status, { error: error instanceof Error ? error.message : String(error) });
       });
     });
+    this.server.maxConnections = l.maxConnections;
+    // An idle socket (no request under way) is closed too, whatever it sends or does not.
+    this.server.timeout = l.requestTimeoutMs;
+    this.server.on("connection", (socket) => {
+      const client = socket.remoteAddress ?? "?";
+      if (!this.connections.add(client)) {
+        socket.destroy();
+        return;
+      }
+      socket.once("close", () => this.connections.remove(client));
+    });
+  }
+
+  /** Whether `client` may have one more new signature checked now (its budget and everyone's). */
+  private mayRecover(client: string): boolean {
+    return this.recoveries.take(client) && this.allRecoveries.take("*");
   }
 
   /** Starts listening; returns the bound port. */
@@ -72,6 +148,8 @@ export class OutputServer {
   }
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const client = req.socket.remoteAddress ?? "?";
+    if (!this.requests.take(client)) throw new HttpError(429, "too many requests from this client: slow down");
     const url = new URL(req.url ?? "/", "http://host");
     const method = req.method ?? "GET";
     if (url.pathname === "/health" && method === "GET") return reply(res, 200, this.source.health());
@@ -85,7 +163,15 @@ export class OutputServer {
     if (resource === "acceptance") {
       if (method !== "POST") throw new HttpError(405, "acceptance takes POST");
       const body = await readJsonBody(req);
-      if (typeof body.signature !== "string") throw new HttpError(400, "the body must be {\"signature\": \"0x…\"}");
+      if (typeof body.signature !== "string" || !SIGNATURE.test(body.signature)) {
+        throw new HttpError(400, "the body must be {\"signature\": \"0x…\"} with a 65-byte hex signature");
+      }
+      // Only a report still waiting for its co-signature is worth a signature check.
+      const entry = this.source.entry(id);
+      if (!entry) throw new HttpError(409, `agreement ${id} has no report yet: try again once it has run`);
+      if (entry.state === "missed") throw new HttpError(410, `agreement ${id} can no longer be reported (${entry.detail ?? "missed"})`);
+      if (entry.state !== "pending") throw new HttpError(409, `the report of agreement ${id} is already ${entry.state}: call acceptReport(${id}) from the consumer's account`);
+      if (!this.mayRecover(client)) throw new HttpError(429, "too many acceptances from this client: try again in a moment");
       const answer = await this.source.accept(id, body.signature);
       return reply(res, answer.status, answer.status < 400 ? { message: answer.message } : { error: answer.message });
     }
@@ -95,6 +181,7 @@ export class OutputServer {
       { chainId: this.source.chainId, market: this.source.market, agreementId: id, consumer },
       Math.floor(Date.now() / 1000),
       this.signers,
+      () => this.mayRecover(client),
     );
     const entry = this.source.entry(id);
     if (!entry) throw new HttpError(404, `agreement ${id} has not run yet`);

@@ -1,5 +1,6 @@
 import { hexlify, randomBytes } from "ethers";
 import type { VerifierCourt } from "../../types/ethers-contracts/index.js";
+import { GAS_LIMITS, TxReverted, type Sender } from "../../contracts/client/sender.js";
 import { claimKey, verdictCommitment } from "../../contracts/client/signing.js";
 import { UNAVAILABLE_OUTPUT } from "../../contracts/client/typed-data.js";
 import type { BallotBook } from "./ballot-book.js";
@@ -10,6 +11,9 @@ export interface Claim {
   outputHash: string;
 }
 
+/** The court functions a verifier calls. */
+type CourtStep = "drawPanel" | "commitVerdict" | "revealVerdict" | "tallyRound" | "appeal" | "closeCase" | "claimBallot";
+
 /** The court's answers to a step that is not (or no longer) this verifier's to take. */
 const BENIGN = new Set(["WrongPhase", "NotOnPanel", "NothingToClaim", "DrawPending"]);
 
@@ -18,6 +22,8 @@ export const UNAVAILABLE: Claim = { fuelUsed: 0n, outputHash: UNAVAILABLE_OUTPUT
 
 export interface CaseKeeperOptions {
   court: VerifierCourt;
+  /** Sends this verifier's transactions (local nonces, replacement of stuck ones). */
+  sender: Sender;
   /** This verifier's address (its key signs every transaction of `court`). */
   me: string;
   chainId: bigint;
@@ -58,7 +64,7 @@ export class CaseKeeper {
     const head = await this.o.chainTime();
     if (rd.drawBlock !== 0n) {
       // the draw may run in any block after the one the round opened in: the next one will do
-      await this.send(`draw the panel of case ${id}, round ${round}`, () => court.drawPanel(id));
+      await this.send(`draw the panel of case ${id}, round ${round}`, "drawPanel", [id], GAS_LIMITS.draw);
       return true;
     }
     if (rd.commitDeadline === 0n) return true;
@@ -71,17 +77,17 @@ export class CaseKeeper {
       if (revealOpen && now <= rd.revealDeadline) await this.reveal(id, round);
       const after = await court.roundOf(id, round);
       const tallyOpen = now > after.revealDeadline || (!fullCourt && after.revealedVotes === after.totalVotes);
-      if (tallyOpen) await this.send(`count round ${round} of case ${id}`, () => court.tallyRound(id));
+      if (tallyOpen) await this.send(`count round ${round} of case ${id}`, "tallyRound", [id], GAS_LIMITS.tally);
       return true;
     }
     if (now <= rd.appealDeadline) {
       const mine = await this.claimFor(id);
       if (mine && claimKey(mine.fuelUsed, mine.outputHash) !== rd.decidedKey && (this.o.appealAlways || (await this.holdsBallot(id, round)))) {
-        await this.send(`appeal round ${round} of case ${id} (it contradicts what this verifier measured)`, () => court.appeal(id));
+        await this.send(`appeal round ${round} of case ${id} (it contradicts what this verifier measured)`, "appeal", [id], GAS_LIMITS.court);
       }
       return true;
     }
-    await this.send(`close case ${id}`, () => court.closeCase(id));
+    await this.send(`close case ${id}`, "closeCase", [id], GAS_LIMITS.tally);
     return true;
   }
 
@@ -95,7 +101,7 @@ export class CaseKeeper {
     // written down before it is sent: a restart between commit and reveal must still be able to reveal
     this.o.book.put({ agreementId: String(id), round, fuelUsed: String(claim.fuelUsed), outputHash: claim.outputHash, salt });
     const what = claim === UNAVAILABLE || claim.outputHash === UNAVAILABLE_OUTPUT ? "content unavailable" : `${claim.fuelUsed} fuel`;
-    await this.send(`commit a verdict on case ${id}, round ${round} (${what})`, () => this.o.court.commitVerdict(id, commitment));
+    await this.send(`commit a verdict on case ${id}, round ${round} (${what})`, "commitVerdict", [id, commitment], GAS_LIMITS.court);
   }
 
   private async reveal(id: bigint, round: number): Promise<void> {
@@ -106,15 +112,15 @@ export class CaseKeeper {
       this.o.log(`case ${id}, round ${round}: committed but the sealed verdict is lost; the seat will be slashed`);
       return;
     }
-    await this.send(`reveal the verdict on case ${id}, round ${round}`, () =>
-      this.o.court.revealVerdict(id, BigInt(sealed.fuelUsed), sealed.outputHash, sealed.salt));
+    await this.send(`reveal the verdict on case ${id}, round ${round}`, "revealVerdict",
+      [id, BigInt(sealed.fuelUsed), sealed.outputHash, sealed.salt], GAS_LIMITS.court);
   }
 
   private async claimAll(id: bigint, rounds: number): Promise<void> {
     for (let round = 0; round <= rounds; round++) {
       const b = await this.o.court.ballotOf(id, round, this.o.me);
       if (b.locked !== 0n && !b.claimed) {
-        await this.send(`claim the ballot of case ${id}, round ${round}`, () => this.o.court.claimBallot(id, round, this.o.me));
+        await this.send(`claim the ballot of case ${id}, round ${round}`, "claimBallot", [id, round, this.o.me], GAS_LIMITS.court);
       }
     }
   }
@@ -134,19 +140,30 @@ export class CaseKeeper {
   }
 
   /**
-   * Sends a step. A step someone else already took, or one the phase no longer allows, reverts
-   * with one of the court's phase errors: it is skipped quietly; any other failure is named.
+   * Sends a step. It is tried first against the chain's current state: a step someone else
+   * already took, or one the phase no longer allows, reverts there with one of the court's phase
+   * errors and is skipped quietly (so is one that loses that race in the next block); any other
+   * refusal is named.
    */
-  private async send(what: string, tx: () => Promise<{ wait: () => Promise<unknown> }>): Promise<void> {
+  private async send(what: string, method: CourtStep, args: unknown[], gasLimit: bigint): Promise<void> {
+    const fn = this.o.court.getFunction(method);
     try {
-      await (await tx()).wait();
-      this.o.log(what);
+      await fn.staticCall(...args);
     } catch (error) {
       const data = (error as { data?: unknown }).data;
       const reason = typeof data === "string" ? this.o.court.interface.parseError(data) : null;
-      if (reason && BENIGN.has(reason.name)) return;
-      if (reason) throw new Error(`${what}: the court refused it with ${reason.name}(${reason.args.join(", ")})`);
-      throw error;
+      // a node may simulate in the head's own block, where the next block is "not yet mined"
+      const nextBlockWillDo = reason?.name === "WrongPhase" && reason.args[1] === "draw block not yet mined";
+      if (reason && BENIGN.has(reason.name) && !nextBlockWillDo) return;
+      if (reason && !nextBlockWillDo) throw new Error(`${what}: the court refuses it with ${reason.name}(${reason.args.join(", ")})`);
+      if (!reason) throw error;
+    }
+    try {
+      await this.o.sender.sendAndWait(await fn.populateTransaction(...args), { gasLimit, label: what });
+      this.o.log(what);
+    } catch (error) {
+      if (!(error instanceof TxReverted)) throw error;
+      this.o.log(`${what}: reverted (another step got there first); judged again on the next pass`);
     }
   }
 }

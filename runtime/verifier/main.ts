@@ -10,7 +10,8 @@
  * Environment: RPC_URL, VERIFIER_KEY (the verifier's own key: it stakes and votes), MARKET,
  * START_BLOCK (default 0), POLL_MS (default 2000), JOB_TIMEOUT_MS (default 60000),
  * DATA_DIR (sealed verdicts survive a restart; default .troupe/verifier), STAKE (tokens to stake at
- * start if the key has no stake yet), APPEAL (always | own-ballots, default own-ballots).
+ * start if the key has no stake yet), APPEAL (always | own-ballots, default own-ballots),
+ * CONFIRMATIONS (blocks to stay behind the head when reading new cases; default 0).
  */
 import { mkdirSync } from "node:fs";
 import { Wallet, isAddress, isHexString, parseUnits, MaxUint256 } from "ethers";
@@ -20,6 +21,8 @@ import { loadJob, ContentUnavailable } from "../verify.js";
 import { verifyUsage } from "../host/verification.js";
 import { briefError } from "../host/rpc.js";
 import { pinnedProvider, probeChainId } from "../../contracts/client/rpc.js";
+import { GAS_LIMITS, senderFor } from "../../contracts/client/sender.js";
+import { LogCursor } from "../../contracts/client/log-cursor.js";
 import { BallotBook } from "./ballot-book.js";
 import { CaseKeeper, UNAVAILABLE, type Claim } from "./case-keeper.js";
 
@@ -41,6 +44,7 @@ const timeoutMs = Number(env("JOB_TIMEOUT_MS", (v) => /^\d+$/.test(v), "60000"))
 const dataDir = env("DATA_DIR", (v) => v.length > 0, ".troupe/verifier");
 const stake = env("STAKE", (v) => /^\d+(\.\d+)?$/.test(v), "0");
 const appealAlways = env("APPEAL", (v) => v === "always" || v === "own-ballots", "own-ballots") === "always";
+const confirmations = Number(env("CONFIRMATIONS", (v) => /^\d+$/.test(v), "0"));
 const FETCH_ATTEMPTS = 3;
 
 let stopping = false;
@@ -78,16 +82,18 @@ async function main() {
   const wallet = new Wallet(key, provider);
   const market = TroupeMarket__factory.connect(marketAddress, provider);
   const court = VerifierCourt__factory.connect(await market.court(), wallet);
+  const courtAddress = await court.getAddress();
   const token = TroupeToken__factory.connect(await market.token(), wallet);
-  if ((await token.allowance(wallet.address, await court.getAddress())) < MaxUint256 / 2n) {
-    await (await token.approve(await court.getAddress(), MaxUint256)).wait();
+  const sender = senderFor(wallet, { log: (line) => console.log(`verifier: ${line}`) });
+  if ((await token.allowance(wallet.address, courtAddress)) < MaxUint256 / 2n) {
+    await sender.sendAndWait(await token.approve.populateTransaction(courtAddress, MaxUint256), { gasLimit: GAS_LIMITS.approve, label: "approve the court" });
   }
   if ((await court.verifierOf(wallet.address)).stake === 0n && stake !== "0") {
-    await (await court.stake(parseUnits(stake))).wait();
+    await sender.sendAndWait(await court.stake.populateTransaction(parseUnits(stake)), { gasLimit: GAS_LIMITS.court, label: "stake" });
     console.log(`verifier ${wallet.address} staked ${stake} tokens`);
   }
   const keeper = new CaseKeeper({
-    court, me: wallet.address, chainId, book: new BallotBook(dataDir), measure, appealAlways,
+    court, sender, me: wallet.address, chainId, book: new BallotBook(dataDir), measure, appealAlways,
     // the next block's time: a chain that mines only on demand stamps it with the wall clock
     chainTime: async () => {
       const b = await provider.getBlock("latest");
@@ -96,15 +102,18 @@ async function main() {
     log: (line) => console.log(`verifier: ${line}`),
   });
   const open = new Set<bigint>();
-  let next = startBlock;
+  // New cases are read in block ranges behind the confirmation depth; a deeper reorganisation reads
+  // the replaced blocks again (a case seen twice is one entry, and every step is judged on chain).
+  const cases = new LogCursor({
+    provider, startBlock, confirmations, maxRange: 2000,
+    filter: { address: courtAddress, topics: [court.interface.getEvent("CaseOpened")!.topicHash] },
+  });
   console.log(`verifier ${wallet.address} watching the court of market ${marketAddress} (chain ${chainId})`);
   while (!stopping) {
     try {
-      const head = await provider.getBlockNumber();
-      if (head >= next) {
-        for (const log of await court.queryFilter(court.filters.CaseOpened(), next, head)) open.add(log.args.id);
-        next = head + 1;
-      }
+      await cases.poll(async (logs) => {
+        for (const log of logs) open.add(court.interface.parseLog(log)!.args.id as bigint);
+      }, (reorg) => console.log(`verifier: chain reorganised (was at block ${reorg.was}): reading again from block ${reorg.from}`));
       for (const id of [...open]) {
         try {
           if (!(await keeper.step(id))) open.delete(id);

@@ -1,15 +1,15 @@
 import { Interface, isError } from "ethers";
 import { abiOf } from "../../contracts/client/artifacts.js";
 
-const interfaces = ["TroupeMarket", "ProviderRegistry", "OfferBook", "TroupeToken"].map(
-  (name) => new Interface(abiOf(name as "TroupeMarket") as never),
-);
+let interfaces: Interface[] | undefined;
+const contractInterfaces = () =>
+  (interfaces ??= ["TroupeMarket", "ProviderRegistry", "OfferBook", "TroupeToken"].map((name) => new Interface(abiOf(name as "TroupeMarket") as never)));
 
 /** A contract revert, an RPC failure or a plain error, as one readable line. */
 export function describeError(error: unknown): string {
   const data = revertData(error);
   if (data) {
-    for (const iface of interfaces) {
+    for (const iface of contractInterfaces()) {
       try {
         const parsed = iface.parseError(data);
         if (parsed) {

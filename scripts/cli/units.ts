@@ -67,3 +67,11 @@ export function parseAddress(text: string | undefined, what: string): string {
   if (text === undefined || !/^0x[0-9a-fA-F]{40}$/.test(text)) throw new UsageError(`${what} must be an address (0x + 40 hex digits), not "${text ?? ""}"`);
   return text;
 }
+
+/** A chain timestamp (unix seconds) for people: "2026-11-30 19:55:12 UTC (in 4 min)". */
+export function formatTime(unixSeconds: number, nowSeconds = Date.now() / 1000): string {
+  const text = new Date(unixSeconds * 1000).toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC");
+  const delta = Math.round(unixSeconds - nowSeconds);
+  const span = (s: number) => (s < 90 ? `${s} s` : s < 5400 ? `${Math.round(s / 60)} min` : s < 172_800 ? `${Math.round(s / 3600)} h` : `${Math.round(s / 86_400)} days`);
+  return `${text} (${delta >= 0 ? `in ${span(delta)}` : `${span(-delta)} ago`})`;
+}

@@ -1,5 +1,5 @@
 import type { Interface} from "ethers";
-import { type Log, type Wallet } from "ethers";
+import { type ContractTransaction, type Log, type Provider, type Wallet } from "ethers";
 import type { ContentLocation } from "./content.js";
 import { publishContent } from "./content.js";
 import type { DeploymentInfo, MarketContracts } from "./deployment.js";
@@ -10,6 +10,7 @@ import { signUsageAcceptance } from "../../contracts/client/signing.js";
 import type { UsageReport, OutcomeCode } from "../../contracts/client/typed-data.js";
 import { Status, STATUS_NAMES } from "../../contracts/client/status.js";
 import { totalFor } from "../../contracts/client/amounts.js";
+import { GAS_LIMITS, senderFor } from "../../contracts/client/sender.js";
 
 /** What a consumer asks for. */
 export interface DeploySpec {
@@ -28,6 +29,12 @@ export interface DeploySpec {
   deadlineIn: number;
   /** Accept the first bid at once instead of waiting for the window to close. */
   acceptFirstBid?: boolean;
+  /**
+   * Times a request that got no bid is posted again, with a window fitted to how long bids have
+   * been taking in this market (default 0: the caller hears of it). Only when bids do arrive here,
+   * only later than the window allowed; a request nobody can serve is not re-posted.
+   */
+  repostIfLate?: number;
 }
 
 /** Everything the flow needs. */
@@ -52,6 +59,12 @@ export interface DeployResult {
   refund?: bigint;
   /** Why the deployment did not end settled and verified. */
   problem?: string;
+  /** The request got no bid at all (the escrow came back when it expired). */
+  noBid?: boolean;
+  /** How many earlier requests of this deployment expired unbid and were posted again (repostIfLate). */
+  reposts?: number;
+  /** The bid window and deadline the request was posted with (seconds; measured latency may widen them). */
+  posted?: { bidWindow: number; deadlineIn: number };
   /** Milliseconds from posting to award and to settlement. */
   timings: { awardMs?: number; settledMs?: number };
 }
@@ -78,6 +91,19 @@ export function escrowOf(spec: Pick<DeploySpec, "maxFuel" | "maxPricePerMFuel" |
  * hash, co-signs the report, and waits for settlement. `progress` hears every step.
  */
 export async function deployWorkload(ctx: ConsumerContext, spec: DeploySpec, progress: (line: string) => void): Promise<DeployResult> {
+  let result = await deployOnce(ctx, spec, progress);
+  for (let left = spec.repostIfLate ?? 0; left > 0 && result.noBid; left--) {
+    const window = result.posted?.bidWindow ?? spec.bidWindow;
+    if (!(pace.firstBidMs > window * 1000 * 0.5)) break; // bids here are not late: nobody serves this request
+    const wider = Math.max(2 * window, Math.ceil((3 * pace.firstBidMs) / 1000));
+    progress(`no bid within ${window} s, and bids here have been taking ${(pace.firstBidMs / 1000).toFixed(1)} s: posting again with a ${wider} s window`);
+    const reposts = (result.reposts ?? 0) + 1;
+    result = { ...(await deployOnce(ctx, { ...spec, bidWindow: wider }, progress)), reposts };
+  }
+  return result;
+}
+
+async function deployOnce(ctx: ConsumerContext, spec: DeploySpec, progress: (line: string) => void): Promise<DeployResult> {
   checkModule(spec.module, "the module");
   const { market, token } = ctx.contracts;
   const escrow = escrowOf(spec);
@@ -94,26 +120,38 @@ export async function deployWorkload(ctx: ConsumerContext, spec: DeploySpec, pro
     return Math.max(Date.now() / 1000, block?.timestamp ?? 0);
   };
   const now = Math.floor(await chainNow());
+  const sender = senderFor(ctx.consumer);
+  // Windows and deadlines follow what the market measurably takes, not fixed seconds: a bid window
+  // half as long again as bids have been taking to arrive (counted from before the post is mined,
+  // so it holds the post's own inclusion too), twice what this key's transactions take to be
+  // mined, and room for a slow chain before the deadline.
+  const inclusionS = sender.inclusionMs / 1000;
+  const blockS = await pace.blockInterval(ctx.consumer.provider!);
+  const bidWindow = Math.max(
+    spec.bidWindow, Math.ceil((1.5 * pace.firstBidMs) / 1000), Math.ceil(2 * inclusionS), Math.ceil(2 * blockS + 1),
+  );
+  const deadlineIn = Math.max(spec.deadlineIn, bidWindow + Math.ceil(10 * Math.max(inclusionS, pace.awardToSettleMs / 1000)));
   const params = {
     workloadHash: moduleRef.sha256, workloadURI: moduleRef.uri, inputHash: inputRef.sha256, inputURI: inputRef.uri,
     maxFuel: spec.maxFuel, maxPricePerMFuel: spec.maxPricePerMFuel, maxFee: spec.maxFee, minMemoryMiB: spec.minMemoryMiB,
     allowedTiers: spec.allowedTiers, region: spec.region, maxLatencyClass: spec.maxLatencyClass,
-    bidWindow: spec.bidWindow, deadline: now + spec.deadlineIn,
+    bidWindow, deadline: now + deadlineIn,
   };
   const asConsumer = market.connect(ctx.consumer);
-  const send = <T>(fn: () => Promise<T>) => serially(ctx.consumer.address, fn);
-  await send(async () => {
-    if ((await token.allowance(ctx.consumer.address, ctx.deployment.addresses.market)) < escrow) {
-      await (await token.connect(ctx.consumer).approve(ctx.deployment.addresses.market, 2n ** 256n - 1n)).wait();
-    }
-  });
+  const marketAddress = ctx.deployment.addresses.market;
+  // Transactions that may lose a race with another actor (someone else closed the auction) are
+  // estimated first, so a lost race costs nothing; the post goes out right behind its approval.
+  const send = async (label: string, tx: Promise<ContractTransaction>) => sender.sendAndWait(await tx, { label });
+  if ((await token.allowance(ctx.consumer.address, marketAddress)) < escrow) {
+    await sender.send(await token.connect(ctx.consumer).approve.populateTransaction(marketAddress, 2n ** 256n - 1n), { gasLimit: GAS_LIMITS.approve, label: "approve the market" });
+  }
   const posted = Date.now();
-  const receipt = await send(async () => (await asConsumer.postRequest(params)).wait());
+  const receipt = await sender.sendAndWait(await asConsumer.postRequest.populateTransaction(params), { gasLimit: GAS_LIMITS.request, label: "post the request" });
   const id = parsed(market.interface, receipt?.logs ?? [], "RequestPosted")?.args.requestId as bigint;
-  progress(`request ${id} posted: escrow ${fmt(escrow)}, module ${moduleRef.sha256.slice(0, 18)}…`);
+  progress(`request ${id} posted: escrow ${fmt(escrow)}, bid window ${bidWindow} s, deadline in ${deadlineIn} s, module ${moduleRef.sha256.slice(0, 18)}…`);
 
   const pollMs = ctx.pollMs ?? 500;
-  const result: DeployResult = { id, status: "Open", timings: {} };
+  const result: DeployResult = { id, status: "Open", timings: {}, posted: { bidWindow, deadlineIn } };
   const fromBlock = receipt!.blockNumber;
   let seenBids = 0;
   let endpoint: string | undefined;
@@ -129,6 +167,7 @@ export async function deployWorkload(ctx: ConsumerContext, spec: DeploySpec, pro
     if (status === Status.Open) {
       const nowS = await chainNow();
       const bids = Number(r.bidCount);
+      if (bids > 0 && seenBids === 0) pace.sawFirstBid(Date.now() - posted);
       if (bids > seenBids) {
         for (const log of await market.queryFilter(market.filters.BidPlaced(id), fromBlock)) {
           if (Number(log.args.seq) > seenBids) progress(`bid from ${log.args.provider}: ${fmt(log.args.pricePerMFuel)}/Mfuel + ${fmt(log.args.fee)}`);
@@ -136,9 +175,9 @@ export async function deployWorkload(ctx: ConsumerContext, spec: DeploySpec, pro
         seenBids = bids;
       }
       if (spec.acceptFirstBid && bids > 0 && nowS < Number(r.bidWindowEnd)) {
-        await tolerate(() => send(async () => (await asConsumer.acceptBid(id, r.winner)).wait()));
+        await tolerate(() => send("accept the first bid", asConsumer.acceptBid.populateTransaction(id, r.winner)));
       } else if (nowS >= Number(r.bidWindowEnd)) {
-        await tolerate(() => send(async () => (await asConsumer.closeAuction(id)).wait()));
+        await tolerate(() => send("close the auction", asConsumer.closeAuction.populateTransaction(id)));
       } else if (!spec.acceptFirstBid) {
         // Until the window ends there is only news of bids to show: look once a second, and
         // be there when it ends.
@@ -180,7 +219,7 @@ export async function deployWorkload(ctx: ConsumerContext, spec: DeploySpec, pro
       }
       if (verified && !accepted) {
         if (status === Status.Awarded) {
-          const signature = await signUsageAcceptance(ctx.consumer, { chainId: ctx.chainId, market: ctx.deployment.addresses.market }, verified.report);
+          const signature = await signUsageAcceptance(ctx.consumer, { chainId: ctx.chainId, market: marketAddress }, verified.report);
           const res = await fetch(`${endpoint}/agreements/${id}/acceptance`, {
             method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ signature }),
             signal: AbortSignal.timeout(10_000),
@@ -190,14 +229,14 @@ export async function deployWorkload(ctx: ConsumerContext, spec: DeploySpec, pro
             progress("co-signed the report: the host settles it");
           }
         } else {
-          await tolerate(() => send(async () => (await asConsumer.acceptReport(id)).wait()));
+          await tolerate(() => send("accept the report", asConsumer.acceptReport.populateTransaction(id)));
           accepted = true;
           progress("accepted the report on chain");
         }
       }
       // The chain's clock is read only near the deadline (it never runs behind the wall clock).
       if (status === Status.Awarded && Date.now() / 1000 > Number(r.deadline) - 60 && (await chainNow()) > Number(r.deadline) + 1) {
-        await tolerate(() => send(async () => (await asConsumer.claimBreach(id)).wait()));
+        await tolerate(() => send("claim the breach", asConsumer.claimBreach.populateTransaction(id)));
       }
     } else {
       if (status === Status.Settled) {
@@ -206,11 +245,18 @@ export async function deployWorkload(ctx: ConsumerContext, spec: DeploySpec, pro
         result.payment = settled?.args.providerPayment ?? resolved?.args.providerPayment;
         result.refund = settled?.args.consumerRefund ?? resolved?.args.consumerRefund;
         result.timings.settledMs = Date.now() - posted;
+        if (result.timings.awardMs !== undefined) pace.sawSettled(result.timings.settledMs - result.timings.awardMs);
         progress(`settled: provider paid ${fmt(result.payment ?? 0n)}, refund ${fmt(result.refund ?? 0n)}`);
         if (!verified) result.problem = "settled without the consumer having verified the output";
       } else if (status === Status.Disputed) {
         await sleep(pollMs);
         continue;
+      } else if (status === Status.Expired && seenBids === 0 && Number(r.bidCount) === 0) {
+        const [closed] = await market.queryFilter(market.filters.RequestClosed(id), fromBlock);
+        result.noBid = true;
+        result.refund = closed?.args.refund ?? escrow;
+        result.problem = `no provider bid before the window closed; escrow of ${fmt(result.refund)} refunded`;
+        progress(result.problem);
       } else {
         result.problem = `the request ended ${STATUS_NAMES[status]}`;
         progress(result.problem);
@@ -280,18 +326,30 @@ async function tolerate(fn: () => Promise<unknown>): Promise<void> {
   }
 }
 
-const queues = new Map<string, Promise<unknown>>();
-
 /**
- * Runs one account's transactions one after another: a consumer with several deployments in
- * flight must not hand the same nonce to two of them (an automining chain cannot queue them).
+ * What this process has measured of the market, across its deployments: how long bids take to
+ * arrive after a request is mined, and how long an award takes to settle (moving averages, ms).
  */
-function serially<T>(account: string, fn: () => Promise<T>): Promise<T> {
-  const previous = queues.get(account) ?? Promise.resolve();
-  const next = previous.catch(() => undefined).then(fn);
-  queues.set(account, next);
-  return next;
-}
+const pace = {
+  firstBidMs: 0,
+  awardToSettleMs: 0,
+  sawFirstBid(ms: number) {
+    this.firstBidMs = this.firstBidMs === 0 ? ms : 0.8 * this.firstBidMs + 0.2 * ms;
+  },
+  sawSettled(ms: number) {
+    this.awardToSettleMs = this.awardToSettleMs === 0 ? ms : 0.8 * this.awardToSettleMs + 0.2 * ms;
+  },
+  /** The chain's mean seconds between its last 10 blocks, read at most every 30 s (a bid needs a block to land in). */
+  interval: undefined as { seconds: number; at: number } | undefined,
+  async blockInterval(provider: Provider): Promise<number> {
+    if (this.interval && Date.now() - this.interval.at < 30_000) return this.interval.seconds;
+    const head = await provider.getBlock("latest");
+    const back = head && head.number >= 10 ? await provider.getBlock(head.number - 10) : undefined;
+    const seconds = head && back ? (head.timestamp - back.timestamp) / 10 : 0;
+    this.interval = { seconds, at: Date.now() };
+    return seconds;
+  },
+};
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -4,14 +4,14 @@ import { HDNodeWallet, type Provider, type Wallet } from "ethers";
  * The local dev chain's accounts: Hardhat's public test mnemonic, funded with ether by the node.
  * Used only for the local market; every other network takes keys from the environment.
  */
-const LOCAL_MNEMONIC = "test test test test test test test test test test test junk";
+export const LOCAL_MNEMONIC = "test test test test test test test test test test test junk";
 
 export function localAccount(index: number, provider?: Provider): Wallet {
   const wallet = HDNodeWallet.fromPhrase(LOCAL_MNEMONIC, undefined, `m/44'/60'/0'/0/${index}`);
   return (provider ? wallet.connect(provider) : wallet) as unknown as Wallet;
 }
 
-/** The node's default account count. */
+/** Accounts the node funds with ether (Hardhat's default count; anvil is started with as many). */
 export const LOCAL_ACCOUNTS = 20;
 
 /** Account layout: 0 deploys; each provider takes three (owner, host key, agent key); the consumers take the last ones. */

@@ -36,7 +36,7 @@ async function lane() {
         {
           module: w.module, input: w.input, maxFuel: 2_000_000_000n, maxPricePerMFuel: parseUnits("0.01"),
           maxFee: parseUnits("0.001"), minMemoryMiB: 64, allowedTiers: 0b111, region: 1 + (n % 4), maxLatencyClass: 2,
-          bidWindow, deadlineIn: 300,
+          bidWindow, deadlineIn: 300, repostIfLate: 2,
         },
         () => {},
       );

@@ -16,6 +16,8 @@ const { token, registry, offers, market } = await ignition.deploy(TroupeModule, 
   parameters: { Troupe: parameters },
   deploymentId: `troupe-${Date.now()}`,
   displayUi: false,
+  // The local node automines while the market is deployed: no block would ever come to confirm deeper.
+  config: { requiredConfirmations: 1 },
 });
 const { chainId } = await ethers.provider.getNetwork();
 const rpcUrl = process.env.LOCAL_RPC_URL ?? "http://127.0.0.1:8545";

@@ -5,11 +5,15 @@ import { promisify } from "node:util";
 import { parseUnits, type JsonRpcProvider } from "ethers";
 import { connectMarket, connectRpc, readDeployment, type DeploymentInfo, type MarketContracts } from "../lib/deployment.js";
 import { ProcessGroup, type ProcessSpec } from "./processes.js";
-import { consumerAccount, MAX_LOCAL_PROVIDERS, providerAccounts } from "./accounts.js";
+import { consumerAccount, LOCAL_ACCOUNTS, MAX_LOCAL_PROVIDERS, providerAccounts } from "./accounts.js";
 import { endpointMetadata } from "../cli/commands/provider.js";
 import { cachedModelPath } from "../lib/model-cache.js";
+import { nodeSpec, quietNode, setBlockTime, type ChainKind } from "./chain.js";
+import { GAS_LIMITS, senderFor } from "../../contracts/client/sender.js";
 
 const run = promisify(execFile);
+/** What each local consumer key is minted at start. */
+const CONSUMER_TOKENS = parseUnits("1000000");
 const TSX = ["--import", "tsx"];
 
 /** One provider of the local market: where it is and what it sells. */
@@ -34,6 +38,10 @@ export const DEFAULT_PROFILES: ProviderProfile[] = [
 
 export interface LocalMarketOptions {
   dataDir: string;
+  /** Which node runs the chain (default hardhat). */
+  chain: ChainKind;
+  /** Seconds between blocks once the market is deployed; 0 = a block per transaction (automine). */
+  blockTime: number;
   nodePort: number;
   explorerPort: number;
   hostPortBase: number;
@@ -49,6 +57,8 @@ export interface LocalMarketOptions {
    * itself; a test puts a proxy in between to take the endpoint away under them.
    */
   actorRpcUrl?: (nodeUrl: string) => Promise<string>;
+  /** Told the process group as soon as it exists (so a signal during start-up can stop it). */
+  onProcesses?: (processes: ProcessGroup) => void;
   /** Start matchmaker agents (default true); without them tests bid themselves. */
   matchmakers?: boolean;
   log?: (line: string) => void;
@@ -64,12 +74,16 @@ export interface LocalMarket {
   processes: ProcessGroup;
   /** The owner address and host endpoint of each provider. */
   providers: { address: string; endpoint: string; profile: ProviderProfile }[];
+  /** Which local keys hold what, for people to use (account index, address, what it is for). */
+  funded: { index: number; address: string; role: string; tokens: bigint }[];
   stop(): Promise<void>;
 }
 
 export function defaultOptions(overrides: Partial<LocalMarketOptions> = {}): LocalMarketOptions {
   return {
     dataDir: resolve(".troupe/local"),
+    chain: "hardhat",
+    blockTime: 0,
     nodePort: 8545,
     explorerPort: 4000,
     hostPortBase: 7101,
@@ -89,12 +103,15 @@ export async function startLocalMarket(options: LocalMarketOptions): Promise<Loc
   rmSync(options.dataDir, { recursive: true, force: true });
   mkdirSync(options.dataDir, { recursive: true });
   const processes = new ProcessGroup(join(options.dataDir, "logs"), (name, code) => log(`${name} exited (${code ?? "signal"})`));
+  options.onProcesses?.(processes);
   const rpcUrl = `http://127.0.0.1:${options.nodePort}`;
   const deploymentFile = join(options.dataDir, "deployment.json");
   try {
-    processes.start({ name: "node", command: "npx", args: ["hardhat", "node", "--hostname", "127.0.0.1", "--port", String(options.nodePort)], env: {} });
-    const provider = await waitFor(() => connectRpc(rpcUrl, 1000), 60_000, `the Hardhat node on ${rpcUrl}`);
-    log(`chain up at ${rpcUrl}`);
+    processes.start(nodeSpec(options.chain, options.nodePort));
+    const provider = await waitFor(() => connectRpc(rpcUrl, 1000), 60_000, `the ${options.chain} node on ${rpcUrl}`);
+    log(`chain up at ${rpcUrl} (${options.chain}; automining while the market is set up)`);
+    await setBlockTime(rpcUrl, 0);
+    await quietNode(rpcUrl);
 
     await run("npx", ["hardhat", "run", "--network", "localhost", "scripts/local/deploy.ts"], {
       env: { ...process.env, LOCAL_RPC_URL: rpcUrl, TROUPE_DEPLOYMENT: deploymentFile, TROUPE_PARAMETERS: JSON.stringify(options.parameters ?? {}) },
@@ -104,26 +121,42 @@ export async function startLocalMarket(options: LocalMarketOptions): Promise<Loc
     const contracts = connectMarket(deployment, provider);
 
     const deployer = (await import("./accounts.js")).localAccount(0, provider);
+    const minter = senderFor(deployer);
     const token = contracts.token.connect(deployer);
-    let nonce = await deployer.getNonce();
-    const mint = async (to: string, amount: bigint) => (await token.mint(to, amount, { nonce: nonce++ })).wait();
-    for (let i = 0; i < 4; i++) await mint(consumerAccount(i).address, parseUnits("1000000"));
+    const minted: Promise<unknown>[] = [];
+    const mint = async (to: string, amount: bigint) => {
+      const sent = await minter.send(await token.mint.populateTransaction(to, amount), { gasLimit: GAS_LIMITS.transfer, label: `mint to ${to}` });
+      minted.push(sent.wait());
+    };
+    const funded: LocalMarket["funded"] = [{ index: 0, address: deployer.address, role: "deployer: mints tokens (troupe faucet)", tokens: 0n }];
+    for (let i = 0; i < 4; i++) {
+      const c = consumerAccount(i);
+      await mint(c.address, CONSUMER_TOKENS);
+      funded.push({ index: LOCAL_ACCOUNTS - 1 - i, address: c.address, role: i === 0 ? "consumer (the demo consumer uses it)" : "consumer", tokens: CONSUMER_TOKENS });
+    }
 
     const actorRpc = options.actorRpcUrl ? await options.actorRpcUrl(rpcUrl) : rpcUrl;
-    const model = options.matchmakers === false ? undefined : await bootstrapModel();
+    const model = options.matchmakers === false ? undefined : await bootstrapModel(log);
     const providers: LocalMarket["providers"] = [];
     for (const [i, profile] of options.providers.entries()) {
       const { owner, host, agent } = providerAccounts(i, provider);
       const endpoint = `http://127.0.0.1:${options.hostPortBase + i}`;
       await mint(owner.address, parseUnits("100000"));
+      await Promise.all(minted);
       await registerLocalProvider(contracts, owner, host.address, agent.address, profile, endpoint);
+      funded.push(
+        { index: 1 + 3 * i, address: owner.address, role: `provider ${i} owner (staked 1000)`, tokens: parseUnits("99000") },
+        { index: 2 + 3 * i, address: host.address, role: `provider ${i} host key (signs reports, pays their gas)`, tokens: 0n },
+        { index: 3 + 3 * i, address: agent.address, role: `provider ${i} matchmaker agent (bids)`, tokens: 0n },
+      );
       providers.push({ address: owner.address, endpoint, profile });
       processes.start(hostSpec(i, options, deployment, actorRpc, host.privateKey, owner.address));
       processes.start({
         name: `verifier-${i}`, command: process.execPath, args: [...TSX, "runtime/verifier/main.ts"],
         env: {
           RPC_URL: actorRpc, VERIFIER_KEY: host.privateKey, VERIFIER: owner.address, MARKET: deployment.addresses.market,
-          REGISTRY: deployment.addresses.registry, START_BLOCK: String(deployment.startBlock), POLL_MS: String(options.pollMs),
+          // Disputes give verifiers an hour: polling every 2 s leaves the chain to the hot paths.
+          REGISTRY: deployment.addresses.registry, START_BLOCK: String(deployment.startBlock), POLL_MS: String(Math.max(options.pollMs, 2000)),
         },
       });
       if (model) {
@@ -132,6 +165,12 @@ export async function startLocalMarket(options: LocalMarketOptions): Promise<Loc
         processes.start(matchmakerSpec(i, options, deployment, actorRpc, agent.privateKey, owner.address));
       }
       log(`provider ${i} ${owner.address}: tier ${profile.tier}, region ${profile.region}, host ${endpoint}`);
+    }
+
+    await Promise.all(minted);
+    if (options.blockTime > 0) {
+      await setBlockTime(rpcUrl, options.blockTime);
+      log(`a block every ${options.blockTime} s from now on`);
     }
 
     const db = join(options.dataDir, "indexer.db");
@@ -159,7 +198,7 @@ export async function startLocalMarket(options: LocalMarketOptions): Promise<Loc
     log(`explorer at ${explorerUrl}`);
 
     return {
-      deployment, deploymentFile, rpcUrl, explorerUrl, provider, contracts, processes, providers,
+      deployment, deploymentFile, rpcUrl, explorerUrl, provider, contracts, processes, providers, funded,
       async stop() {
         provider.destroy();
         await processes.stopAll();
@@ -180,23 +219,26 @@ async function registerLocalProvider(
   endpoint: string,
 ) {
   const stake = parseUnits("1000");
-  let nonce = await owner.getNonce();
-  const tx = async (p: Promise<{ wait: () => Promise<unknown> }>) => (await p).wait();
-  await tx(contracts.token.connect(owner).approve(await contracts.registry.getAddress(), stake, { nonce: nonce++ }));
-  await tx(contracts.registry.connect(owner).register(hostKey, profile.tier, profile.region, stake, endpointMetadata(endpoint), { nonce: nonce++ }));
-  await tx(contracts.registry.connect(owner).authoriseAgent(agent, true, { nonce: nonce++ }));
-  await tx(contracts.registry.connect(owner).setVerifier(true, { nonce: nonce++ }));
+  const sender = senderFor(owner);
   const block = await owner.provider!.getBlock("latest");
-  await tx(contracts.offers.connect(owner).publish({
-    provider: owner.address,
-    pricePerMFuel: parseUnits(profile.price),
-    fee: parseUnits(profile.fee),
-    maxFuel: 100_000_000_000n,
-    memoryMiB: profile.memoryMiB,
-    concurrentJobs: profile.concurrentJobs,
-    latencyClass: profile.latencyClass,
-    expiresAt: block!.timestamp + 365 * 86_400,
-  }, { nonce: nonce++ }));
+  // Sent back to back, each with a fixed gas cap (an estimate would not see the ones before it).
+  const sent = [
+    await sender.send(await contracts.token.approve.populateTransaction(await contracts.registry.getAddress(), stake), { gasLimit: GAS_LIMITS.approve }),
+    await sender.send(await contracts.registry.register.populateTransaction(hostKey, profile.tier, profile.region, stake, endpointMetadata(endpoint)), { gasLimit: 400_000n }),
+    await sender.send(await contracts.registry.authoriseAgent.populateTransaction(agent, true), { gasLimit: 120_000n }),
+    await sender.send(await contracts.registry.setVerifier.populateTransaction(true), { gasLimit: 120_000n }),
+    await sender.send(await contracts.offers.publish.populateTransaction({
+      provider: owner.address,
+      pricePerMFuel: parseUnits(profile.price),
+      fee: parseUnits(profile.fee),
+      maxFuel: 100_000_000_000n,
+      memoryMiB: profile.memoryMiB,
+      concurrentJobs: profile.concurrentJobs,
+      latencyClass: profile.latencyClass,
+      expiresAt: block!.timestamp + 365 * 86_400,
+    }), { gasLimit: 400_000n }),
+  ];
+  await Promise.all(sent.map((t) => t.wait()));
 }
 
 function hostSpec(i: number, o: LocalMarketOptions, d: DeploymentInfo, rpcUrl: string, key: string, owner: string): ProcessSpec {
@@ -223,10 +265,18 @@ function matchmakerSpec(i: number, o: LocalMarketOptions, d: DeploymentInfo, rpc
 }
 
 /** The matchmakers' starting model, trained once from the continuum simulator (see model-cache.ts). */
-async function bootstrapModel(): Promise<string> {
+async function bootstrapModel(log: (line: string) => void): Promise<string> {
   const { dir, file } = cachedModelPath();
   if (!existsSync(file)) {
-    await run(process.execPath, [...TSX, "services/matchmaker/main.ts", "train"], { env: { ...process.env, MODEL_PATH: file } });
+    log("training the matchmakers' model from the continuum simulator (first start only, about 1-2 min)…");
+    const t0 = Date.now();
+    const ticker = setInterval(() => log(`  …still training (${Math.round((Date.now() - t0) / 1000)} s)`), 15_000);
+    try {
+      await run(process.execPath, [...TSX, "services/matchmaker/main.ts", "train"], { env: { ...process.env, MODEL_PATH: file } });
+    } finally {
+      clearInterval(ticker);
+    }
+    log(`model trained in ${Math.round((Date.now() - t0) / 1000)} s, kept in ${file}`);
     // Models of earlier sources are of no further use.
     for (const old of readdirSync(dir)) if (/^matchmaker.*\.json$/.test(old) && join(dir, old) !== file) rmSync(join(dir, old), { force: true });
   }

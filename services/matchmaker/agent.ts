@@ -5,7 +5,7 @@
  * Outcomes of its agreements feed the online trainer. RPC failures are retried with backoff;
  * a tick that still fails is logged and the next one starts over from the last applied block.
  */
-import type { Signer } from "ethers";
+import type { ContractTransaction, Signer } from "ethers";
 import { ENERGY_PRICE, TIERS } from "./continuum.js";
 import { type MarketChain, toTokens } from "./chain.js";
 import { evaluateRequest, type AgentOffer, type RequestEvaluation, type OfferDecision } from "./evaluate.js";
@@ -16,9 +16,18 @@ import { totalFor } from "../../contracts/client/amounts.js";
 import type { OnlineTrainer } from "./online-trainer.js";
 import type { PricingParams } from "./pricing.js";
 import { sleep } from "./retry.js";
-import { GAS_LIMITS, TxBatch } from "../../contracts/client/tx-batch.js";
+import { GAS_LIMITS, senderFor, type Sender } from "../../contracts/client/sender.js";
 import { STATUS_NAMES } from "../../contracts/client/status.js";
 import { NO_HISTORY, type Candidate, type OfferView, type ProviderStats, type RequestView } from "./types.js";
+
+/** A bid decided in a tick, waiting to be sent with the others. */
+interface PlannedBid {
+  id: bigint;
+  tx: ContractTransaction;
+  offerId: bigint;
+  reason: string;
+  hash: string;
+}
 
 export interface AgentOptions {
   chain: MarketChain;
@@ -183,36 +192,71 @@ export class MatchmakerAgent {
       if (performance.now() - this.profilesReadAt >= this.o.profileRefreshMs) await this.refreshProfiles();
       let placed = 0;
       const now = await this.o.chain.chainTime();
+      // A bid must be mined before the window closes: the margin is at least the time this
+      // agent's transactions have been taking to be mined.
+      const margin = Math.max(this.o.marginSec, Math.ceil(this.sender.inclusionMs / 1000));
       // Slots are scarce: rank the open requests by what they would earn and bid on the best
       // first (each bid is re-evaluated, since the previous one took a slot).
       const ranked = [...this.state.open.values()]
         .filter((r) => !this.state.bids.has(r.view.id) && !this.refused.has(r.view.id))
-        .filter((r) => now + this.o.marginSec < r.view.bidWindowEnd)
+        .filter((r) => now + margin < r.view.bidWindowEnd)
         .map((r) => ({ r, profit: this.evaluate(r.view, now, false).chosen?.quote.expectedProfit ?? -Infinity }))
         .filter((x) => x.profit > -Infinity)
         .sort((a, b) => b.profit - a.profit);
-      // Bids go out back to back (each one counted against its slot as it is sent); their
-      // receipts are awaited together.
-      const batch = new TxBatch(this.o.signer, GAS_LIMITS.bid);
-      const sent: Promise<boolean>[] = [];
+      // A burst of requests is bid on in one batch: planned one after another (each planned bid
+      // takes its slot at once), then sent in one JSON-RPC round trip with consecutive nonces.
+      // Receipts are not awaited here: on a chain with real block times the next tick must not
+      // wait for a block; a bid that fails frees its slot when its receipt says so.
+      const planned: PlannedBid[] = [];
       for (const { r } of ranked) {
-        const pending = await this.bidOn(r, now, batch);
-        if (!pending) continue;
-        sent.push(pending.mined);
-        placed++;
+        const bid = await this.planBid(r, now);
+        if (bid) planned.push(bid);
       }
-      for (const ok of await Promise.all(sent)) if (!ok) placed--;
+      if (planned.length === 0) return 0;
+      let sent: Awaited<ReturnType<Sender["sendBatch"]>>;
+      try {
+        sent = await this.sender.sendBatch(planned.map((b) => ({ tx: b.tx, gasLimit: GAS_LIMITS.bid, label: `bid on request ${b.id}` })));
+      } catch (error) {
+        // The batch never reached the node: every planned bid frees its slot and is tried next tick.
+        for (const bid of planned) this.refuse(bid.id, error);
+        throw error;
+      }
+      for (const [i, outcome] of sent.entries()) {
+        const bid = planned[i]!;
+        if (outcome instanceof Error) {
+          this.refuse(bid.id, outcome);
+          continue;
+        }
+        placed++;
+        outcome.wait().then(
+          () => this.o.log(`bid on request ${bid.id} from offer ${bid.offerId}: ${bid.reason} (explanation ${bid.hash})`),
+          (error: unknown) => this.refuse(bid.id, error),
+        );
+      }
       return placed;
     } finally {
       this.ticking = false;
     }
   }
 
+  /** Forgets a bid that did not make it; a revert is final for the request, an RPC failure is retried. */
+  private refuse(id: bigint, error: unknown): void {
+    const reason = shortError(error);
+    this.state.bids.delete(id);
+    this.bidCandidates.delete(id);
+    if ((error as { code?: string }).code === "CALL_EXCEPTION" || /revert/i.test(reason)) {
+      this.refused.set(id, reason);
+      this.o.log(`bid on request ${id} refused: ${reason}`);
+    } else {
+      this.o.log(`bid on request ${id} failed, will retry: ${reason}`);
+    }
+  }
+
   /**
-   * Decides and sends one bid. Resolves to undefined when it bids not, else once the bid is sent,
-   * with a promise of whether it was mined; a refused bid is not retried, one the RPC lost is.
+   * Decides one bid and counts it against its slot at once (so the next request of the tick sees
+   * the slot taken); returns the transaction to send, or undefined when it bids not.
    */
-  private async bidOn(request: OpenRequest, now: number, batch: TxBatch): Promise<{ mined: Promise<boolean> } | undefined> {
+  private async planBid(request: OpenRequest, now: number): Promise<PlannedBid | undefined> {
     const evaluation = this.evaluate(request.view, now);
     const chosen = evaluation.chosen;
     if (!chosen) return undefined;
@@ -237,27 +281,7 @@ export class MatchmakerAgent {
     };
     const hash = this.o.store.put(explanation);
     const id = request.view.id;
-    const refuse = (error: unknown) => {
-      const reason = shortError(error);
-      this.state.bids.delete(id);
-      this.bidCandidates.delete(id);
-      // A revert is final for this request; an RPC failure is retried on the next tick.
-      if ((error as { code?: string }).code === "CALL_EXCEPTION" || /revert/i.test(reason)) {
-        this.refused.set(id, reason);
-        this.o.log(`bid on request ${id} refused: ${reason}`);
-      } else {
-        this.o.log(`bid on request ${id} failed, will retry: ${reason}`);
-      }
-      return false;
-    };
-    let response;
-    try {
-      const tx = await this.o.chain.market.connect(this.o.signer).bid.populateTransaction(id, chosen.offerId, price, fee, hash);
-      response = await batch.send(tx);
-    } catch (error) {
-      refuse(error);
-      return undefined;
-    }
+    const tx = await this.o.chain.market.connect(this.o.signer).bid.populateTransaction(id, chosen.offerId, price, fee, hash);
     this.state.bids.set(id, {
       provider: chosen.provider,
       offerId: chosen.offerId,
@@ -267,14 +291,12 @@ export class MatchmakerAgent {
     });
     const offer = this.agentOffers(now).find((a) => a.offer.id === chosen.offerId)!;
     this.bidCandidates.set(id, { request: request.view, offer: offer.offer, stats: offer.stats, load: offer.load });
-    const mined = response.wait().then(
-      () => {
-        this.o.log(`bid on request ${id} from offer ${chosen.offerId}: ${chosen.reason} (explanation ${hash})`);
-        return true;
-      },
-      refuse,
-    );
-    return { mined };
+    return { id, tx, offerId: chosen.offerId, reason: chosen.reason, hash };
+  }
+
+  /** The agent key's one sender: local nonce, pipelined bids, stuck bids replaced. */
+  private get sender(): Sender {
+    return senderFor(this.o.signer as Signer & { address: string }, { log: this.o.log });
   }
 
   /**
@@ -289,10 +311,12 @@ export class MatchmakerAgent {
   }
 
   /** Why the agent does or does not bid on `requestId`, offer by offer, as of now. */
-  async whyNoBid(requestId: bigint): Promise<WhyNoBid> {
+  async whyNoBid(requestId: bigint, asOf?: (view: RequestView) => number): Promise<WhyNoBid> {
     await this.sync();
     await this.refreshProfiles();
-    const [{ view, status }, now] = await Promise.all([this.o.chain.request(requestId), this.o.chain.chainTime()]);
+    const [{ view, status }, chainNow] = await Promise.all([this.o.chain.request(requestId), this.o.chain.chainTime()]);
+    // A closed request is judged as of a moment inside its window (`asOf`), or nothing but the closed window shows.
+    const now = asOf ? asOf(view) : chainNow;
     const statusName = STATUS_NAMES[status] ?? String(status);
     const evaluation = this.evaluate(view, now);
     const bid = this.state.bids.get(requestId);

@@ -3,7 +3,7 @@ import type { WhyNoBid } from "./agent.js";
 
 export function formatWhyNoBid(w: WhyNoBid): string {
   const lines = [
-    `request ${w.requestId}: ${w.status}, bid window ends ${w.bidWindowEnd} (chain time ${w.now})`,
+    `request ${w.requestId}: ${w.status}, bid window ends ${utc(w.bidWindowEnd)} (chain time ${utc(w.now)})`,
     `=> ${w.summary}`,
   ];
   for (const d of w.decisions) {
@@ -12,3 +12,5 @@ export function formatWhyNoBid(w: WhyNoBid): string {
   }
   return lines.join("\n");
 }
+
+const utc = (unixSeconds: number) => new Date(unixSeconds * 1000).toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC");

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ZeroHash, parseUnits } from "ethers";
-import { startTestMarket, runCli, eventually, graphql, freePorts, type CliResult } from "./helpers.js";
+import { startTestMarket, runCli, eventually, graphql, freePorts, E2E_MATRIX, describeChain, type CliResult } from "./helpers.js";
 import { startRpcProxy, type RpcProxy } from "../helpers/rpc-proxy.js";
 import { consumerAccount, providerAccounts } from "../../scripts/local/accounts.js";
 import { DEFAULT_PROFILES, type LocalMarket } from "../../scripts/local/market.js";
@@ -14,7 +14,7 @@ import { signUsageReport } from "../../contracts/client/signing.js";
 import type { UsageReport } from "../../contracts/client/typed-data.js";
 import { decodeInputBundle, runJob, seedFromAgreement, shutdownJobPool } from "../../runtime/job/index.js";
 
-describe("end to end: the choreography under faults", function () {
+for (const chainCase of E2E_MATRIX.faults) describe(`end to end: the choreography under faults (${describeChain(chainCase)})`, function () {
   this.timeout(600_000);
   let market: LocalMarket;
   let proxy: RpcProxy;
@@ -24,6 +24,7 @@ describe("end to end: the choreography under faults", function () {
   before(async () => {
     workloads = ensureWorkloads();
     market = await startTestMarket({
+      ...chainCase,
       providers: DEFAULT_PROFILES.slice(0, 3),
       matchmakers: false, // the test bids itself, so it knows which host wins
       actorRpcUrl: async (nodeUrl) => {

@@ -2,18 +2,18 @@ import { expect } from "chai";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startTestMarket, runCli, graphql, eventually } from "./helpers.js";
+import { startTestMarket, runCli, graphql, eventually, E2E_MATRIX, describeChain } from "./helpers.js";
 import { consumerAccount } from "../../scripts/local/accounts.js";
 import { ensureWorkloads } from "../../runtime/workloads/build.js";
 import type { LocalMarket } from "../../scripts/local/market.js";
 
 const M = 1_000_000n;
 
-describe("end to end: the happy path, every actor its own process", function () {
+for (const chainCase of E2E_MATRIX.happy) describe(`end to end: the happy path, every actor its own process (${describeChain(chainCase)})`, function () {
   this.timeout(300_000);
   let market: LocalMarket;
   before(async () => {
-    market = await startTestMarket();
+    market = await startTestMarket(chainCase);
   });
   after(async () => {
     await market?.stop();
@@ -105,7 +105,8 @@ describe("end to end: the happy path, every actor its own process", function () 
     }
     const expired = await iotOnly;
     expect(expired.code).to.equal(1);
-    expect(expired.stderr).to.match(/ended Expired/);
+    expect(expired.stderr).to.match(/no provider bid before the window closed; escrow of [\d.]+ refunded/);
+    expect(expired.stdout).to.match(/why no bid/).and.match(/constraint tier/);
     const refused = await runCli(["why-no-bid", "999", "--provider", market.providers[0]!.address], env);
     expect(refused.code).to.equal(2);
     expect(refused.stderr).to.match(/there is no request 999/);

@@ -4,6 +4,29 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DEFAULT_PROFILES, defaultOptions, startLocalMarket, waitFor, type LocalMarket, type LocalMarketOptions } from "../../scripts/local/market.js";
+import type { ChainKind } from "../../scripts/local/chain.js";
+
+/** A chain the end-to-end suites run on: which node, and seconds between blocks (0 = automine). */
+export interface ChainCase {
+  chain: ChainKind;
+  blockTime: number;
+}
+
+export const describeChain = (c: ChainCase) => `${c.chain}, ${c.blockTime > 0 ? `a block every ${c.blockTime} s` : "automine"}`;
+
+const ALL: ChainCase[] = [
+  { chain: "hardhat", blockTime: 0 }, { chain: "anvil", blockTime: 2 }, { chain: "anvil", blockTime: 0 }, { chain: "hardhat", blockTime: 2 },
+];
+
+/**
+ * The test matrix: each suite runs on both nodes and on both cadences, paired so that every node
+ * meets every cadence while `npm test` stays within its time (happy path: hardhat automine and
+ * anvil with 2 s blocks; faults: anvil automine and hardhat with 2 s blocks).
+ * TROUPE_E2E_MATRIX=full runs every suite on all four.
+ */
+export const E2E_MATRIX: { happy: ChainCase[]; faults: ChainCase[] } = process.env.TROUPE_E2E_MATRIX === "full"
+  ? { happy: ALL, faults: ALL }
+  : { happy: [ALL[0]!, ALL[1]!], faults: [ALL[2]!, ALL[3]!] };
 
 /** A port nobody listens on right now, and `count - 1` free ones after it. */
 export async function freePorts(count: number): Promise<number> {

@@ -91,7 +91,12 @@ describe("runtime-host: the daemon on a live chain", function () {
     expect(await file.text()).to.equal(checksum);
     const stranger = await outputAccessHeader(p.owner, m.chainId, m.deployment.addresses.market, id, Math.floor(Date.now() / 1000) + 60);
     expect((await fetch(`${hostUrl}/agreements/${id}/stdout`, { headers: { authorization: stranger } })).status).to.equal(403);
-    const report = (await (await fetch(`${hostUrl}/agreements/${id}/report`, { headers: { authorization: auth } })).json()) as { state: string };
+    // The receipt is awaited apart from the send: the outbox says confirmed once the host has seen it.
+    let report = { state: "" };
+    for (let i = 0; i < 50 && report.state !== "confirmed"; i++) {
+      report = (await (await fetch(`${hostUrl}/agreements/${id}/report`, { headers: { authorization: auth } })).json()) as { state: string };
+      if (report.state !== "confirmed") await new Promise((r) => setTimeout(r, 100));
+    }
     expect(report.state).to.equal("confirmed");
 
     const { market, token } = m.deployment;

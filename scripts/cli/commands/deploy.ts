@@ -6,6 +6,7 @@ import { UsageError, parseDuration, parseFuel, parseInteger, parseTiers, parseTo
 import { contentLocation } from "../../lib/content.js";
 import { DeployRefused, checkModule, deployWorkload } from "../../lib/consumer.js";
 import type { InputBundle } from "../../../runtime/job/index.js";
+import { registeredProviders, whyNoBid } from "./why-no-bid.js";
 
 /** `troupe deploy <module.wasm> …`: the consumer's whole deployment, from request to verified, settled output. */
 export async function deployCommand(ctx: Context, argv: string[]): Promise<void> {
@@ -61,6 +62,14 @@ export async function deployCommand(ctx: Context, argv: string[]): Promise<void>
     if (result.stdout && result.stdout.length > 0) {
       ctx.print("--- stdout ---");
       ctx.print(Buffer.from(result.stdout).toString("utf8").replace(/\n$/, ""));
+    }
+    if (result.noBid) {
+      // Say why, in the matchmakers' own words (no model is trained for this: that takes minutes).
+      const explained = await registeredProviders(ctx)
+        .then((providers) => (providers.length ? whyNoBid(ctx, result.id, providers, false, true) : "no provider is registered on this market"))
+        .catch((error: Error) => `(why-no-bid could not answer: ${error.message.split("\n")[0]})`);
+      ctx.print(`why no bid (troupe why-no-bid ${result.id}):`);
+      ctx.print(explained);
     }
     if (result.problem) throw new Error(`request ${result.id}: ${result.problem}`);
   } catch (error) {

@@ -1,6 +1,6 @@
 import { formatUnits } from "ethers";
 import type { Context } from "../context.js";
-import { parseId, UsageError } from "../units.js";
+import { formatTime, parseId, UsageError } from "../units.js";
 import { ensureAllowance, send } from "../tx.js";
 import { Status, STATUS_NAMES } from "../../../contracts/client/status.js";
 
@@ -17,7 +17,7 @@ export async function disputeCommand(ctx: Context, argv: string[]): Promise<void
   if (consumer.address !== r.consumer) throw new UsageError(`only the consumer ${r.consumer} may dispute agreement ${id}`);
   const bond = await market.disputeBond();
   await ensureAllowance(ctx, consumer, ctx.deployment.addresses.market, bond);
-  await send("open dispute", market.connect(consumer).openDispute(id));
+  await send("open dispute", consumer, market.connect(consumer).openDispute.populateTransaction(id));
   const d = await market.disputeOf(id);
-  ctx.print(`disputed agreement ${id} with a bond of ${formatUnits(bond)}; verifiers have until ${new Date(Number(d.verdictDeadline) * 1000).toISOString()}`);
+  ctx.print(`disputed agreement ${id} with a bond of ${formatUnits(bond)}; verifiers have until ${formatTime(Number(d.verdictDeadline))}`);
 }

@@ -2,7 +2,7 @@ import { parseArgs } from "node:util";
 import { formatUnits, ZeroAddress } from "ethers";
 import type { Context } from "../context.js";
 import {
-  UsageError, parseAddress, parseDuration, parseFuel, parseId, parseInteger, parseTier, parseTokens, TIERS,
+  UsageError, formatTime, parseAddress, parseDuration, parseFuel, parseId, parseInteger, parseTier, parseTokens, TIERS,
 } from "../units.js";
 import { ensureAllowance, send } from "../tx.js";
 
@@ -48,7 +48,7 @@ async function register(ctx: Context, argv: string[]) {
   const min = await registry.minStake();
   if (stake < min) throw new UsageError(`--stake ${formatUnits(stake)} is below the market's minimum stake of ${formatUnits(min)}`);
   await ensureAllowance(ctx, owner, ctx.deployment.addresses.registry, stake);
-  await send("register", registry.register(hostKey, tier, region, stake, metadata));
+  await send("register", owner, registry.register.populateTransaction(hostKey, tier, region, stake, metadata));
   ctx.print(`registered ${owner.address} (${TIERS[tier]}, region ${region}) with a stake of ${formatUnits(stake)}`);
 }
 
@@ -73,7 +73,7 @@ async function offer(ctx: Context, argv: string[]) {
   const offers = ctx.contracts.offers.connect(owner);
   if (action === "withdraw") {
     const id = parseId(rest[0], "offer id");
-    await send("withdraw offer", offers.withdraw(id));
+    await send("withdraw offer", owner, offers.withdraw.populateTransaction(id));
     ctx.print(`withdrew offer ${id}`);
     return;
   }
@@ -94,10 +94,10 @@ async function offer(ctx: Context, argv: string[]) {
   };
   if (current) {
     const id = parseId(positionals[0], "offer id");
-    await send("update offer", offers.update(id, terms));
+    await send("update offer", owner, offers.update.populateTransaction(id, terms));
     ctx.print(`updated offer ${id}`);
   } else {
-    const receipt = await send("publish offer", offers.publish(terms));
+    const receipt = await send("publish offer", owner, offers.publish.populateTransaction(terms));
     const log = receipt.logs.map((l) => ctx.contracts.offers.interface.parseLog(l)).find((l) => l?.name === "OfferPublished");
     ctx.print(`published offer ${log?.args.offerId ?? "?"}: ${formatUnits(terms.pricePerMFuel)} per million fuel + ${formatUnits(terms.fee)} per job`);
   }
@@ -108,28 +108,28 @@ async function agent(ctx: Context, argv: string[]) {
   if (positionals[0] !== "authorise" && positionals[0] !== "authorize") throw new UsageError(USAGE);
   const who = parseAddress(positionals[1], "agent address");
   const owner = await ctx.signer("PROVIDER");
-  await send("authorise agent", ctx.contracts.registry.connect(owner).authoriseAgent(who, !values.revoke));
+  await send("authorise agent", owner, ctx.contracts.registry.connect(owner).authoriseAgent.populateTransaction(who, !values.revoke));
   ctx.print(`${values.revoke ? "revoked" : "authorised"} agent ${who}`);
 }
 
 async function verifier(ctx: Context, argv: string[]) {
   if (argv[0] !== "on" && argv[0] !== "off") throw new UsageError(USAGE);
   const owner = await ctx.signer("PROVIDER");
-  await send("set verifier", ctx.contracts.registry.connect(owner).setVerifier(argv[0] === "on"));
+  await send("set verifier", owner, ctx.contracts.registry.connect(owner).setVerifier.populateTransaction(argv[0] === "on"));
   ctx.print(`verifier ${argv[0]}`);
 }
 
 async function unbond(ctx: Context, argv: string[]) {
   const amount = parseTokens(required(argv[0], "the amount to unbond"), "amount");
   const owner = await ctx.signer("PROVIDER");
-  await send("unbond", ctx.contracts.registry.connect(owner).requestUnbond(amount));
+  await send("unbond", owner, ctx.contracts.registry.connect(owner).requestUnbond.populateTransaction(amount));
   const p = await ctx.contracts.registry.providerOf(owner.address);
-  ctx.print(`unbonding ${formatUnits(amount)}; withdrawable at ${new Date(Number(p.unbondReadyAt) * 1000).toISOString()}`);
+  ctx.print(`unbonding ${formatUnits(amount)}; withdrawable from ${formatTime(Number(p.unbondReadyAt))}`);
 }
 
 async function withdraw(ctx: Context) {
   const owner = await ctx.signer("PROVIDER");
-  await send("withdraw", ctx.contracts.registry.connect(owner).withdrawUnbonded());
+  await send("withdraw", owner, ctx.contracts.registry.connect(owner).withdrawUnbonded.populateTransaction());
   ctx.print("withdrew the unbonded stake");
 }
 
@@ -147,7 +147,7 @@ async function status(ctx: Context, argv: string[]) {
     const id = log.args.offerId;
     const o = await offers.offer(id);
     const live = Number(o.expiresAt) > (await ctx.provider.getBlock("latest"))!.timestamp;
-    ctx.print(`  offer ${id}: ${formatUnits(o.pricePerMFuel)}/Mfuel + ${formatUnits(o.fee)}, ${o.memoryMiB} MiB, ${o.maxFuel} fuel, ${o.concurrentJobs} jobs, latency ${o.latencyClass}${live ? "" : " (withdrawn or expired)"}`);
+    ctx.print(`  offer ${id}: ${formatUnits(o.pricePerMFuel)}/Mfuel + ${formatUnits(o.fee)}, ${o.memoryMiB} MiB, ${o.maxFuel} fuel, ${o.concurrentJobs} jobs, latency ${o.latencyClass}, ${live ? `expires ${formatTime(Number(o.expiresAt))}` : "withdrawn or expired"}`);
   }
   const created = await market.queryFilter(market.filters.AgreementCreated(undefined, address), from);
   const settled = await market.queryFilter(market.filters.AgreementSettled(), from);

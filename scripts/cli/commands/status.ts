@@ -1,6 +1,6 @@
 import { formatUnits } from "ethers";
 import type { Context } from "../context.js";
-import { parseId, UsageError, TIERS } from "../units.js";
+import { formatTime, parseId, UsageError, TIERS } from "../units.js";
 import { STATUS_NAMES } from "../../../contracts/client/status.js";
 import { OUTCOME_NAMES } from "../../../contracts/client/typed-data.js";
 
@@ -13,21 +13,22 @@ export async function statusCommand(ctx: Context, argv: string[]): Promise<void>
   const from = ctx.deployment.startBlock;
   const when = async (blockNumber: number) => {
     const block = await ctx.provider.getBlock(blockNumber);
-    return block ? new Date(block.timestamp * 1000).toISOString() : `block ${blockNumber}`;
+    return block ? formatTime(block.timestamp) : `block ${blockNumber}`;
   };
   const tiers = TIERS.filter((_, i) => (Number(r.allowedTiers) >> i) & 1).join(",");
   ctx.print(`request ${id}: ${STATUS_NAMES[Number(r.status)]}`);
   ctx.print(`  consumer ${r.consumer}; max ${r.maxFuel} fuel at ${formatUnits(r.maxPricePerMFuel)}/Mfuel + ${formatUnits(r.maxFee)}; tiers ${tiers}; ${r.minMemoryMiB} MiB`);
-  ctx.print(`  bid window ends ${new Date(Number(r.bidWindowEnd) * 1000).toISOString()}, deadline ${new Date(Number(r.deadline) * 1000).toISOString()}`);
+  ctx.print(`  bid window ends ${formatTime(Number(r.bidWindowEnd))}, deadline ${formatTime(Number(r.deadline))}`);
 
   const [posted] = await market.queryFilter(market.filters.RequestPosted(id), from);
   if (posted) ctx.print(`  requested  ${await when(posted.blockNumber)}  escrow ${formatUnits(posted.args.escrow)}  workload ${posted.args.workloadURI}`);
   const bids = await market.queryFilter(market.filters.BidPlaced(id), from);
   for (const b of bids) {
-    ctx.print(`  bid #${b.args.seq}     ${b.args.provider} offer ${b.args.offerId}: ${formatUnits(b.args.pricePerMFuel)}/Mfuel + ${formatUnits(b.args.fee)}`);
+    ctx.print(`  bid #${b.args.seq}     ${await when(b.blockNumber)}  ${b.args.provider} offer ${b.args.offerId}: ${formatUnits(b.args.pricePerMFuel)}/Mfuel + ${formatUnits(b.args.fee)}`);
   }
   for (const e of await market.queryFilter(market.filters.RequestClosed(id), from)) {
-    ctx.print(`  closed     ${await when(e.blockNumber)}  ${STATUS_NAMES[Number(e.args.status)]}, refund ${formatUnits(e.args.refund)}`);
+    const why = bids.length === 0 && Number(e.args.status) === 9 ? " (no provider bid before the window closed)" : "";
+    ctx.print(`  closed     ${await when(e.blockNumber)}  ${STATUS_NAMES[Number(e.args.status)]}${why}, escrow of ${formatUnits(e.args.refund)} refunded`);
   }
   for (const e of await market.queryFilter(market.filters.AgreementCreated(id), from)) {
     ctx.print(`  awarded    ${await when(e.blockNumber)}  to ${e.args.provider} at ${formatUnits(e.args.pricePerMFuel)}/Mfuel + ${formatUnits(e.args.fee)}${e.args.acceptedEarly ? " (accepted early)" : ""}, penalty ${formatUnits(e.args.penalty)}`);
@@ -36,7 +37,7 @@ export async function statusCommand(ctx: Context, argv: string[]): Promise<void>
     ctx.print(`  reported   ${await when(e.blockNumber)}  ${e.args.fuelUsed} fuel, ${OUTCOME_NAMES[Number(e.args.outcome)] ?? e.args.outcome} (exit ${e.args.exitCode}), ${e.args.wallMs} ms, output ${e.args.outputHash}`);
   }
   for (const e of await market.queryFilter(market.filters.DisputeOpened(id), from)) {
-    ctx.print(`  disputed   ${await when(e.blockNumber)}  bond ${formatUnits(e.args.bond)}, verdicts due by ${new Date(Number(e.args.verdictDeadline) * 1000).toISOString()}`);
+    ctx.print(`  disputed   ${await when(e.blockNumber)}  bond ${formatUnits(e.args.bond)}, verdicts due by ${formatTime(Number(e.args.verdictDeadline))}`);
   }
   for (const e of await market.queryFilter(market.filters.VerdictSubmitted(id), from)) {
     ctx.print(`  verdict    ${await when(e.blockNumber)}  ${e.args.verifier} ${e.args.agrees ? "upholds" : "rejects"} (${e.args.fuelUsed} fuel)`);

