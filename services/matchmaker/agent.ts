@@ -14,8 +14,10 @@ import type { ExplorerClient } from "./history.js";
 import { MarketState, rivalBest, type OfferTerms, type OpenRequest } from "./market-state.js";
 import { totalFor } from "../../contracts/client/amounts.js";
 import type { OnlineTrainer } from "./online-trainer.js";
+import type { Federation } from "./federation.js";
 import type { PricingParams } from "./pricing.js";
 import { sleep } from "./retry.js";
+import { inputMiB } from "./input-size.js";
 import { GAS_LIMITS, TxBatch } from "../../contracts/client/tx-batch.js";
 import { STATUS_NAMES } from "../../contracts/client/status.js";
 import { NO_HISTORY, type Candidate, type OfferView, type ProviderStats, type RequestView } from "./types.js";
@@ -37,6 +39,8 @@ export interface AgentOptions {
   operatingShare?: number;
   pricing?: Partial<PricingParams>;
   explorer?: ExplorerClient;
+  /** federated learning with the other agents (federation.ts); unset: the agent learns alone */
+  federation?: Federation;
   log?: (message: string) => void;
 }
 
@@ -61,7 +65,7 @@ interface Profile {
 
 export class MatchmakerAgent {
   readonly state: MarketState;
-  private readonly o: Required<Omit<AgentOptions, "explorer" | "pricing">> & Pick<AgentOptions, "explorer" | "pricing">;
+  private readonly o: Required<Omit<AgentOptions, "explorer" | "pricing" | "federation">> & Pick<AgentOptions, "explorer" | "pricing" | "federation">;
   private profiles = new Map<string, Profile>();
   private penaltyBps: number | undefined;
   /** requests a bid was refused on (revert): not retried */
@@ -85,6 +89,13 @@ export class MatchmakerAgent {
     const events = await this.o.chain.events(this.state.cursor + 1, latest);
     for (const e of events) this.state.apply(e);
     this.state.cursor = latest;
+    // The input's size is not on chain: look it up once per open request.
+    await Promise.all(
+      [...this.state.open.values()].filter((r) => !r.sized).map(async (r) => {
+        r.view.inputMiB = await inputMiB(r.inputURI);
+        r.sized = true;
+      }),
+    );
     this.learnFromOutcomes();
   }
 
@@ -114,13 +125,18 @@ export class MatchmakerAgent {
     for (const address of this.state.providers) {
       const p = await this.o.chain.providerProfile(address);
       const usage = this.state.usage.get(address);
-      const stats = explorerStats?.get(address) ?? {
-        completed: p.completed,
-        breached: p.breached,
-        disputesWon: p.disputesWon,
-        disputesLost: p.disputesLost,
-        fuelReported: usage?.fuel ?? 0,
-        wallMsReported: usage?.wallMs ?? 0,
+      const fromExplorer = explorerStats?.get(address);
+      const stats: ProviderStats = {
+        ...(fromExplorer ?? {
+          completed: p.completed,
+          breached: p.breached,
+          disputesWon: p.disputesWon,
+          disputesLost: p.disputesLost,
+          fuelReported: usage?.fuel ?? 0,
+          wallMsReported: usage?.wallMs ?? 0,
+        }),
+        completedValue: p.completedValue,
+        failedValue: p.failedValue,
       };
       this.profiles.set(address, { tier: p.tier, region: p.region, bonded: p.bonded && p.registered, stats });
     }
@@ -178,6 +194,10 @@ export class MatchmakerAgent {
     this.ticking = true;
     try {
       await this.sync();
+      if (this.o.federation) {
+        // A board or peer that fails never stops bidding: the agent keeps its own model.
+        await this.o.federation.tick().catch((error: unknown) => this.o.log(`federated step failed: ${shortError(error)}`));
+      }
       // Profiles change slowly (registration, bond, counters): re-read them now and then, not
       // on every tick.
       if (performance.now() - this.profilesReadAt >= this.o.profileRefreshMs) await this.refreshProfiles();

@@ -11,6 +11,10 @@ import { totalFor } from "../../contracts/client/amounts.js";
 /** An open request with its ceilings in wei (bids are sent in wei) and the best bid so far. */
 export interface OpenRequest {
   view: RequestView;
+  /** where the input is (its size is looked up off chain: input-size.ts) */
+  inputURI: string;
+  /** whether `view.inputMiB` was looked up */
+  sized?: boolean;
   maxFuel: bigint;
   maxPricePerMFuelWei: bigint;
   maxFeeWei: bigint;
@@ -82,6 +86,7 @@ export class MarketState {
       case "RequestPosted":
         this.open.set(a.requestId as bigint, {
           view: requestFromEvent(a),
+          inputURI: String(a.inputURI ?? ""),
           maxFuel: a.maxFuel as bigint,
           maxPricePerMFuelWei: a.maxPricePerMFuel as bigint,
           maxFeeWei: a.maxFee as bigint,

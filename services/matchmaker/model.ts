@@ -23,8 +23,6 @@ export interface TrainOptions {
   hiddenLayers: number[];
   iterations: number;
   learningRate: number;
-  /** stop after this many milliseconds whatever the error */
-  timeoutMs: number;
   errorThresh: number;
   /** brain.js's optimiser: plain SGD with momentum, or Adam */
   praxis?: "adam";
@@ -32,11 +30,14 @@ export interface TrainOptions {
   seed: number;
 }
 
+/**
+ * Training is bounded by iterations only, never by wall time, and the initial weights come from
+ * the seed: the same samples give the same model on any machine under any load.
+ */
 export const DEFAULT_TRAIN: TrainOptions = {
   hiddenLayers: [16, 8],
   iterations: 600,
   learningRate: 0.1,
-  timeoutMs: 120_000,
   errorThresh: 0.0001,
   seed: 1,
 };
@@ -130,12 +131,34 @@ export class MatchModel {
       net.train(data, {
         iterations: opts.iterations,
         learningRate: opts.learningRate,
-        timeout: opts.timeoutMs,
         errorThresh: opts.errorThresh,
         ...(opts.praxis ? { praxis: opts.praxis } : {}),
       }),
     );
     return MatchModel.fromBrain(net.toJSON(), meanVector(data), samples.length);
+  }
+
+  /**
+   * An untrained network with its weights drawn from `seed`: where every federated agent starts,
+   * so that their models stay comparable weight by weight.
+   */
+  static initial(seed: number, hiddenLayers: number[] = DEFAULT_TRAIN.hiddenLayers): MatchModel {
+    const net = new brain.NeuralNetwork({ hiddenLayers, activation: "sigmoid" });
+    const shape = [{ input: new Array<number>(FEATURE_COUNT).fill(0), output: [0, 0] }];
+    withSeededRandom(seed, () => (net as unknown as { verifyIsInitialized(d: typeof shape): void }).verifyIsInitialized(shape));
+    return MatchModel.fromBrain(net.toJSON(), new Array<number>(FEATURE_COUNT).fill(0), 0);
+  }
+
+  /**
+   * Continues training these weights on `samples` for `iterations` passes (brain.js, plain SGD):
+   * a federated agent's local step. Deterministic: no randomness is drawn once weights exist.
+   */
+  trainedFurther(samples: readonly Sample[], iterations: number, learningRate = DEFAULT_TRAIN.learningRate): MatchModel {
+    if (samples.length === 0) return this;
+    const data = toTrainingData(samples);
+    const net = this.brainNet();
+    net.train(data, { iterations, learningRate, errorThresh: DEFAULT_TRAIN.errorThresh, timeout: Infinity });
+    return MatchModel.fromBrain(net.toJSON(), meanVector(data), this.file.trainedOn + samples.length);
   }
 
   static fromBrain(net: INeuralNetworkJSON, baseline: number[], trainedOn: number): MatchModel {
