@@ -6,9 +6,9 @@
  *
  * 1. **Validation**: an update of another format, feature set or shape, or with a non-finite
  *    weight, is rejected.
- * 2. **Detection and clipping**: each update's distance from the current model is compared with
- *    the median distance; beyond `rejectFactor` times the median it is rejected as an outlier,
- *    and every accepted update is clipped to `clipFactor` times the median.
+ * 2. **Detection and clipping**: each update's distance from the updates' coordinate-wise median
+ *    is compared with the median distance; beyond `rejectFactor` times it the update is rejected
+ *    as an outlier, and every accepted update is clipped to `clipFactor` times it.
  * 3. **Trimmed mean**: per weight, the `trim` share of the most extreme values on each side is
  *    dropped before the weighted mean; claimed sample counts are capped at `sampleCap` times the
  *    median claim, so a peer cannot buy weight by lying about its data.
@@ -107,64 +107,63 @@ const median = (xs: readonly number[]) => {
 };
 
 /**
- * Merges `updates` (the agent's own included, if it is to count) into a new model, starting
- * from `base` (the agent's current model: distances are measured from it).
+ * Merges `updates` (the agent's own included, if it is to count) into a new model of `base`'s
+ * shape. Distances are measured from the updates' coordinate-wise median, a centre no single
+ * update can drag away.
  */
 export function aggregate(base: ModelFile, updates: readonly WeightUpdate[], options: Partial<AggregateOptions> = {}): AggregateResult {
   const o = { ...DEFAULT_AGGREGATE, ...options };
   const rejected: AggregateResult["rejected"] = [];
-  const valid: { u: WeightUpdate; delta: Float64Array; norm: number }[] = [];
-  const w0 = weightsOf(base);
+  const valid: { u: WeightUpdate; w: Float64Array; dev: number }[] = [];
   for (const u of updates) {
     const why = invalidUpdate(base, u);
-    if (why) {
-      rejected.push({ from: u.from, reason: why });
-      continue;
-    }
-    const w = weightsOf(u.file);
-    const delta = new Float64Array(w.length);
-    let sq = 0;
-    for (let i = 0; i < w.length; i++) {
-      delta[i] = w[i]! - w0[i]!;
-      sq += delta[i]! ** 2;
-    }
-    valid.push({ u, delta, norm: Math.sqrt(sq) });
+    if (why) rejected.push({ from: u.from, reason: why });
+    else valid.push({ u, w: weightsOf(u.file), dev: 0 });
   }
   if (valid.length === 0) return { file: base, accepted: [], rejected };
-  const m = median(valid.map((v) => v.norm));
-  const scale = Math.max(m, 1e-9);
+  const size = valid[0]!.w.length;
+  const centre = new Float64Array(size);
+  for (let i = 0; i < size; i++) centre[i] = median(valid.map((v) => v.w[i]!));
+  let centreNorm = 0;
+  for (let i = 0; i < size; i++) centreNorm += centre[i]! ** 2;
+  for (const v of valid) {
+    let sq = 0;
+    for (let i = 0; i < size; i++) sq += (v.w[i]! - centre[i]!) ** 2;
+    v.dev = Math.sqrt(sq);
+  }
+  const scale = Math.max(median(valid.map((v) => v.dev)), 1e-6 * Math.sqrt(centreNorm), 1e-12);
   const kept = valid.filter((v) => {
-    if (valid.length >= 3 && v.norm > o.rejectFactor * scale) {
-      rejected.push({ from: v.u.from, reason: `moves the model ${(v.norm / scale).toFixed(1)}x as far as the median update` });
+    if (valid.length >= 3 && v.dev > o.rejectFactor * scale) {
+      rejected.push({ from: v.u.from, reason: `lies ${(v.dev / scale).toFixed(1)}x as far from the others as the median update` });
       return false;
     }
     return true;
   });
+  const limit = o.clipFactor * scale;
   for (const v of kept) {
-    const limit = o.clipFactor * scale;
-    if (v.norm > limit) for (let i = 0; i < v.delta.length; i++) v.delta[i]! *= limit / v.norm;
+    if (v.dev > limit) for (let i = 0; i < size; i++) v.w[i] = centre[i]! + ((v.w[i]! - centre[i]!) * limit) / v.dev;
   }
   const cap = o.sampleCap * median(kept.map((v) => v.u.samples));
   const weights = kept.map((v) => Math.min(v.u.samples, cap));
   const n = kept.length;
-  const t = n >= 4 ? Math.max(1, Math.floor(o.trim * n)) : 0;
-  const merged = new Float64Array(w0.length);
-  const order = kept.map((_, i) => i);
-  for (let i = 0; i < w0.length; i++) {
-    order.sort((a, b) => kept[a]!.delta[i]! - kept[b]!.delta[i]! || a - b);
+  const t = o.trim > 0 && n >= 4 ? Math.max(1, Math.floor(o.trim * n)) : 0;
+  const merged = new Float64Array(size);
+  const order = kept.map((_, k) => k);
+  for (let i = 0; i < size; i++) {
+    order.sort((a, b) => kept[a]!.w[i]! - kept[b]!.w[i]! || a - b);
     let sum = 0;
     let wsum = 0;
     for (let r = t; r < n - t; r++) {
       const k = order[r]!;
-      sum += kept[k]!.delta[i]! * weights[k]!;
+      sum += kept[k]!.w[i]! * weights[k]!;
       wsum += weights[k]!;
     }
-    merged[i] = w0[i]! + (wsum > 0 ? sum / wsum : 0);
+    merged[i] = sum / wsum;
   }
   const total = weights.reduce((a, b) => a + b, 0);
-  const baseline = base.baseline.map((_, j) => kept.reduce((s, v, k) => s + (v.u.file.baseline[j] ?? 0) * weights[k]!, 0) / total);
+  const baseline = base.baseline.map((_, j) => kept.reduce((acc, v, k) => acc + (v.u.file.baseline[j] ?? 0) * weights[k]!, 0) / total);
   return {
-    file: withWeights(base, merged, kept.reduce((s, v) => s + v.u.samples, 0), baseline),
+    file: withWeights(base, merged, kept.reduce((acc, v) => acc + v.u.samples, 0), baseline),
     accepted: kept.map((v) => v.u.from),
     rejected,
   };
