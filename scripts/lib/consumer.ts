@@ -28,6 +28,13 @@ export interface DeploySpec {
   deadlineIn: number;
   /** Accept the first bid at once instead of waiting for the window to close. */
   acceptFirstBid?: boolean;
+  /**
+   * The consumer's own agent (`--choose auto`), asked once in the window's last `chooseLeadSec`
+   * seconds (default 2) with bids on the table: the bid it names is accepted early. Without it
+   * the market's rule picks at the window's end.
+   */
+  choose?: (id: bigint, fromBlock: number) => Promise<{ provider: string; summary: string; explanationHash: string } | undefined>;
+  chooseLeadSec?: number;
 }
 
 /** Everything the flow needs. */
@@ -54,6 +61,8 @@ export interface DeployResult {
   problem?: string;
   /** Milliseconds from posting to award and to settlement. */
   timings: { awardMs?: number; settledMs?: number };
+  /** The consumer's agent's choice and the hash of its stored explanation, if it chose. */
+  choice?: { provider: string; summary: string; explanationHash: string };
 }
 
 /** A consumer's mistake found before anything was sent. */
@@ -120,6 +129,7 @@ export async function deployWorkload(ctx: ConsumerContext, spec: DeploySpec, pro
   let verified: { report: UsageReport } | undefined;
   let accepted = false;
   let access: { header: string; expiry: number } | undefined;
+  let asked = false;
 
   for (;;) {
     const r = await market.request(id);
@@ -135,6 +145,17 @@ export async function deployWorkload(ctx: ConsumerContext, spec: DeploySpec, pro
         }
         seenBids = bids;
       }
+      const lead = spec.chooseLeadSec ?? 2;
+      if (spec.choose && !asked && bids > 0 && nowS >= Number(r.bidWindowEnd) - lead && nowS < Number(r.bidWindowEnd)) {
+        asked = true;
+        const pick = await spec.choose(id, fromBlock).catch((error: Error) => void progress(`the consumer's agent failed (${error.message}): the rule picks`));
+        if (pick) {
+          result.choice = pick;
+          progress(pick.summary);
+          await tolerate(() => send(async () => (await asConsumer.acceptBid(id, pick.provider)).wait()));
+          continue;
+        }
+      }
       if (spec.acceptFirstBid && bids > 0 && nowS < Number(r.bidWindowEnd)) {
         await tolerate(() => send(async () => (await asConsumer.acceptBid(id, r.winner)).wait()));
       } else if (nowS >= Number(r.bidWindowEnd)) {
@@ -142,7 +163,8 @@ export async function deployWorkload(ctx: ConsumerContext, spec: DeploySpec, pro
       } else if (!spec.acceptFirstBid) {
         // Until the window ends there is only news of bids to show: look once a second, and
         // be there when it ends.
-        wait = Math.min(1000, Math.max(pollMs, (Number(r.bidWindowEnd) - nowS) * 1000));
+        const until = Number(r.bidWindowEnd) - (spec.choose && !asked ? (spec.chooseLeadSec ?? 2) : 0) - nowS;
+        wait = Math.min(1000, Math.max(pollMs, until * 1000));
       }
     } else if (status === Status.Awarded || status === Status.Reported) {
       if (!result.provider) {
