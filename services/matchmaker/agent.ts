@@ -11,7 +11,8 @@ import { type MarketChain, toTokens } from "./chain.js";
 import { evaluateRequest, type AgentOffer, type RequestEvaluation, type OfferDecision } from "./evaluate.js";
 import type { ExplanationStore } from "./explanations.js";
 import type { ExplorerClient } from "./history.js";
-import { MarketState, rivalBest, type OfferTerms, type OpenRequest } from "./market-state.js";
+import { MarketState, rivalBest, ruleScore, type OfferTerms, type OpenRequest } from "./market-state.js";
+import { DEFAULT_AWARD_PRIOR, failureBps } from "./award-rule.js";
 import { totalFor } from "../../contracts/client/amounts.js";
 import type { OnlineTrainer } from "./online-trainer.js";
 import type { Federation } from "./federation.js";
@@ -237,7 +238,7 @@ export class MatchmakerAgent {
     const chosen = evaluation.chosen;
     if (!chosen) return undefined;
     const { price, fee, rival } = this.plannedBid(request, chosen);
-    // A bid that does not beat the best one wins only if the consumer passes over a cheaper bid
+    // A bid that does not beat the best one wins only if the consumer passes over a better bid
     // (by accepting it early): not worth a slot held until the window closes, nor the gas.
     if (rival) return undefined;
     const explanation = {
@@ -284,6 +285,7 @@ export class MatchmakerAgent {
       pricePerMFuelWei: price,
       feeWei: fee,
       explanationHash: hash,
+      failureBps: this.ownFailureBps(chosen.provider),
     });
     const offer = this.agentOffers(now).find((a) => a.offer.id === chosen.offerId)!;
     this.bidCandidates.set(id, { request: request.view, offer: offer.offer, stats: offer.stats, load: offer.load });
@@ -298,14 +300,24 @@ export class MatchmakerAgent {
   }
 
   /**
+   * The failure rate the contract will read for `provider`'s bid, from its value-weighted record
+   * (the registry's, once it keeps one) and the market's default prior.
+   */
+  private ownFailureBps(provider: string): bigint {
+    const stats = this.profiles.get(provider.toLowerCase())?.stats ?? NO_HISTORY;
+    return BigInt(failureBps(stats, DEFAULT_AWARD_PRIOR));
+  }
+
+  /**
    * What `chosen` would bid on `request`, in wei, and the rival bid (another provider's) that
-   * already totals at most as much, if any.
+   * already scores at least as well under the award rule, if any.
    */
   private plannedBid(request: OpenRequest, chosen: NonNullable<RequestEvaluation["chosen"]>) {
     const { price, fee } = bidAmounts(this.state.offers.get(chosen.offerId)!, request, chosen.quote.markup);
     const total = totalFor(request.maxFuel, price, fee);
+    const score = ruleScore(request, total, this.ownFailureBps(chosen.provider));
     const best = rivalBest(request, chosen.provider);
-    return { price, fee, total, rival: best && best.total <= total ? best : undefined };
+    return { price, fee, total, rival: best && best.score <= score ? best : undefined };
   }
 
   /** Why the agent does or does not bid on `requestId`, offer by offer, as of now. */
@@ -326,7 +338,7 @@ export class MatchmakerAgent {
       const open = this.state.open.get(requestId);
       const planned = open && this.plannedBid(open, evaluation.chosen);
       answer.summary = planned?.rival
-        ? `offer ${evaluation.chosen.offerId} would bid ${toTokens(planned.total)} in all, but ${planned.rival.provider} already bids ${toTokens(planned.rival.total)}: a bid that does not beat the best wins only if the consumer passes over the cheaper one`
+        ? `offer ${evaluation.chosen.offerId} would bid ${toTokens(planned.total)} in all, but ${planned.rival.provider} already bids ${toTokens(planned.rival.total)}: a bid that does not beat the best wins only if the consumer passes over the better one`
         : `would bid from offer ${evaluation.chosen.offerId}: ${evaluation.chosen.reason}`;
     }
     else answer.summary = "no offer qualifies or pays: see each offer's reason";
