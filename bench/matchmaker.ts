@@ -23,6 +23,7 @@ import { FEATURE_COUNT, encodeRuntime, features } from "../services/matchmaker/f
 import { trainAlone, trainFederated } from "../services/matchmaker/federated-training.js";
 import { MatchModel, type Sample } from "../services/matchmaker/model.js";
 import { oraclePolicy } from "../services/matchmaker/oracle.js";
+import { batchClearingPolicy } from "../services/matchmaker/batch-clearing.js";
 import { cheapestFirst, learnedPolicy, nearestFirst, randomPolicy, type MarketRules, type Policy } from "../services/matchmaker/policies.js";
 import { BOOTSTRAP_SEEDS } from "../services/matchmaker/setup.js";
 import { candidateOf, expectedTruthOf, feasible, simulateMarket, trainingPairs, type SimMarket } from "../services/matchmaker/simulator.js";
@@ -44,7 +45,11 @@ const SECOND_HELD_OUT_SEEDS = [2001, 2002, 2003, 2004];
 const PRICING = { competition: 30 };
 /** Federated agents: provider i of every market belongs to agent i mod AGENTS. */
 const AGENTS = 6;
-const FEDERATION = { rounds: 20, localIterations: 30, seed: 1 };
+/**
+ * Rounds x local passes = the central model's 600 passes; merging every 2 passes keeps the
+ * agents' models close (each agent's data is one tier's: agent k owns providers k, k+6, ...).
+ */
+const FEDERATION = { rounds: 300, localIterations: 2, seed: 1 };
 const RULES: MarketRules = { chooser: "rule", prior: DEFAULT_AWARD_PRIOR };
 
 const digest = createHash("sha256");
@@ -59,6 +64,7 @@ function recorded(name: string, policy: Policy): Policy {
 const modelDigest = (m: MatchModel) => digest.update(JSON.stringify(m.file.net));
 
 // --- training: central, each agent alone, federated, federated with one poisoned peer ---
+const loadAtStart = loadavg().map((x) => Math.round(x * 100) / 100);
 const t0 = performance.now();
 const trainingMarkets = BOOTSTRAP_SEEDS.map((seed) => simulateMarket(seed));
 const agentSamples: Sample[][] = Array.from({ length: AGENTS }, () => []);
@@ -108,6 +114,12 @@ interface SetResult {
   learnedCostVsCheapest: number;
   consumerAgentsWelfareVsOracle: number;
   marketWithTruePWelfareVsOracle: number;
+  batchClearingWelfareVsOracle: number;
+  batchClearingWelfareVsExpectedOracle: number;
+  batchClearingWithTruePWelfareVsOracle: number;
+  batchClearingPenalty5000WelfareVsOracle: number;
+  batchClearingWithTruePPenalty5000WelfareVsOracle: number;
+  batchClearingWithTruePPenalty5000WelfareVsExpectedOracle: number;
 }
 
 /** Every policy on one set of seeds. */
@@ -123,6 +135,12 @@ function evaluateSet(seeds: number[], full: boolean): { set: SetResult; markets:
     oracleExpected: oraclePolicy("parameters"),
     marketWithTrueP: learnedPolicy(trueP, PRICING, RULES),
     ...(full ? { marketWithTruePConsumerAgents: learnedPolicy(trueP, PRICING, { ...RULES, chooser: "consumer-agent" }) } : {}),
+    // What another rule would give: one batch assignment per round over the agents' quotes.
+    batchClearing: recorded(`batch/${seeds.join(",")}`, batchClearingPolicy(central, PRICING)),
+    batchClearingWithTrueP: batchClearingPolicy(trueP, PRICING),
+    // ... and with half the breach penalty, which deters fewer risky but valuable jobs.
+    batchClearingPenalty5000: batchClearingPolicy(central, { ...PRICING, penaltyBps: 5_000 }),
+    batchClearingWithTruePPenalty5000: batchClearingPolicy(trueP, { ...PRICING, penaltyBps: 5_000 }),
   };
   const r: Record<string, PolicyMetrics> = {};
   for (const [name, policy] of Object.entries(policies)) r[name] = measure(markets, policy);
@@ -138,6 +156,12 @@ function evaluateSet(seeds: number[], full: boolean): { set: SetResult; markets:
       learnedCostVsCheapest: r.learned!.consumerCostPerJob / r.cheapest!.consumerCostPerJob,
       consumerAgentsWelfareVsOracle: r.learnedConsumerAgents!.welfare / o,
       marketWithTruePWelfareVsOracle: r.marketWithTrueP!.welfare / o,
+      batchClearingWelfareVsOracle: r.batchClearing!.welfare / o,
+      batchClearingWelfareVsExpectedOracle: r.batchClearing!.welfare / r.oracleExpected!.welfare,
+      batchClearingWithTruePWelfareVsOracle: r.batchClearingWithTrueP!.welfare / o,
+      batchClearingPenalty5000WelfareVsOracle: r.batchClearingPenalty5000!.welfare / o,
+      batchClearingWithTruePPenalty5000WelfareVsOracle: r.batchClearingWithTruePPenalty5000!.welfare / o,
+      batchClearingWithTruePPenalty5000WelfareVsExpectedOracle: r.batchClearingWithTruePPenalty5000!.welfare / r.oracleExpected!.welfare,
     },
   };
 }
@@ -217,6 +241,10 @@ const summary = {
   learnedCostVsCheapest: first.set.learnedCostVsCheapest,
   consumerAgentsWelfareVsOracle: first.set.consumerAgentsWelfareVsOracle,
   marketWithTruePWelfareVsOracle: first.set.marketWithTruePWelfareVsOracle,
+  batchClearingWelfareVsOracle: first.set.batchClearingWelfareVsOracle,
+  batchClearingWelfareVsExpectedOracle: first.set.batchClearingWelfareVsExpectedOracle,
+  batchClearingWithTruePWelfareVsOracle: first.set.batchClearingWithTruePWelfareVsOracle,
+  batchClearingWithTruePPenalty5000WelfareVsOracle: first.set.batchClearingWithTruePPenalty5000WelfareVsOracle,
   scoringsPerSecond,
   penaltySensitivity,
   secondHeldOut: second.set,
@@ -246,7 +274,7 @@ const summary = {
     trainedOn: central.file.trainedOn,
     pricing: PRICING,
   },
-  machine: { cores: cpus().length, node: process.version, date: new Date().toISOString(), loadavg: loadavg().map((x) => Math.round(x * 100) / 100) },
+  machine: { cores: cpus().length, node: process.version, date: new Date().toISOString(), loadavgAtStart: loadAtStart, loadavgAtEnd: loadavg().map((x) => Math.round(x * 100) / 100) },
 };
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
@@ -263,7 +291,7 @@ for (const [bps, r] of Object.entries(penaltySensitivity)) {
 console.log("\naward rule prior (priorValue tokens, priorFailureBps): learned welfare vs oracle, first / second set");
 for (const s of priorSweep) console.log(`  ${String(s.priorValue).padStart(5)}, ${String(s.priorFailureBps).padStart(5)}: ${pct(s.welfareVsOracle)} / ${pct(s.secondWelfareVsOracle)}`);
 const line = (name: string, s: SetResult) =>
-  `${name} (${s.seeds.join(", ")}): learned ${pct(s.learnedWelfareVsOracle)} of the oracle, ${pct(s.learnedWelfareVsExpectedOracle)} of the expected-welfare oracle; violations ${pct(s.learnedViolationsVsCheapest)} and cost ${pct(s.learnedCostVsCheapest)} of cheapest-first's; consumer agents ${pct(s.consumerAgentsWelfareVsOracle)}; true P(met) ${pct(s.marketWithTruePWelfareVsOracle)}`;
+  `${name} (${s.seeds.join(", ")}): learned ${pct(s.learnedWelfareVsOracle)} of the oracle, ${pct(s.learnedWelfareVsExpectedOracle)} of the expected-welfare oracle; violations ${pct(s.learnedViolationsVsCheapest)} and cost ${pct(s.learnedCostVsCheapest)} of cheapest-first's; consumer agents ${pct(s.consumerAgentsWelfareVsOracle)}; true P(met) ${pct(s.marketWithTruePWelfareVsOracle)}; batch clearing ${pct(s.batchClearingWelfareVsOracle)} (${pct(s.batchClearingWelfareVsExpectedOracle)} of the expected-welfare oracle; true P(met) ${pct(s.batchClearingWithTruePWelfareVsOracle)}); at half the penalty ${pct(s.batchClearingPenalty5000WelfareVsOracle)} (true P(met) ${pct(s.batchClearingWithTruePPenalty5000WelfareVsOracle)}, ${pct(s.batchClearingWithTruePPenalty5000WelfareVsExpectedOracle)} of the expected-welfare oracle)`;
 console.log(`
 award rule: ${AWARD_RULE}, prior ${JSON.stringify(RULES.prior)}
 ${line("first held-out set", first.set)}

@@ -10,7 +10,7 @@ import { connectMarket, connectRpc, readDeployment } from "../lib/deployment.js"
 import { loadKey } from "../lib/keys.js";
 import { contentLocation } from "../lib/content.js";
 import { deployWorkload } from "../lib/consumer.js";
-import { demoWorkloads } from "./demo-workloads.js";
+import { demoWorkloads, measuredFuelCaps } from "./demo-workloads.js";
 import { cachedModelPath } from "../lib/model-cache.js";
 import { consumerChooser } from "../../services/matchmaker/consumer-agent.js";
 
@@ -24,6 +24,7 @@ const interval = Number(process.env.DEMO_INTERVAL_MS ?? 4000);
 const concurrency = Number(process.env.DEMO_CONCURRENCY ?? 2);
 const bidWindow = Number(process.env.DEMO_BID_WINDOW ?? 4);
 const workloads = demoWorkloads();
+const fuelCaps = await measuredFuelCaps(workloads);
 const chooseMode = process.env.DEMO_CHOOSE ?? "auto";
 if (chooseMode !== "auto" && chooseMode !== "rule") throw new Error(`DEMO_CHOOSE is auto or rule, not ${chooseMode}`);
 const choose = chooseMode === "auto"
@@ -46,7 +47,7 @@ async function lane() {
       const result = await deployWorkload(
         { deployment, contracts, consumer, content: contentLocation(), chainId },
         {
-          module: w.module, input: w.input, maxFuel: 2_000_000_000n, maxPricePerMFuel: parseUnits("0.01"),
+          module: w.module, input: w.input, maxFuel: fuelCaps.get(w.name)!, maxPricePerMFuel: parseUnits("0.01"),
           maxFee: parseUnits("0.001"), minMemoryMiB: w.shape.minMemoryMiB, allowedTiers: 0b111, region: w.shape.region,
           maxLatencyClass: w.shape.maxLatencyClass, bidWindow, deadlineIn: w.shape.deadlineIn,
           ...(choose ? { choose } : {}),

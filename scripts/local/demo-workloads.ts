@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { ensureWorkloads, workload } from "../../runtime/workloads/build.js";
-import type { InputBundle } from "../../runtime/job/index.js";
+import { runJob, shutdownJobPool, type InputBundle } from "../../runtime/job/index.js";
 
 /**
  * What a demo request asks besides its workload, so that every tier wins work for a reason the
@@ -58,4 +58,21 @@ export function demoWorkloads(): DemoWorkload[] {
     ["entropy", bundle({ args: ["entropy"] }), "latency"],
   ];
   return specs.map(([name, input, kind]) => ({ name, module: workload(name), input, shape: SHAPES[kind] }));
+}
+
+/**
+ * Fuel caps as a consumer sets them: fuel is deterministic, so it runs each job once and caps a
+ * quarter above what it used (plus a little for seeded randomness). Agents judge a job by its cap.
+ */
+export async function measuredFuelCaps(workloads: readonly DemoWorkload[]): Promise<Map<string, bigint>> {
+  const caps = new Map<string, bigint>();
+  try {
+    for (const w of workloads) {
+      const r = await runJob({ module: w.module, input: w.input, limits: { fuel: 20_000_000_000n, memoryMiB: 1024, wallTimeoutMs: 60_000 }, seed: new Uint8Array(32) });
+      caps.set(w.name, (r.fuelUsed * 5n) / 4n + 1_000_000n);
+    }
+  } finally {
+    await shutdownJobPool();
+  }
+  return caps;
 }

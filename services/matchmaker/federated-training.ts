@@ -7,7 +7,7 @@
  * Everything is bounded by iterations and seeded: the same inputs give the same models.
  */
 import { aggregate, weightsOf, withWeights, type AggregateOptions } from "./federated.js";
-import { MatchModel, type Sample } from "./model.js";
+import { MatchModel, prepareSamples, type Sample } from "./model.js";
 import { Rng } from "./prng.js";
 
 export interface FederatedOptions {
@@ -15,6 +15,10 @@ export interface FederatedOptions {
   rounds: number;
   /** passes over its own samples an agent trains between two merges */
   localIterations: number;
+  /** the agents' SGD learning rate (default DEFAULT_TRAIN's) */
+  learningRate?: number;
+  /** how far the shared model moves towards each merge (1: all the way; above 1 extrapolates, as server-side learning rates do) */
+  serverRate?: number;
   seed: number;
   hiddenLayers?: number[];
   /** agents (by index) that publish garbage weights each round */
@@ -31,21 +35,29 @@ export function garbageUpdate(model: MatchModel, rng: Rng): MatchModel {
 /** Federated averaging over the agents' own samples; returns the shared model and what each merge rejected. */
 export function trainFederated(agents: readonly (readonly Sample[])[], o: FederatedOptions): { model: MatchModel; rejected: number } {
   let shared = MatchModel.initial(o.seed, o.hiddenLayers);
+  const prepared = agents.map((samples) => prepareSamples(samples));
   const rng = new Rng(o.seed ^ 0x5eed);
   let rejected = 0;
   for (let round = 0; round < o.rounds; round++) {
-    const updates = agents.map((samples, k) => {
-      const local = o.poisoned?.includes(k) ? garbageUpdate(shared, rng) : shared.trainedFurther(samples, o.localIterations);
-      return { from: `agent-${k}`, samples: o.poisoned?.includes(k) ? 1e9 : samples.length, file: local.file };
+    const updates = prepared.map((set, k) => {
+      const local = o.poisoned?.includes(k) ? garbageUpdate(shared, rng) : shared.trainedFurther(set, o.localIterations, o.learningRate);
+      return { from: `agent-${k}`, samples: o.poisoned?.includes(k) ? 1e9 : set.data.length, file: local.file };
     });
     const merged = aggregate(shared.file, updates, o.aggregate);
     rejected += merged.rejected.length;
-    shared = MatchModel.fromFile(merged.file);
+    const rate = o.serverRate ?? 1;
+    if (rate === 1) {
+      shared = MatchModel.fromFile(merged.file);
+    } else {
+      const before = weightsOf(shared.file);
+      const after = weightsOf(merged.file);
+      shared = MatchModel.fromFile(withWeights(merged.file, after.map((w, i) => before[i]! + rate * (w - before[i]!))));
+    }
   }
   return { model: shared, rejected };
 }
 
 /** Each agent alone: the same seeded start, the same number of passes over its own samples. */
-export function trainAlone(samples: readonly Sample[], o: Pick<FederatedOptions, "rounds" | "localIterations" | "seed" | "hiddenLayers">): MatchModel {
-  return MatchModel.initial(o.seed, o.hiddenLayers).trainedFurther(samples, o.rounds * o.localIterations);
+export function trainAlone(samples: readonly Sample[], o: Pick<FederatedOptions, "rounds" | "localIterations" | "seed" | "hiddenLayers" | "learningRate">): MatchModel {
+  return MatchModel.initial(o.seed, o.hiddenLayers).trainedFurther(samples, o.rounds * o.localIterations, o.learningRate);
 }

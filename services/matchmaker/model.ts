@@ -95,6 +95,17 @@ export function toTrainingData(samples: readonly Sample[]): BrainTrainingDatum[]
   }));
 }
 
+/** Samples as brain.js trains on them, with their mean feature vector: built once, trained on many times. */
+export interface PreparedSamples {
+  data: BrainTrainingDatum[];
+  baseline: number[];
+}
+
+export function prepareSamples(samples: readonly Sample[]): PreparedSamples {
+  const data = toTrainingData(samples);
+  return { data, baseline: data.length ? meanVector(data) : new Array<number>(FEATURE_COUNT).fill(0) };
+}
+
 function meanVector(data: readonly BrainTrainingDatum[]): number[] {
   const mean = new Array<number>(FEATURE_COUNT).fill(0);
   for (const d of data) for (let i = 0; i < FEATURE_COUNT; i++) mean[i]! += d.input[i]! / data.length;
@@ -150,15 +161,16 @@ export class MatchModel {
   }
 
   /**
-   * Continues training these weights on `samples` for `iterations` passes (brain.js, plain SGD):
-   * a federated agent's local step. Deterministic: no randomness is drawn once weights exist.
+   * Continues training these weights on `samples` (or the same, prepared once) for `iterations`
+   * passes (brain.js, plain SGD): a federated agent's local step. Deterministic: no randomness is
+   * drawn once weights exist.
    */
-  trainedFurther(samples: readonly Sample[], iterations: number, learningRate = DEFAULT_TRAIN.learningRate): MatchModel {
-    if (samples.length === 0) return this;
-    const data = toTrainingData(samples);
+  trainedFurther(samples: readonly Sample[] | PreparedSamples, iterations: number, learningRate = DEFAULT_TRAIN.learningRate): MatchModel {
+    const set = "data" in samples ? samples : prepareSamples(samples);
+    if (set.data.length === 0) return this;
     const net = this.brainNet();
-    net.train(data, { iterations, learningRate, errorThresh: DEFAULT_TRAIN.errorThresh, timeout: Infinity });
-    return MatchModel.fromBrain(net.toJSON(), meanVector(data), this.file.trainedOn + samples.length);
+    net.train(set.data, { iterations, learningRate, errorThresh: DEFAULT_TRAIN.errorThresh, timeout: Infinity });
+    return MatchModel.fromBrain(net.toJSON(), set.baseline, this.file.trainedOn + set.data.length);
   }
 
   static fromBrain(net: INeuralNetworkJSON, baseline: number[], trainedOn: number): MatchModel {

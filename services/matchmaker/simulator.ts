@@ -60,13 +60,13 @@ export interface SimOptions {
   providers: number;
   rounds: number;
   requestsPerRound: number;
-  /** past jobs per provider, at most */
+  /** past jobs offered to each provider, at most (it takes those it expects to meet) */
   maxHistory: number;
-  /** jobs each provider runs for the rest of the market between two rounds, at most */
+  /** jobs offered to each provider by the rest of the market between two rounds, at most */
   jobsBetweenRounds: number;
 }
 
-export const DEFAULT_SIM: SimOptions = { providers: 24, rounds: 5, requestsPerRound: 60, maxHistory: 60, jobsBetweenRounds: 8 };
+export const DEFAULT_SIM: SimOptions = { providers: 24, rounds: 5, requestsPerRound: 60, maxHistory: 150, jobsBetweenRounds: 20 };
 
 const BID_WINDOW_END = 1_000;
 const TIER_MASKS = [7, 7, 7, 3, 6, 1, 2, 5, 4] as const;
@@ -236,12 +236,20 @@ export function feasible(req: RequestView, o: OfferView): boolean {
   );
 }
 
-/** Plays `jobs` past placements of each provider, so its public counters reflect its truth. */
+/**
+ * The least P(SLA met) a provider's agent takes a job at, in the simulated past: agents decline
+ * jobs they expect to miss, so a record reflects the provider's reliability on the work it
+ * chooses, not the misses of jobs it would never have bid on.
+ */
+const HISTORY_ACCEPT_P = 0.6;
+
+/** Plays `jobs` past placements offered to each provider, so its public counters reflect its truth. */
 function simulateHistory(rng: Rng, p: SimProvider, jobs: number, keyBase: number): void {
   for (let j = 0; j < jobs; j++) {
     const req = drawRequest(rng, keyBase + j);
     if (!feasible(req.view, p.offer)) continue;
     const load = rng.int(0, p.offer.concurrentJobs - 1);
+    if (expectedTruthOf(req, p, load).pMet < HISTORY_ACCEPT_P) continue;
     const truth = truthOf(req, p, load, keyBase + j);
     const o = p.offer;
     if (truth.met) {
