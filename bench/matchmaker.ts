@@ -17,7 +17,7 @@ import { cpus, loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { AWARD_RULE, DEFAULT_AWARD_PRIOR, type AwardPrior } from "../services/matchmaker/award-rule.js";
 import { simulatedSamples } from "../services/matchmaker/bootstrap.js";
-import { measure, type PolicyMetrics } from "../services/matchmaker/evaluation.js";
+import { costOnCommonJobs, measure, type PolicyMetrics } from "../services/matchmaker/evaluation.js";
 import type { Predictor } from "../services/matchmaker/evaluate.js";
 import { FEATURE_COUNT, encodeRuntime, features } from "../services/matchmaker/features.js";
 import { trainAlone, trainFederated } from "../services/matchmaker/federated-training.js";
@@ -80,8 +80,10 @@ const trainSec = (performance.now() - t0) / 1000;
 const alone = agentSamples.map((s) => trainAlone(s, FEDERATION));
 const federated = trainFederated(agentSamples, FEDERATION);
 const poisoned = trainFederated(agentSamples, { ...FEDERATION, poisoned: [AGENTS - 1] });
+// The same federation with the poisoned peer simply absent: what losing its data costs, apart from its garbage.
+const peerAbsent = trainFederated(agentSamples.slice(0, AGENTS - 1), FEDERATION);
 const federationSec = (performance.now() - t0) / 1000 - trainSec;
-for (const m of [central, ...alone, federated.model, poisoned.model]) modelDigest(m);
+for (const m of [central, ...alone, federated.model, poisoned.model, peerAbsent.model]) modelDigest(m);
 
 /**
  * A diagnostic, not a policy anyone can run: the same market with the model replaced by the
@@ -112,6 +114,8 @@ interface SetResult {
   learnedWelfareVsExpectedOracle: number;
   learnedViolationsVsCheapest: number;
   learnedCostVsCheapest: number;
+  /** the same ratio over the requests both placed (the same work, each at its own prices) */
+  learnedCostVsCheapestSameJobs: number;
   consumerAgentsWelfareVsOracle: number;
   marketWithTruePWelfareVsOracle: number;
   batchClearingWelfareVsOracle: number;
@@ -145,6 +149,7 @@ function evaluateSet(seeds: number[], full: boolean): { set: SetResult; markets:
   const r: Record<string, PolicyMetrics> = {};
   for (const [name, policy] of Object.entries(policies)) r[name] = measure(markets, policy);
   const o = r.oracle!.welfare;
+  const common = costOnCommonJobs(markets, learnedPolicy(central, PRICING, RULES), cheapestFirst);
   return {
     markets,
     set: {
@@ -154,6 +159,7 @@ function evaluateSet(seeds: number[], full: boolean): { set: SetResult; markets:
       learnedWelfareVsExpectedOracle: r.learned!.welfare / r.oracleExpected!.welfare,
       learnedViolationsVsCheapest: r.learned!.slaViolationRate / r.cheapest!.slaViolationRate,
       learnedCostVsCheapest: r.learned!.consumerCostPerJob / r.cheapest!.consumerCostPerJob,
+      learnedCostVsCheapestSameJobs: common.a / common.b,
       consumerAgentsWelfareVsOracle: r.learnedConsumerAgents!.welfare / o,
       marketWithTruePWelfareVsOracle: r.marketWithTrueP!.welfare / o,
       batchClearingWelfareVsOracle: r.batchClearing!.welfare / o,
@@ -201,6 +207,7 @@ const federatedFigures = (ms: SimMarket[], oracle: number, tag: string) => ({
   federated: fedRow(() => federated.model, ms, oracle, `federated/${tag}`),
   central: fedRow(() => central, ms, oracle, `central/${tag}`),
   federatedOnePoisoned: fedRow(() => poisoned.model, ms, oracle, `poisoned/${tag}`),
+  federatedPeerAbsent: fedRow(() => peerAbsent.model, ms, oracle, `absent/${tag}`),
 });
 const fedFirst = federatedFigures(markets, oracleWelfare, "1");
 const fedSecond = federatedFigures(second.markets, secondOracle, "2");
@@ -239,6 +246,7 @@ const summary = {
   learnedWelfareVsExpectedOracle: first.set.learnedWelfareVsExpectedOracle,
   learnedViolationsVsCheapest: first.set.learnedViolationsVsCheapest,
   learnedCostVsCheapest: first.set.learnedCostVsCheapest,
+  learnedCostVsCheapestSameJobs: first.set.learnedCostVsCheapestSameJobs,
   consumerAgentsWelfareVsOracle: first.set.consumerAgentsWelfareVsOracle,
   marketWithTruePWelfareVsOracle: first.set.marketWithTruePWelfareVsOracle,
   batchClearingWelfareVsOracle: first.set.batchClearingWelfareVsOracle,
@@ -254,7 +262,7 @@ const summary = {
     schedule: FEDERATION,
     welfareVsOracle: fedFirst,
     secondHeldOutWelfareVsOracle: fedSecond,
-    poisonedUpdatesRejected: poisoned.rejected,
+    poisonedRunUpdatesRejected: poisoned.rejected,
     honestUpdatesRejected: federated.rejected,
     samplesPerAgent: agentSamples.map((s) => s.length),
   },
@@ -291,12 +299,12 @@ for (const [bps, r] of Object.entries(penaltySensitivity)) {
 console.log("\naward rule prior (priorValue tokens, priorFailureBps): learned welfare vs oracle, first / second set");
 for (const s of priorSweep) console.log(`  ${String(s.priorValue).padStart(5)}, ${String(s.priorFailureBps).padStart(5)}: ${pct(s.welfareVsOracle)} / ${pct(s.secondWelfareVsOracle)}`);
 const line = (name: string, s: SetResult) =>
-  `${name} (${s.seeds.join(", ")}): learned ${pct(s.learnedWelfareVsOracle)} of the oracle, ${pct(s.learnedWelfareVsExpectedOracle)} of the expected-welfare oracle; violations ${pct(s.learnedViolationsVsCheapest)} and cost ${pct(s.learnedCostVsCheapest)} of cheapest-first's; consumer agents ${pct(s.consumerAgentsWelfareVsOracle)}; true P(met) ${pct(s.marketWithTruePWelfareVsOracle)}; batch clearing ${pct(s.batchClearingWelfareVsOracle)} (${pct(s.batchClearingWelfareVsExpectedOracle)} of the expected-welfare oracle; true P(met) ${pct(s.batchClearingWithTruePWelfareVsOracle)}); at half the penalty ${pct(s.batchClearingPenalty5000WelfareVsOracle)} (true P(met) ${pct(s.batchClearingWithTruePPenalty5000WelfareVsOracle)}, ${pct(s.batchClearingWithTruePPenalty5000WelfareVsExpectedOracle)} of the expected-welfare oracle)`;
+  `${name} (${s.seeds.join(", ")}): learned ${pct(s.learnedWelfareVsOracle)} of the oracle, ${pct(s.learnedWelfareVsExpectedOracle)} of the expected-welfare oracle; violations ${pct(s.learnedViolationsVsCheapest)} and cost ${pct(s.learnedCostVsCheapest)} of cheapest-first's (${pct(s.learnedCostVsCheapestSameJobs)} on the jobs both placed); consumer agents ${pct(s.consumerAgentsWelfareVsOracle)}; true P(met) ${pct(s.marketWithTruePWelfareVsOracle)}; batch clearing ${pct(s.batchClearingWelfareVsOracle)} (${pct(s.batchClearingWelfareVsExpectedOracle)} of the expected-welfare oracle; true P(met) ${pct(s.batchClearingWithTruePWelfareVsOracle)}); at half the penalty ${pct(s.batchClearingPenalty5000WelfareVsOracle)} (true P(met) ${pct(s.batchClearingWithTruePPenalty5000WelfareVsOracle)}, ${pct(s.batchClearingWithTruePPenalty5000WelfareVsExpectedOracle)} of the expected-welfare oracle)`;
 console.log(`
 award rule: ${AWARD_RULE}, prior ${JSON.stringify(RULES.prior)}
 ${line("first held-out set", first.set)}
 ${line("second held-out set", second.set)}${unseen ? `\n${line("unseen seeds", unseen.set)}` : ""}
-federated (welfare vs oracle, first / second set): alone ${pct(fedFirst.alone)} / ${pct(fedSecond.alone)}, federated ${pct(fedFirst.federated)} / ${pct(fedSecond.federated)}, central ${pct(fedFirst.central)} / ${pct(fedSecond.central)}, one poisoned peer ${pct(fedFirst.federatedOnePoisoned)} / ${pct(fedSecond.federatedOnePoisoned)} (${poisoned.rejected} poisoned updates rejected, ${federated.rejected} honest)
+federated (welfare vs oracle, first / second set): alone ${pct(fedFirst.alone)} / ${pct(fedSecond.alone)}, federated ${pct(fedFirst.federated)} / ${pct(fedSecond.federated)}, central ${pct(fedFirst.central)} / ${pct(fedSecond.central)}, one poisoned peer ${pct(fedFirst.federatedOnePoisoned)} / ${pct(fedSecond.federatedOnePoisoned)} (${poisoned.rejected} updates rejected; ${federated.rejected} of the honest run's), that peer absent ${pct(fedFirst.federatedPeerAbsent)} / ${pct(fedSecond.federatedPeerAbsent)}
 scorings/s: ${scoringsPerSecond.toLocaleString("en")} (target >= 100,000); brain.js run: ${brainRunsPerSecond.toLocaleString("en")}/s; FastNet vs brain.js max |diff| ${maxDiff.toExponential(1)}
 placements digest: ${summary.placementsDigest}`);
 
