@@ -109,7 +109,7 @@ export class Federation {
       }
       peers.push({ from: u.provider, samples: u.samples, file });
     }
-    if (peers.length === 0 || this.o.trainer.training) {
+    if (peers.length === 0) {
       this.lastMerge = { accepted: [], rejected };
       return false;
     }
@@ -119,7 +119,11 @@ export class Federation {
     this.lastMerge = { accepted: result.accepted, rejected };
     for (const r of rejected) this.log(`model update of ${r.from} rejected: ${r.reason}`);
     if (result.accepted.length < 2) return false;
-    this.o.trainer.adopt(MatchModel.fromFile({ ...result.file, trainedOn: mine.trainedOn }));
+    if (!this.o.trainer.adopt(MatchModel.fromFile({ ...result.file, trainedOn: mine.trainedOn }))) {
+      // A retraining that started meanwhile would overwrite the merge: try again on the next tick.
+      this.lastMergeAt = -Infinity;
+      return false;
+    }
     this.merges++;
     this.log(`merged the model with ${result.accepted.length - 1} peers' updates`);
     return true;
