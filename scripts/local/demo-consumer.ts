@@ -30,7 +30,9 @@ if (chooseMode !== "auto" && chooseMode !== "rule") throw new Error(`DEMO_CHOOSE
 const choose = chooseMode === "auto"
   ? await consumerChooser({
     provider, addresses: deployment.addresses, modelPath: cachedModelPath().file, dataDir: process.env.TROUPE_CONSUMER_DIR ?? ".troupe/consumer",
-    ...(process.env.EXPLORER_URL ? { explorerUrl: process.env.EXPLORER_URL } : {}), terms: {},
+    ...(process.env.EXPLORER_URL ? { explorerUrl: process.env.EXPLORER_URL } : {}),
+    // The demo's jobs matter: a failure costs twice what the consumer escrowed.
+    terms: (v) => ({ valueAtRisk: 2 * ((v.maxFuel * v.maxPricePerMFuel) / 1e6 + v.maxFee) }),
   })
   : undefined;
 let started = 0;

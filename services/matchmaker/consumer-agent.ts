@@ -12,7 +12,7 @@ import { chooseBid, type BidOption, type ScoredBid } from "./consumer-choice.js"
 import type { Predictor } from "./evaluate.js";
 import type { ExplanationStore } from "./explanations.js";
 import type { ExplorerClient } from "./history.js";
-import type { ProviderStats } from "./types.js";
+import type { ProviderStats, RequestView } from "./types.js";
 
 export interface ConsumerAgentOptions {
   provider: Provider;
@@ -122,10 +122,14 @@ export class ConsumerAgent {
     return options;
   }
 
-  /** Scores the live bids and names the best for the consumer, with its stored explanation. */
-  async decide(requestId: bigint, terms: ChoiceTerms = {}, fromBlock = 0): Promise<ConsumerDecision> {
+  /**
+   * Scores the live bids and names the best for the consumer, with its stored explanation.
+   * `terms` may depend on the request (a value at risk in proportion to its escrow).
+   */
+  async decide(requestId: bigint, termsOf: ChoiceTerms | ((view: RequestView) => ChoiceTerms) = {}, fromBlock = 0): Promise<ConsumerDecision> {
     this.penaltyBps ??= await this.chain.penaltyBps();
     const { view } = await this.chain.request(requestId);
+    const terms = typeof termsOf === "function" ? termsOf(view) : termsOf;
     const valueAtRisk = terms.valueAtRisk ?? view.valueAtRisk;
     const expectedFuel = terms.expectedFuel ?? view.maxFuel;
     const bids = await this.liveBids(requestId, fromBlock);
@@ -176,7 +180,7 @@ export interface ConsumerChooserConfig {
   /** where the choice explanations are stored (under `consumer-choices/`) */
   dataDir: string;
   explorerUrl?: string;
-  terms: ChoiceTerms;
+  terms: ChoiceTerms | ((view: RequestView) => ChoiceTerms);
   log?: (line: string) => void;
 }
 
