@@ -35,6 +35,13 @@ export interface DeploySpec {
    * only later than the window allowed; a request nobody can serve is not re-posted.
    */
   repostIfLate?: number;
+  /**
+   * The consumer's own agent (`--choose auto`), asked once in the window's last `chooseLeadSec`
+   * seconds (default 2) with bids on the table: the bid it names is accepted early. Without it
+   * the market's rule picks at the window's end.
+   */
+  choose?: (id: bigint, fromBlock: number) => Promise<{ provider: string; summary: string; explanationHash: string } | undefined>;
+  chooseLeadSec?: number;
 }
 
 /** Everything the flow needs. */
@@ -67,6 +74,8 @@ export interface DeployResult {
   posted?: { bidWindow: number; deadlineIn: number };
   /** Milliseconds from posting to award and to settlement. */
   timings: { awardMs?: number; settledMs?: number };
+  /** The consumer's agent's choice and the hash of its stored explanation, if it chose. */
+  choice?: { provider: string; summary: string; explanationHash: string };
 }
 
 /** A consumer's mistake found before anything was sent. */
@@ -158,6 +167,7 @@ async function deployOnce(ctx: ConsumerContext, spec: DeploySpec, progress: (lin
   let verified: { report: UsageReport } | undefined;
   let accepted = false;
   let access: { header: string; expiry: number } | undefined;
+  let asked = false;
 
   for (;;) {
     const r = await market.request(id);
@@ -174,6 +184,17 @@ async function deployOnce(ctx: ConsumerContext, spec: DeploySpec, progress: (lin
         }
         seenBids = bids;
       }
+      const lead = spec.chooseLeadSec ?? 2;
+      if (spec.choose && !asked && bids > 0 && nowS >= Number(r.bidWindowEnd) - lead && nowS < Number(r.bidWindowEnd)) {
+        asked = true;
+        const pick = await spec.choose(id, fromBlock).catch((error: Error) => void progress(`the consumer's agent failed (${error.message}): the rule picks`));
+        if (pick) {
+          result.choice = pick;
+          progress(pick.summary);
+          await tolerate(() => send("accept the bid the consumer's agent chose", asConsumer.acceptBid.populateTransaction(id, pick.provider)));
+          continue;
+        }
+      }
       if (spec.acceptFirstBid && bids > 0 && nowS < Number(r.bidWindowEnd)) {
         await tolerate(() => send("accept the first bid", asConsumer.acceptBid.populateTransaction(id, r.winner)));
       } else if (nowS >= Number(r.bidWindowEnd)) {
@@ -181,7 +202,8 @@ async function deployOnce(ctx: ConsumerContext, spec: DeploySpec, progress: (lin
       } else if (!spec.acceptFirstBid) {
         // Until the window ends there is only news of bids to show: look once a second, and
         // be there when it ends.
-        wait = Math.min(1000, Math.max(pollMs, (Number(r.bidWindowEnd) - nowS) * 1000));
+        const until = Number(r.bidWindowEnd) - (spec.choose && !asked ? (spec.chooseLeadSec ?? 2) : 0) - nowS;
+        wait = Math.min(1000, Math.max(pollMs, until * 1000));
       }
     } else if (status === Status.Awarded || status === Status.Reported) {
       if (!result.provider) {

@@ -11,11 +11,14 @@ import { type MarketChain, toTokens } from "./chain.js";
 import { evaluateRequest, type AgentOffer, type RequestEvaluation, type OfferDecision } from "./evaluate.js";
 import type { ExplanationStore } from "./explanations.js";
 import type { ExplorerClient } from "./history.js";
-import { MarketState, rivalBest, type OfferTerms, type OpenRequest } from "./market-state.js";
+import { MarketState, rivalBest, ruleScore, type OfferTerms, type OpenRequest } from "./market-state.js";
+import { DEFAULT_AWARD_PRIOR, failureBps } from "./award-rule.js";
 import { totalFor } from "../../contracts/client/amounts.js";
 import type { OnlineTrainer } from "./online-trainer.js";
+import type { Federation } from "./federation.js";
 import type { PricingParams } from "./pricing.js";
 import { sleep } from "./retry.js";
+import { inputMiB } from "./input-size.js";
 import { GAS_LIMITS, senderFor, type Sender } from "../../contracts/client/sender.js";
 import { STATUS_NAMES } from "../../contracts/client/status.js";
 import { NO_HISTORY, type Candidate, type OfferView, type ProviderStats, type RequestView } from "./types.js";
@@ -46,6 +49,8 @@ export interface AgentOptions {
   operatingShare?: number;
   pricing?: Partial<PricingParams>;
   explorer?: ExplorerClient;
+  /** federated learning with the other agents (federation.ts); unset: the agent learns alone */
+  federation?: Federation;
   log?: (message: string) => void;
 }
 
@@ -70,7 +75,7 @@ interface Profile {
 
 export class MatchmakerAgent {
   readonly state: MarketState;
-  private readonly o: Required<Omit<AgentOptions, "explorer" | "pricing">> & Pick<AgentOptions, "explorer" | "pricing">;
+  private readonly o: Required<Omit<AgentOptions, "explorer" | "pricing" | "federation">> & Pick<AgentOptions, "explorer" | "pricing" | "federation">;
   private profiles = new Map<string, Profile>();
   private penaltyBps: number | undefined;
   /** requests a bid was refused on (revert): not retried */
@@ -94,6 +99,13 @@ export class MatchmakerAgent {
     const events = await this.o.chain.events(this.state.cursor + 1, latest);
     for (const e of events) this.state.apply(e);
     this.state.cursor = latest;
+    // The input's size is not on chain: look it up once per open request.
+    await Promise.all(
+      [...this.state.open.values()].filter((r) => !r.sized).map(async (r) => {
+        r.view.inputMiB = await inputMiB(r.inputURI);
+        r.sized = true;
+      }),
+    );
     this.learnFromOutcomes();
   }
 
@@ -123,13 +135,18 @@ export class MatchmakerAgent {
     for (const address of this.state.providers) {
       const p = await this.o.chain.providerProfile(address);
       const usage = this.state.usage.get(address);
-      const stats = explorerStats?.get(address) ?? {
-        completed: p.completed,
-        breached: p.breached,
-        disputesWon: p.disputesWon,
-        disputesLost: p.disputesLost,
-        fuelReported: usage?.fuel ?? 0,
-        wallMsReported: usage?.wallMs ?? 0,
+      const fromExplorer = explorerStats?.get(address);
+      const stats: ProviderStats = {
+        ...(fromExplorer ?? {
+          completed: p.completed,
+          breached: p.breached,
+          disputesWon: p.disputesWon,
+          disputesLost: p.disputesLost,
+          fuelReported: usage?.fuel ?? 0,
+          wallMsReported: usage?.wallMs ?? 0,
+        }),
+        completedValue: p.completedValue,
+        failedValue: p.failedValue,
       };
       this.profiles.set(address, { tier: p.tier, region: p.region, bonded: p.bonded && p.registered, stats });
     }
@@ -187,6 +204,10 @@ export class MatchmakerAgent {
     this.ticking = true;
     try {
       await this.sync();
+      if (this.o.federation) {
+        // A board or peer that fails never stops bidding: the agent keeps its own model.
+        await this.o.federation.tick().catch((error: unknown) => this.o.log(`federated step failed: ${shortError(error)}`));
+      }
       // Profiles change slowly (registration, bond, counters): re-read them now and then, not
       // on every tick.
       if (performance.now() - this.profilesReadAt >= this.o.profileRefreshMs) await this.refreshProfiles();
@@ -261,7 +282,7 @@ export class MatchmakerAgent {
     const chosen = evaluation.chosen;
     if (!chosen) return undefined;
     const { price, fee, rival } = this.plannedBid(request, chosen);
-    // A bid that does not beat the best one wins only if the consumer passes over a cheaper bid
+    // A bid that does not beat the best one wins only if the consumer passes over a better bid
     // (by accepting it early): not worth a slot held until the window closes, nor the gas.
     if (rival) return undefined;
     const explanation = {
@@ -288,6 +309,7 @@ export class MatchmakerAgent {
       pricePerMFuelWei: price,
       feeWei: fee,
       explanationHash: hash,
+      failureBps: this.ownFailureBps(chosen.provider),
     });
     const offer = this.agentOffers(now).find((a) => a.offer.id === chosen.offerId)!;
     this.bidCandidates.set(id, { request: request.view, offer: offer.offer, stats: offer.stats, load: offer.load });
@@ -300,14 +322,24 @@ export class MatchmakerAgent {
   }
 
   /**
+   * The failure rate the contract will read for `provider`'s bid, from its value-weighted record
+   * (the registry's, once it keeps one) and the market's default prior.
+   */
+  private ownFailureBps(provider: string): bigint {
+    const stats = this.profiles.get(provider.toLowerCase())?.stats ?? NO_HISTORY;
+    return BigInt(failureBps(stats, DEFAULT_AWARD_PRIOR));
+  }
+
+  /**
    * What `chosen` would bid on `request`, in wei, and the rival bid (another provider's) that
-   * already totals at most as much, if any.
+   * already scores at least as well under the award rule, if any.
    */
   private plannedBid(request: OpenRequest, chosen: NonNullable<RequestEvaluation["chosen"]>) {
     const { price, fee } = bidAmounts(this.state.offers.get(chosen.offerId)!, request, chosen.quote.markup);
     const total = totalFor(request.maxFuel, price, fee);
+    const score = ruleScore(request, total, this.ownFailureBps(chosen.provider));
     const best = rivalBest(request, chosen.provider);
-    return { price, fee, total, rival: best && best.total <= total ? best : undefined };
+    return { price, fee, total, rival: best && best.score <= score ? best : undefined };
   }
 
   /** Why the agent does or does not bid on `requestId`, offer by offer, as of now. */
@@ -330,7 +362,7 @@ export class MatchmakerAgent {
       const open = this.state.open.get(requestId);
       const planned = open && this.plannedBid(open, evaluation.chosen);
       answer.summary = planned?.rival
-        ? `offer ${evaluation.chosen.offerId} would bid ${toTokens(planned.total)} in all, but ${planned.rival.provider} already bids ${toTokens(planned.rival.total)}: a bid that does not beat the best wins only if the consumer passes over the cheaper one`
+        ? `offer ${evaluation.chosen.offerId} would bid ${toTokens(planned.total)} in all, but ${planned.rival.provider} already bids ${toTokens(planned.rival.total)}: a bid that does not beat the best wins only if the consumer passes over the better one`
         : `would bid from offer ${evaluation.chosen.offerId}: ${evaluation.chosen.reason}`;
     }
     else answer.summary = "no offer qualifies or pays: see each offer's reason";

@@ -11,6 +11,7 @@ import type { RequestView } from "./types.js";
 
 export const WEI_PER_TOKEN = 10n ** 18n;
 export const toTokens = (wei: bigint) => Number(wei) / 1e18;
+const tokensOr0 = (v: unknown) => (typeof v === "bigint" ? toTokens(v) : 0);
 
 export interface MarketAddresses {
   market: string;
@@ -105,6 +106,7 @@ export class MarketChain {
         maxLatencyClass: Number(r.maxLatencyClass),
         bidWindowEnd: Number(r.bidWindowEnd),
         deadline: Number(r.deadline),
+        ...newRequestFields(r as unknown as Record<string, unknown>),
       },
     };
   }
@@ -126,6 +128,9 @@ export class MarketChain {
       breached: Number(p.breached),
       disputesWon: Number(p.disputesWon),
       disputesLost: Number(p.disputesLost),
+      // The registry's value-weighted record (the award rule's input), once the registry keeps it.
+      completedValue: tokensOr0(safeField(p as unknown as Record<string, unknown>, "completedValue")),
+      failedValue: tokensOr0(safeField(p as unknown as Record<string, unknown>, "failedValue")),
     };
   }
 
@@ -147,5 +152,26 @@ export function requestFromEvent(args: Record<string, unknown>): RequestView {
     maxLatencyClass: Number(args.maxLatencyClass as bigint),
     bidWindowEnd: Number(args.bidWindowEnd as bigint),
     deadline: Number(args.deadline as bigint),
+    ...newRequestFields(args),
   };
+}
+
+/**
+ * The request fields the award-rule change adds (CONTRACT-API.md: `valueAtRisk`, `execTime`),
+ * read when the deployed market has them: until then the value at risk is 0 and the winner has
+ * from the window's end to the deadline. The input's size is not on chain (see `inputMiB`).
+ */
+export function newRequestFields(r: Record<string, unknown>): Pick<RequestView, "valueAtRisk" | "inputMiB" | "execTime"> {
+  const value = safeField(r, "valueAtRisk");
+  const exec = safeField(r, "execTime");
+  return { valueAtRisk: typeof value === "bigint" ? toTokens(value) : 0, inputMiB: 0, ...(typeof exec === "bigint" ? { execTime: Number(exec) } : {}) };
+}
+
+/** A named field of an ethers Result or event args, or undefined if the ABI has no such field. */
+export function safeField(r: Record<string, unknown>, name: string): unknown {
+  try {
+    return r[name];
+  } catch {
+    return undefined;
+  }
 }

@@ -16,8 +16,14 @@ export interface MatchmakerConfig {
   pollMs: number;
   /** skip requests whose bid window closes within this many seconds (a bid must be mined in time) */
   bidMarginSec: number;
-  /** serve explanations over HTTP on this port (unset: don't) */
+  /** serve explanations (and model updates) over HTTP on this port (unset: don't) */
   explanationsPort?: number;
+  /** the ModelUpdates contract: federated learning with the other agents (unset: the agent learns alone) */
+  modelUpdates?: string;
+  /** how often the peers' model updates are merged, in seconds */
+  federatedMergeSec: number;
+  /** the URL this agent's stores are served under, announced with its model updates (default file://) */
+  publicUrl?: string;
 }
 
 export class ConfigError extends Error {}
@@ -64,7 +70,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, needsKey = true
     startBlock: integer(env, "START_BLOCK", 0),
     pollMs: integer(env, "POLL_MS", 2_000),
     bidMarginSec: integer(env, "BID_MARGIN_SEC", 2),
+    federatedMergeSec: integer(env, "FEDERATED_MERGE_SEC", 300),
   };
+  if (env.MODEL_UPDATES?.trim()) cfg.modelUpdates = address(env, "MODEL_UPDATES");
+  if (env.PUBLIC_URL?.trim()) cfg.publicUrl = env.PUBLIC_URL.trim().replace(/\/+$/, "");
   if (env.EXPLORER_URL?.trim()) cfg.explorerUrl = env.EXPLORER_URL.trim();
   if (env.EXPLANATIONS_PORT?.trim()) cfg.explanationsPort = integer(env, "EXPLANATIONS_PORT", 0);
   return cfg;

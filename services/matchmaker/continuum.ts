@@ -25,6 +25,39 @@ export function rttMs(a: number, b: number): number {
 /** Round trips a job needs between consumer and provider (fetch module and input, report). */
 export const ROUND_TRIPS_PER_JOB = 20;
 
+/**
+ * Throughput of a transfer from the consumer's region, in MiB/s: a window-limited stream, so it
+ * falls with the round-trip time (200 MiB/s inside a region, about 8 MiB/s across the map).
+ */
+export function bandwidthMiBps(rtt: number): number {
+  return (200 * 2) / Math.max(2, rtt);
+}
+
+/**
+ * Seconds a job spends on the network between the consumer's region and the provider's: its
+ * round trips plus moving its input. The one formula the simulator's truth and the model's
+ * features share.
+ */
+export function networkSeconds(consumerRegion: number, providerRegion: number, inputMiB: number): number {
+  const rtt = rttMs(consumerRegion, providerRegion);
+  return (ROUND_TRIPS_PER_JOB * rtt) / 1000 + inputMiB / bandwidthMiBps(rtt);
+}
+
+/**
+ * The kinds of job the continuum carries, and why each needs its tier: latency-bound jobs have a
+ * deadline of a second or two that only a provider near the consumer meets (and ask a latency
+ * class the cloud does not offer); data-local jobs read hundreds of MiB from the consumer's
+ * region, which only a provider inside or next to it moves in time; heavy jobs need more fuel
+ * and memory than an edge box or a gateway has; batch jobs can go anywhere.
+ */
+export type JobClass = "batch" | "latency" | "data-local" | "heavy";
+export const JOB_CLASSES: readonly { name: JobClass; share: number }[] = [
+  { name: "batch", share: 0.5 },
+  { name: "latency", share: 0.2 },
+  { name: "data-local", share: 0.2 },
+  { name: "heavy", share: 0.1 },
+];
+
 export interface TierProfile {
   name: "cloud" | "edge" | "iot";
   /** fuel per second, log-uniform range */

@@ -51,3 +51,28 @@ export function measure(markets: readonly SimMarket[], policy: Policy): PolicyMe
     placedRate: requests ? placed / requests : 0,
   };
 }
+
+/**
+ * Consumer cost per job of two policies over the requests both placed: the same work at each
+ * one's prices, where `measure`'s per-job cost also reflects which jobs each policy placed.
+ */
+export function costOnCommonJobs(markets: readonly SimMarket[], a: Policy, b: Policy): { a: number; b: number; jobs: number } {
+  let costA = 0;
+  let costB = 0;
+  let jobs = 0;
+  for (const market of markets) {
+    for (const round of market.rounds) {
+      const pa = a(market, round);
+      const pb = b(market, round);
+      round.requests.forEach((req, i) => {
+        const x = pa[i]!;
+        const y = pb[i]!;
+        if (x.provider < 0 || y.provider < 0) return;
+        jobs++;
+        costA += (req.fuel * x.pricePerMFuel) / 1e6 + x.fee;
+        costB += (req.fuel * y.pricePerMFuel) / 1e6 + y.fee;
+      });
+    }
+  }
+  return { a: jobs ? costA / jobs : 0, b: jobs ? costB / jobs : 0, jobs };
+}

@@ -1,7 +1,8 @@
 /**
  * Bid explanations, stored off chain as one JSON file per explanation named by its keccak-256
  * hash; the bid carries the hash, so anyone holding the file can check it is the one bid with.
- * Optionally served read-only over HTTP at GET /explanations/<hash>.
+ * Optionally served read-only over HTTP at GET /explanations/<hash>. The same store keeps other
+ * content-addressed JSON under another `kind` (the consumer's choices, model updates).
  */
 import { createServer, type Server } from "node:http";
 import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from "node:fs";
@@ -18,9 +19,20 @@ export function canonicalJson(value: unknown): string {
 export class ExplanationStore {
   readonly dir: string;
 
-  constructor(dataDir: string) {
-    this.dir = join(dataDir, "explanations");
+  constructor(
+    dataDir: string,
+    readonly kind = "explanations",
+  ) {
+    if (!/^[a-z-]+$/.test(kind)) throw new Error(`a store kind is lower-case letters and dashes, not ${kind}`);
+    this.dir = join(dataDir, kind);
     mkdirSync(this.dir, { recursive: true });
+  }
+
+  /** Where the file of `hash` is (whether or not it exists). */
+  pathOf(hash: string): string {
+    const h = hash.toLowerCase();
+    if (!HASH.test(h)) throw new Error(`not a content hash: ${hash} (expected 0x + 64 hex digits)`);
+    return join(this.dir, `${h}.json`);
   }
 
   /** Stores an explanation (atomically) and returns the hash a bid references. */
@@ -38,9 +50,7 @@ export class ExplanationStore {
 
   /** The explanation's exact stored text, or undefined; throws on a malformed hash. */
   getText(hash: string): string | undefined {
-    const h = hash.toLowerCase();
-    if (!HASH.test(h)) throw new Error(`not an explanation hash: ${hash} (expected 0x + 64 hex digits)`);
-    const file = join(this.dir, `${h}.json`);
+    const file = this.pathOf(hash);
     return existsSync(file) ? readFileSync(file, "utf8") : undefined;
   }
 
@@ -49,13 +59,18 @@ export class ExplanationStore {
     return text === undefined ? undefined : JSON.parse(text);
   }
 
-  /** Serves GET /explanations/<hash> on `port` (0: any free port) at 127.0.0.1 unless `host` says otherwise. */
-  async serve(port: number, host = "127.0.0.1"): Promise<{ server: Server; url: string }> {
+  /**
+   * Serves GET /<kind>/<hash> on `port` (0: any free port) at 127.0.0.1 unless `host` says
+   * otherwise, for this store and `others` (each under its own kind).
+   */
+  async serve(port: number, host = "127.0.0.1", others: readonly ExplanationStore[] = []): Promise<{ server: Server; url: string }> {
+    const stores = new Map([this, ...others].map((s) => [s.kind, s]));
     const server = createServer((req, res) => {
-      const m = /^\/explanations\/(0x[0-9a-fA-F]{64})(?:\.json)?$/.exec(req.url ?? "");
-      const text = m && req.method === "GET" ? this.getText(m[1]!) : undefined;
+      const m = /^\/([a-z-]+)\/(0x[0-9a-fA-F]{64})(?:\.json)?$/.exec(req.url ?? "");
+      const store = m ? stores.get(m[1]!) : undefined;
+      const text = store && req.method === "GET" ? store.getText(m![2]!) : undefined;
       if (text === undefined) {
-        res.writeHead(404, { "content-type": "text/plain" }).end("no such explanation\n");
+        res.writeHead(404, { "content-type": "text/plain" }).end(`no such ${(store?.kind ?? "content").replace(/s$/, "")}\n`);
         return;
       }
       res.writeHead(200, { "content-type": "application/json" }).end(text);

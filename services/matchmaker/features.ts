@@ -3,7 +3,7 @@
  * (the request, the offer and its load, the provider's on-chain history, region distance).
  * Every feature lands in roughly [0, 1] so one network fits all scales.
  */
-import { ROUND_TRIPS_PER_JOB, rttMs } from "./continuum.js";
+import { networkSeconds, rttMs } from "./continuum.js";
 import { slackSeconds, type Candidate, type ProviderStats } from "./types.js";
 
 export const FEATURE_NAMES = [
@@ -28,6 +28,8 @@ export const FEATURE_NAMES = [
   "offer latency class",
   "time headroom",
   "network share of slack",
+  "input size",
+  "value-weighted failure rate",
 ] as const;
 export type FeatureName = (typeof FEATURE_NAMES)[number];
 export const FEATURE_COUNT = FEATURE_NAMES.length;
@@ -70,13 +72,17 @@ export function writeFeatures(c: Candidate, out: Float64Array, offset = 0): void
   out[offset + 16] = fps > 0 ? clamp01(0.5 + 0.25 * Math.log10(fps / (1 + LOAD_PENALTY * load) / required)) : 0.5;
   out[offset + 17] = clamp01(rttMs(r.region, o.region) / 250);
   out[offset + 18] = clamp01(o.latencyClass / 4);
-  // Time headroom: the seconds left for execution once the job's round trips are paid, against
-  // the seconds the whole fuel cap would take at the provider's observed (load-adjusted) speed.
-  const networkSec = (ROUND_TRIPS_PER_JOB * rttMs(r.region, o.region)) / 1000;
+  // Time headroom: the seconds left for execution once the job's round trips and its input's
+  // transfer are paid, against the seconds the whole fuel cap would take at the provider's
+  // observed (load-adjusted) speed.
+  const networkSec = networkSeconds(r.region, o.region, r.inputMiB);
   const execSec = slack - networkSec;
   out[offset + 19] =
     fps > 0 ? (execSec > 0 ? clamp01(0.5 + 0.5 * Math.log10((execSec * fps) / (1 + LOAD_PENALTY * load) / r.maxFuel)) : 0) : 0.5;
   out[offset + 20] = clamp01(networkSec / slack);
+  out[offset + 21] = clamp01(Math.log10(1 + r.inputMiB) / 3.5);
+  // The on-chain record weighted by value (what the award rule reads), lightly smoothed.
+  out[offset + 22] = (s.failedValue + 0.1) / (s.completedValue + s.failedValue + 1);
 }
 
 /** The feature vector of one candidate. */

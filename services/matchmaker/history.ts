@@ -50,6 +50,9 @@ function statsOf(p: ProviderRow): ProviderStats {
     disputesLost: p.disputesLost,
     fuelReported: Number(p.fuelReported),
     wallMsReported: Number(p.wallMsReported),
+    // Not in the explorer's schema yet: the agent takes them from the registry.
+    completedValue: 0,
+    failedValue: 0,
   };
 }
 
@@ -150,6 +153,8 @@ function sampleOf(a: AgreementRow, met: boolean): Sample {
     maxLatencyClass: a.request.maxLatencyClass,
     bidWindowEnd: Number(a.request.bidWindowEnd),
     deadline: Number(a.request.deadline),
+    valueAtRisk: 0,
+    inputMiB: 0,
   };
   const offer: OfferView = {
     id: BigInt(a.offer.id),

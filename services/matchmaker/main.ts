@@ -8,7 +8,9 @@
  * Environment: RPC_URL, AGENT_KEY, PROVIDERS (comma-separated provider addresses), MARKET,
  * REGISTRY, OFFERS, EXPLORER_URL (optional), DATA_DIR, MODEL_PATH, START_BLOCK, POLL_MS,
  * BID_MARGIN_SEC (skip windows closing sooner than this; default 2),
- * EXPLANATIONS_PORT (optional: serve GET /explanations/<hash>).
+ * EXPLANATIONS_PORT (optional: serve GET /explanations/<hash> and /model-updates/<hash>),
+ * MODEL_UPDATES (optional: the ModelUpdates contract, for federated learning), FEDERATED_MERGE_SEC
+ * (default 300), PUBLIC_URL (the URL EXPLANATIONS_PORT is reached at, announced with updates).
  */
 import { join } from "node:path";
 import { createAgent, trainModel } from "./setup.js";
@@ -23,7 +25,7 @@ async function main(argv: string[]): Promise<void> {
       const cfg = loadConfig();
       const agent = await createAgent(cfg);
       if (cfg.explanationsPort !== undefined) {
-        const { url } = await new ExplanationStore(cfg.dataDir).serve(cfg.explanationsPort);
+        const { url } = await new ExplanationStore(cfg.dataDir).serve(cfg.explanationsPort, "127.0.0.1", [new ExplanationStore(cfg.dataDir, "model-updates")]);
         console.log(`explanations served at ${url}/explanations/<hash>`);
       }
       const stop = new AbortController();

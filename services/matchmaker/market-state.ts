@@ -4,18 +4,34 @@
  * outcomes, and the fuel and wall time every provider has reported.
  */
 import type { ChainEvent } from "./chain.js";
-import { requestFromEvent } from "./chain.js";
+import { requestFromEvent, safeField } from "./chain.js";
+import { expectedCostWei } from "./award-rule.js";
 import type { RequestView } from "./types.js";
 import { totalFor } from "../../contracts/client/amounts.js";
 
 /** An open request with its ceilings in wei (bids are sent in wei) and the best bid so far. */
 export interface OpenRequest {
   view: RequestView;
+  /** where the input is (its size is looked up off chain: input-size.ts) */
+  inputURI: string;
+  /** whether `view.inputMiB` was looked up */
+  sized?: boolean;
   maxFuel: bigint;
   maxPricePerMFuelWei: bigint;
   maxFeeWei: bigint;
-  /** the lowest bid total (what the award rule compares) placed so far, and whose it is */
-  best?: { total: bigint; provider: string };
+  /** the consumer's value at risk in wei (0 on a market without it) */
+  valueAtRiskWei: bigint;
+  /** the best bid by the award rule so far (lowest expected cost, then the earlier), and whose it is */
+  best?: { score: bigint; total: bigint; provider: string };
+}
+
+/**
+ * A bid's score under the award rule: its total plus the value at risk times the failure rate
+ * the contract read when the bid was placed (`failureBps` of BidPlaced; 0 on a market without
+ * it, where the rule is the lowest total).
+ */
+export function ruleScore(request: Pick<OpenRequest, "valueAtRiskWei">, total: bigint, failureBps: bigint): bigint {
+  return expectedCostWei(total, request.valueAtRiskWei, failureBps);
 }
 
 
@@ -43,6 +59,8 @@ export interface OurBid {
   pricePerMFuelWei: bigint;
   feeWei: bigint;
   explanationHash: string;
+  /** the failure rate the contract read for it */
+  failureBps: bigint;
 }
 
 export interface OurAgreement {
@@ -82,6 +100,8 @@ export class MarketState {
       case "RequestPosted":
         this.open.set(a.requestId as bigint, {
           view: requestFromEvent(a),
+          inputURI: String(a.inputURI ?? ""),
+          valueAtRiskWei: bigintOr0(safeField(a, "valueAtRisk")),
           maxFuel: a.maxFuel as bigint,
           maxPricePerMFuelWei: a.maxPricePerMFuel as bigint,
           maxFeeWei: a.maxFee as bigint,
@@ -93,11 +113,13 @@ export class MarketState {
         break;
       case "BidPlaced": {
         const request = this.open.get(a.requestId as bigint);
+        const failureBps = bigintOr0(safeField(a, "failureBps"));
         if (request) {
-          // Bids are never withdrawn and a replacement is always cheaper, so the lowest total
-          // seen is the best bid (on an equal total the earlier bid keeps its place).
+          // Bids are never withdrawn and a replacement always undercuts, so the lowest score seen
+          // is the best bid (on an equal score the earlier bid keeps its place).
           const total = totalFor(request.maxFuel, a.pricePerMFuel as bigint, a.fee as bigint);
-          if (!request.best || total < request.best.total) request.best = { total, provider: (a.provider as string).toLowerCase() };
+          const score = ruleScore(request, total, failureBps);
+          if (!request.best || score < request.best.score) request.best = { score, total, provider: (a.provider as string).toLowerCase() };
         }
         if (this.isOurs(a.provider)) {
           this.bids.set(a.requestId as bigint, {
@@ -106,6 +128,7 @@ export class MarketState {
             pricePerMFuelWei: a.pricePerMFuel as bigint,
             feeWei: a.fee as bigint,
             explanationHash: a.explanationHash as string,
+            failureBps,
           });
         }
         break;
@@ -177,7 +200,7 @@ export class MarketState {
    * Jobs an offer is committed to at chain time `now`: running agreements plus live bids that may
    * still win. A bid another provider has undercut can only win if the consumer accepts it
    * before the window closes; after that it can never win and holds no capacity. (A bid tied
-   * with the best still counts, as the tie may go either way on reputation.)
+   * with the best still counts.)
    */
   load(offerId: bigint, now: number): number {
     let n = 0;
@@ -190,10 +213,10 @@ export class MarketState {
     return n;
   }
 
-  /** Whether another provider's bid on `request` is strictly cheaper than `bid`. */
-  beaten(request: OpenRequest, bid: Pick<OurBid, "provider" | "pricePerMFuelWei" | "feeWei">): boolean {
+  /** Whether another provider's bid on `request` scores strictly better than `bid` under the award rule. */
+  beaten(request: OpenRequest, bid: Pick<OurBid, "provider" | "pricePerMFuelWei" | "feeWei" | "failureBps">): boolean {
     const rival = rivalBest(request, bid.provider);
-    return !!rival && rival.total < totalFor(request.maxFuel, bid.pricePerMFuelWei, bid.feeWei);
+    return !!rival && rival.score < ruleScore(request, totalFor(request.maxFuel, bid.pricePerMFuelWei, bid.feeWei), bid.failureBps);
   }
 
   /** Agreements of ours that reached an outcome since the last call. */
@@ -203,3 +226,5 @@ export class MarketState {
     return out;
   }
 }
+
+const bigintOr0 = (v: unknown): bigint => (typeof v === "bigint" ? v : 0n);

@@ -23,8 +23,6 @@ export interface TrainOptions {
   hiddenLayers: number[];
   iterations: number;
   learningRate: number;
-  /** stop after this many milliseconds whatever the error */
-  timeoutMs: number;
   errorThresh: number;
   /** brain.js's optimiser: plain SGD with momentum, or Adam */
   praxis?: "adam";
@@ -32,11 +30,14 @@ export interface TrainOptions {
   seed: number;
 }
 
+/**
+ * Training is bounded by iterations only, never by wall time, and the initial weights come from
+ * the seed: the same samples give the same model on any machine under any load.
+ */
 export const DEFAULT_TRAIN: TrainOptions = {
   hiddenLayers: [16, 8],
   iterations: 600,
   learningRate: 0.1,
-  timeoutMs: 120_000,
   errorThresh: 0.0001,
   seed: 1,
 };
@@ -94,6 +95,17 @@ export function toTrainingData(samples: readonly Sample[]): BrainTrainingDatum[]
   }));
 }
 
+/** Samples as brain.js trains on them, with their mean feature vector: built once, trained on many times. */
+export interface PreparedSamples {
+  data: BrainTrainingDatum[];
+  baseline: number[];
+}
+
+export function prepareSamples(samples: readonly Sample[]): PreparedSamples {
+  const data = toTrainingData(samples);
+  return { data, baseline: data.length ? meanVector(data) : new Array<number>(FEATURE_COUNT).fill(0) };
+}
+
 function meanVector(data: readonly BrainTrainingDatum[]): number[] {
   const mean = new Array<number>(FEATURE_COUNT).fill(0);
   for (const d of data) for (let i = 0; i < FEATURE_COUNT; i++) mean[i]! += d.input[i]! / data.length;
@@ -130,12 +142,35 @@ export class MatchModel {
       net.train(data, {
         iterations: opts.iterations,
         learningRate: opts.learningRate,
-        timeout: opts.timeoutMs,
         errorThresh: opts.errorThresh,
         ...(opts.praxis ? { praxis: opts.praxis } : {}),
       }),
     );
     return MatchModel.fromBrain(net.toJSON(), meanVector(data), samples.length);
+  }
+
+  /**
+   * An untrained network with its weights drawn from `seed`: where every federated agent starts,
+   * so that their models stay comparable weight by weight.
+   */
+  static initial(seed: number, hiddenLayers: number[] = DEFAULT_TRAIN.hiddenLayers): MatchModel {
+    const net = new brain.NeuralNetwork({ hiddenLayers, activation: "sigmoid" });
+    const shape = [{ input: new Array<number>(FEATURE_COUNT).fill(0), output: [0, 0] }];
+    withSeededRandom(seed, () => (net as unknown as { verifyIsInitialized(d: typeof shape): void }).verifyIsInitialized(shape));
+    return MatchModel.fromBrain(net.toJSON(), new Array<number>(FEATURE_COUNT).fill(0), 0);
+  }
+
+  /**
+   * Continues training these weights on `samples` (or the same, prepared once) for `iterations`
+   * passes (brain.js, plain SGD): a federated agent's local step. Deterministic: no randomness is
+   * drawn once weights exist.
+   */
+  trainedFurther(samples: readonly Sample[] | PreparedSamples, iterations: number, learningRate = DEFAULT_TRAIN.learningRate): MatchModel {
+    const set = "data" in samples ? samples : prepareSamples(samples);
+    if (set.data.length === 0) return this;
+    const net = this.brainNet();
+    net.train(set.data, { iterations, learningRate, errorThresh: DEFAULT_TRAIN.errorThresh, timeout: Infinity });
+    return MatchModel.fromBrain(net.toJSON(), set.baseline, this.file.trainedOn + set.data.length);
   }
 
   static fromBrain(net: INeuralNetworkJSON, baseline: number[], trainedOn: number): MatchModel {

@@ -62,6 +62,17 @@ export class OnlineTrainer {
     return this.running !== undefined;
   }
 
+  /**
+   * Replaces the live model with `model` (a federated merge), unless a retraining is running:
+   * its result would overwrite the merge, so the caller tries again later. Returns whether it did.
+   */
+  adopt(model: MatchModel): boolean {
+    if (this.running) return false;
+    this.current = model;
+    this.onSwap?.(model);
+    return true;
+  }
+
   /** Records an outcome; starts a background retraining when enough new ones arrived. */
   add(sample: Sample): void {
     this.kept.push(sample);

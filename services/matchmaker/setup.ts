@@ -15,6 +15,8 @@ import { ExplorerClient } from "./history.js";
 import { MatchModel, StaleModelError } from "./model.js";
 import { OnlineTrainer } from "./online-trainer.js";
 import { withRetry } from "./retry.js";
+import { Federation } from "./federation.js";
+import { ChainBoard } from "./update-board.js";
 
 /** Seeds the bootstrap model trains on; the benchmark evaluates on other seeds. */
 export const BOOTSTRAP_SEEDS = [1, 2, 3, 4, 5, 6];
@@ -71,11 +73,23 @@ export async function createAgent(cfg: MatchmakerConfig, log = console.log): Pro
     m.save(cfg.modelPath);
     log(`retrained the model on ${m.file.trainedOn} outcomes`);
   });
+  const federation = cfg.modelUpdates
+    ? new Federation({
+        board: new ChainBoard(cfg.modelUpdates, provider, signer),
+        store: new ExplanationStore(cfg.dataDir, "model-updates"),
+        provider: cfg.providers[0]!,
+        trainer,
+        mergeEveryMs: cfg.federatedMergeSec * 1000,
+        ...(cfg.publicUrl ? { baseUrl: cfg.publicUrl } : {}),
+        log,
+      })
+    : undefined;
   const options = {
     chain,
     signer,
     providers: cfg.providers,
     store: new ExplanationStore(cfg.dataDir),
+    ...(federation ? { federation } : {}),
     trainer,
     startBlock: cfg.startBlock,
     marginSec: cfg.bidMarginSec,

@@ -3,9 +3,9 @@
  * exposes (requests, offers, provider history) plus the ground truth only it knows: whether a
  * placement meets its SLA and how long it runs. The same seed always gives the same market.
  */
-import { ENERGY_PRICE, LOAD_SLOWDOWN, REGION_COUNT, ROUND_TRIPS_PER_JOB, TIERS, rttMs } from "./continuum.js";
+import { ENERGY_PRICE, JOB_CLASSES, LOAD_SLOWDOWN, REGION_COUNT, TIERS, bandwidthMiBps, networkSeconds, type JobClass } from "./continuum.js";
 import { Rng, hashUniform } from "./prng.js";
-import type { Candidate, OfferView, ProviderStats, RequestView } from "./types.js";
+import { NO_HISTORY, slackSeconds, type Candidate, type OfferView, type ProviderStats, type RequestView } from "./types.js";
 
 /** A simulated provider: its public offer and history, and its hidden truth. */
 export interface SimProvider {
@@ -26,8 +26,9 @@ export interface SimRequest {
   view: RequestView;
   /** fuel the job really uses (the view only shows the cap) */
   fuel: number;
-  /** what an SLA-met job is worth to the consumer, in tokens */
+  /** what an SLA-met job is worth to the consumer, in tokens (it states it as its value at risk) */
   value: number;
+  jobClass: JobClass;
 }
 
 /** A batch of requests posted together, with the load each offer already carries. */
@@ -59,13 +60,13 @@ export interface SimOptions {
   providers: number;
   rounds: number;
   requestsPerRound: number;
-  /** past jobs per provider, at most */
+  /** past jobs offered to each provider, at most (it takes those it expects to meet) */
   maxHistory: number;
-  /** jobs each provider runs for the rest of the market between two rounds, at most */
+  /** jobs offered to each provider by the rest of the market between two rounds, at most */
   jobsBetweenRounds: number;
 }
 
-export const DEFAULT_SIM: SimOptions = { providers: 24, rounds: 5, requestsPerRound: 60, maxHistory: 60, jobsBetweenRounds: 8 };
+export const DEFAULT_SIM: SimOptions = { providers: 24, rounds: 5, requestsPerRound: 60, maxHistory: 150, jobsBetweenRounds: 20 };
 
 const BID_WINDOW_END = 1_000;
 const TIER_MASKS = [7, 7, 7, 3, 6, 1, 2, 5, 4] as const;
@@ -96,46 +97,106 @@ function drawProvider(rng: Rng, index: number): SimProvider {
       latencyClass: t.latencyClass,
       expiresAt: 1e10,
     },
-    stats: { completed: 0, breached: 0, disputesWon: 0, disputesLost: 0, fuelReported: 0, wallMsReported: 0 },
+    stats: { ...NO_HISTORY },
     hidden: { reliability, speed, costShare: rng.uniform(0.45, 0.7) },
   };
 }
 
-/** Draws a request from the consumer population; `id` keys its random outcomes. */
+/** Draws a request from the consumer population (one of the continuum's job classes); `id` keys its random outcomes. */
 export function drawRequest(rng: Rng, id: number): SimRequest {
-  const fuel = rng.logUniform(1e7, 5e9);
+  let u = rng.next();
+  const jobClass = (JOB_CLASSES.find((c) => (u -= c.share) < 0) ?? JOB_CLASSES[0]!).name;
+  const region = rng.int(0, REGION_COUNT - 1);
+  let fuel: number;
+  let execSec: number;
+  let slackExtra: number;
+  let inputMiB: number;
+  let minMemoryMiB: number;
+  let allowedTiers: number;
+  let maxLatencyClass: number;
+  let ceiling = 0.02;
+  let valueFactor: [number, number] = [1.1, 2];
+  switch (jobClass) {
+    case "latency":
+      // A control loop or an interactive call: little fuel, a deadline of a second or two.
+      fuel = rng.logUniform(1e6, 5e7);
+      execSec = fuel / rng.logUniform(3e7, 2e8);
+      slackExtra = rng.uniform(0.2, 0.8);
+      inputMiB = rng.logUniform(0.001, 0.1);
+      minMemoryMiB = rng.pick([64, 128] as const);
+      allowedTiers = rng.pick([6, 6, 7] as const);
+      maxLatencyClass = rng.pick([0, 1, 1] as const);
+      ceiling = 0.03;
+      valueFactor = [2, 4];
+      break;
+    case "data-local":
+      // Video or sensor archives that live in the consumer's region.
+      fuel = rng.logUniform(1e8, 3e9);
+      inputMiB = rng.logUniform(100, 1500);
+      execSec = fuel / rng.logUniform(5e7, 3e8) + (inputMiB / bandwidthMiBps(2)) * rng.uniform(1.5, 3);
+      slackExtra = rng.uniform(1, 4);
+      minMemoryMiB = rng.pick([256, 512, 1024] as const);
+      allowedTiers = 7;
+      maxLatencyClass = rng.pick([2, 3] as const);
+      valueFactor = [1.2, 2.5];
+      break;
+    case "heavy":
+      // Training runs, renders: more fuel and memory than an edge box or a gateway has.
+      fuel = rng.logUniform(5e9, 3e10);
+      execSec = fuel / rng.logUniform(1e8, 4e8);
+      slackExtra = rng.uniform(5, 20);
+      inputMiB = rng.logUniform(1, 50);
+      minMemoryMiB = rng.pick([2048, 4096] as const);
+      allowedTiers = 7;
+      maxLatencyClass = rng.pick([2, 3] as const);
+      break;
+    default:
+      fuel = rng.logUniform(1e7, 5e9);
+      execSec = fuel / rng.logUniform(8e6, 4e8);
+      slackExtra = rng.uniform(1, 4);
+      inputMiB = rng.logUniform(0.01, 4);
+      minMemoryMiB = rng.pick(MEMORY_NEEDS);
+      allowedTiers = rng.pick(TIER_MASKS);
+      maxLatencyClass = rng.pick(LATENCY_NEEDS);
+  }
   // Fuel is deterministic, so a consumer can measure its job once and cap it tightly.
-  const maxFuel = Math.round(fuel * rng.uniform(1.05, 1.3));
-  const neededRate = rng.logUniform(8e6, 4e8);
-  const slack = maxFuel / neededRate + rng.uniform(1, 4);
-  const maxPricePerMFuel = 0.02 * rng.uniform(1, 1.5);
+  const capFactor = rng.uniform(1.05, 1.3);
+  const maxFuel = Math.round(fuel * capFactor);
+  const slack = Math.max(1, Math.ceil(execSec * capFactor + slackExtra));
+  const maxPricePerMFuel = ceiling * rng.uniform(1, 1.5);
   const maxFee = 0.005;
+  const maxTotal = (maxFuel * maxPricePerMFuel) / 1e6 + maxFee;
+  const value = maxTotal * rng.uniform(...valueFactor);
   const view: RequestView = {
     id: BigInt(id),
     maxFuel,
     maxPricePerMFuel,
     maxFee,
-    minMemoryMiB: rng.pick(MEMORY_NEEDS),
-    allowedTiers: rng.pick(TIER_MASKS),
-    region: rng.int(0, REGION_COUNT - 1),
-    maxLatencyClass: rng.pick(LATENCY_NEEDS),
+    minMemoryMiB,
+    allowedTiers,
+    region,
+    maxLatencyClass,
     bidWindowEnd: BID_WINDOW_END,
-    deadline: BID_WINDOW_END + Math.ceil(slack),
+    deadline: BID_WINDOW_END + slack,
+    execTime: slack,
+    valueAtRisk: value,
+    inputMiB,
   };
-  const maxTotal = (maxFuel * maxPricePerMFuel) / 1e6 + maxFee;
-  return { view, fuel, value: maxTotal * rng.uniform(1.1, 2) };
+  return { view, fuel, value, jobClass };
+}
+
+/** Seconds the job runs on `p` at `load`, before jitter. */
+function execSeconds(req: SimRequest, p: SimProvider, load: number): number {
+  return (req.fuel / p.hidden.speed) * (1 + LOAD_SLOWDOWN * Math.min(1, load / p.offer.concurrentJobs));
 }
 
 /** The hidden outcome of running `req` on `p` at `load`; `key` picks the outcome's random draws. */
 export function truthOf(req: SimRequest, p: SimProvider, load: number, key: number): Truth {
   const o = p.offer;
-  const loadFrac = Math.min(1, load / o.concurrentJobs);
-  const execSec = (req.fuel / p.hidden.speed) * (1 + LOAD_SLOWDOWN * loadFrac);
   const jitter = 0.9 + 0.4 * hashUniform(key, p.index, 1);
-  const networkSec = (ROUND_TRIPS_PER_JOB * rttMs(req.view.region, o.region)) / 1000;
-  const runtimeSec = execSec * jitter + networkSec;
+  const runtimeSec = execSeconds(req, p, load) * jitter + networkSeconds(req.view.region, o.region, req.view.inputMiB);
   const fault = hashUniform(key, p.index, 2) > p.hidden.reliability;
-  const met = !fault && runtimeSec <= req.view.deadline - req.view.bidWindowEnd;
+  const met = !fault && runtimeSec <= slackSeconds(req.view);
   const fuelBurnt = met ? req.fuel : req.fuel / 2;
   const energy = (fuelBurnt / 1e6) * TIERS[o.tier]!.energyPerMFuel;
   const operating = p.hidden.costShare * ((fuelBurnt * o.pricePerMFuel) / 1e6 + o.fee);
@@ -149,9 +210,7 @@ export function truthOf(req: SimRequest, p: SimProvider, load: number, key: numb
  */
 export function expectedTruthOf(req: SimRequest, p: SimProvider, load: number): { pMet: number; cost: number } {
   const o = p.offer;
-  const execSec = (req.fuel / p.hidden.speed) * (1 + LOAD_SLOWDOWN * Math.min(1, load / o.concurrentJobs));
-  const networkSec = (ROUND_TRIPS_PER_JOB * rttMs(req.view.region, o.region)) / 1000;
-  const jitterLimit = (req.view.deadline - req.view.bidWindowEnd - networkSec) / execSec;
+  const jitterLimit = (slackSeconds(req.view) - networkSeconds(req.view.region, o.region, req.view.inputMiB)) / execSeconds(req, p, load);
   const pOnTime = Math.min(1, Math.max(0, (jitterLimit - 0.9) / 0.4));
   const pMet = p.hidden.reliability * pOnTime;
   const costOf = (fuel: number) =>
@@ -177,23 +236,33 @@ export function feasible(req: RequestView, o: OfferView): boolean {
   );
 }
 
-/** Plays `jobs` past placements of each provider, so its public counters reflect its truth. */
+/**
+ * The least P(SLA met) a provider's agent takes a job at, in the simulated past: agents decline
+ * jobs they expect to miss, so a record reflects the provider's reliability on the work it
+ * chooses, not the misses of jobs it would never have bid on.
+ */
+const HISTORY_ACCEPT_P = 0.6;
+
+/** Plays `jobs` past placements offered to each provider, so its public counters reflect its truth. */
 function simulateHistory(rng: Rng, p: SimProvider, jobs: number, keyBase: number): void {
   for (let j = 0; j < jobs; j++) {
     const req = drawRequest(rng, keyBase + j);
     if (!feasible(req.view, p.offer)) continue;
     const load = rng.int(0, p.offer.concurrentJobs - 1);
+    if (expectedTruthOf(req, p, load).pMet < HISTORY_ACCEPT_P) continue;
     const truth = truthOf(req, p, load, keyBase + j);
+    const o = p.offer;
     if (truth.met) {
       p.stats.completed++;
       p.stats.fuelReported += req.fuel;
       p.stats.wallMsReported += reportedWallMs(req, p, load);
+      p.stats.completedValue += (req.fuel * o.pricePerMFuel) / 1e6 + o.fee;
       if (rng.next() < 0.02) p.stats.disputesWon++;
-    } else if (rng.next() < 0.15 * (1 - p.hidden.reliability)) {
-      // A report that came but was overturned: the worst providers also cheat now and then.
-      p.stats.disputesLost++;
     } else {
-      p.stats.breached++;
+      p.stats.failedValue += (req.view.maxFuel * o.pricePerMFuel) / 1e6 + o.fee;
+      // A report that came but was overturned: the worst providers also cheat now and then.
+      if (rng.next() < 0.15 * (1 - p.hidden.reliability)) p.stats.disputesLost++;
+      else p.stats.breached++;
     }
   }
 }

@@ -18,6 +18,21 @@ export interface RequestView {
   bidWindowEnd: number;
   /** unix seconds */
   deadline: number;
+  /**
+   * What a failed job costs the consumer, in tokens (the request's `valueAtRisk`; 0 where the
+   * chain does not carry it yet). The award rule weighs the bidders' failure rates by it.
+   */
+  valueAtRisk: number;
+  /**
+   * Seconds the winner gets from the award (the request's `execTime`); undefined on a chain
+   * without it, where the window's end to the deadline is what the winner gets.
+   */
+  execTime?: number;
+  /**
+   * MiB of input the job reads from the consumer's region (public off chain: the size of the
+   * input at its URI); moving it costs time that grows with distance. 0 when unknown.
+   */
+  inputMiB: number;
 }
 
 /** One offer of a provider the agent bids for, with the provider's registration. */
@@ -47,6 +62,10 @@ export interface ProviderStats {
   fuelReported: number;
   /** wall time summed over its usage reports */
   wallMsReported: number;
+  /** tokens paid for its completed agreements (the registry's `completedValue`) */
+  completedValue: number;
+  /** the value (bid total) of its breached or overturned agreements (the registry's `failedValue`) */
+  failedValue: number;
 }
 
 export const NO_HISTORY: ProviderStats = {
@@ -56,6 +75,8 @@ export const NO_HISTORY: ProviderStats = {
   disputesLost: 0,
   fuelReported: 0,
   wallMsReported: 0,
+  completedValue: 0,
+  failedValue: 0,
 };
 
 /** One (request, offer) pair to score, with the offer's current load. */
@@ -75,7 +96,10 @@ export interface Prediction {
   runtimeSec: number;
 }
 
-/** The seconds the winner has to run the job: from the end of the bid window to the deadline. */
+/**
+ * The seconds the winner has to run the job: the request's execution time where the chain
+ * carries it, else from the end of the bid window to the deadline.
+ */
 export function slackSeconds(r: RequestView): number {
-  return Math.max(1, r.deadline - r.bidWindowEnd);
+  return Math.max(1, r.execTime ?? r.deadline - r.bidWindowEnd);
 }

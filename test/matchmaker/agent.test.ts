@@ -192,7 +192,7 @@ describe("matchmaker agent against the market contracts", function () {
     expect(await agent.tick()).to.equal(0);
     expect((await f.deployment.market.bidOf(id, f.providerA.address)).seq).to.equal(0n);
     const why = await agent.whyNoBid(id);
-    expect(why.summary).to.match(new RegExp(`${f.providerB.address.toLowerCase()} already bids .*passes over the cheaper one`));
+    expect(why.summary).to.match(new RegExp(`${f.providerB.address.toLowerCase()} already bids .*passes over the better one`));
     // Without B's bid it would have bid: a request of the same shape gets A's bid.
     const other = await postRequest(f);
     expect(await agent.tick()).to.equal(1);

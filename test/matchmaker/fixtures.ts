@@ -13,6 +13,8 @@ export function request(overrides: Partial<RequestView> = {}): RequestView {
     maxLatencyClass: 3,
     bidWindowEnd: 1_000,
     deadline: 1_000 + 600,
+    valueAtRisk: 20,
+    inputMiB: 0,
     ...overrides,
   };
 }
@@ -36,5 +38,5 @@ export function offer(overrides: Partial<OfferView> = {}): OfferView {
 }
 
 export function stats(overrides: Partial<ProviderStats> = {}): ProviderStats {
-  return { completed: 40, breached: 1, disputesWon: 0, disputesLost: 0, fuelReported: 4e10, wallMsReported: 400_000, ...overrides };
+  return { completed: 40, breached: 1, disputesWon: 0, disputesLost: 0, fuelReported: 4e10, wallMsReported: 400_000, completedValue: 400, failedValue: 10, ...overrides };
 }

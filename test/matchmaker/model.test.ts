@@ -65,7 +65,7 @@ describe("matchmaker model", function () {
   it("rejects a model saved for an older feature set as stale, naming the new features", () => {
     const old = join(dir, "old.json");
     writeFileSync(old, JSON.stringify({ ...smallModel().file, features: FEATURE_NAMES.slice(0, -2) }));
-    expect(() => MatchModel.load(old)).to.throw(StaleModelError, /time headroom, network share of slack new\); retrain it/);
+    expect(() => MatchModel.load(old)).to.throw(StaleModelError, /input size, value-weighted failure rate new\); retrain it/);
   });
 
   it("retrains online in the background and swaps the model in one step", async () => {

@@ -57,3 +57,66 @@ describe("matchmaker continuum simulator", () => {
     expect(Math.abs(met - expected) / pairs.length).to.be.lessThan(0.05);
   });
 });
+
+describe("the continuum: tiers matter", () => {
+  const m = simulateMarket(31, { providers: 30, rounds: 4, requestsPerRound: 60 });
+  const requests = m.rounds.flatMap((r) => r.requests);
+  const ofClass = (c: string) => requests.filter((r) => r.jobClass === c);
+  const tierOf = (i: number) => m.providers[i]!.offer.tier;
+
+  it("draws every job class, each a fair share", () => {
+    for (const c of ["batch", "latency", "data-local", "heavy"]) expect(ofClass(c).length, c).to.be.greaterThan(requests.length / 20);
+  });
+
+  it("heavy jobs: only the cloud can carry them", () => {
+    for (const req of ofClass("heavy")) {
+      for (const p of m.providers) if (feasible(req.view, p.offer)) expect(tierOf(p.index), `request ${req.view.id}`).to.equal(0);
+    }
+  });
+
+  it("latency-bound jobs: never the cloud, and only a provider near the consumer meets them", () => {
+    const near = [0, 0];
+    const far = [0, 0];
+    for (const req of ofClass("latency")) {
+      for (const p of m.providers) {
+        if (!feasible(req.view, p.offer)) continue;
+        expect(tierOf(p.index)).to.not.equal(0);
+        const at = rttMs(req.view.region, p.offer.region) < 20 ? near : far;
+        at[0]! += expectedTruthOf(req, p, 0).pMet;
+        at[1]!++;
+      }
+    }
+    // Mean P(SLA met) of the providers in the consumer's region against those elsewhere.
+    expect(near[0]! / near[1]!).to.be.greaterThan(0.5);
+    expect(far[0]! / far[1]! / (near[0]! / near[1]!)).to.be.lessThan(0.5);
+  });
+
+  it("data-local jobs: moving the input from afar misses the deadline a provider in the region meets", () => {
+    let local = 0;
+    let localN = 0;
+    let remote = 0;
+    let remoteN = 0;
+    for (const req of ofClass("data-local")) {
+      for (const p of m.providers) {
+        if (!feasible(req.view, p.offer)) continue;
+        const pMet = expectedTruthOf(req, p, 0).pMet;
+        if (p.offer.region === req.view.region) {
+          local += pMet;
+          localN++;
+        } else if (rttMs(req.view.region, p.offer.region) > 60) {
+          remote += pMet;
+          remoteN++;
+        }
+      }
+    }
+    expect(localN).to.be.greaterThan(0);
+    expect(local / localN).to.be.greaterThan(0.5);
+    expect(remote / remoteN).to.be.lessThan(0.1);
+  });
+
+  it("the consumer states the job's value as its value at risk, and the record is value-weighted", () => {
+    for (const req of requests) expect(req.view.valueAtRisk).to.equal(req.value);
+    const last = m.rounds[m.rounds.length - 1]!.stats;
+    expect(last.some((s) => s.completedValue > 0 && s.failedValue > 0)).to.equal(true);
+  });
+});

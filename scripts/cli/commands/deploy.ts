@@ -4,7 +4,9 @@ import { parseArgs } from "node:util";
 import type { Context } from "../context.js";
 import { UsageError, parseDuration, parseFuel, parseInteger, parseTiers, parseTokens } from "../units.js";
 import { contentLocation } from "../../lib/content.js";
-import { DeployRefused, checkModule, deployWorkload } from "../../lib/consumer.js";
+import { DeployRefused, checkModule, deployWorkload, escrowOf } from "../../lib/consumer.js";
+import { cachedModelPath } from "../../lib/model-cache.js";
+import { consumerChooser } from "../../../services/matchmaker/consumer-agent.js";
 import type { InputBundle } from "../../../runtime/job/index.js";
 import { registeredProviders, whyNoBid } from "./why-no-bid.js";
 
@@ -19,10 +21,11 @@ export async function deployCommand(ctx: Context, argv: string[]): Promise<void>
       "max-price": { type: "string" }, "max-fee": { type: "string" }, "max-fuel": { type: "string" },
       memory: { type: "string" }, tiers: { type: "string" }, region: { type: "string" }, latency: { type: "string" },
       deadline: { type: "string" }, "bid-window": { type: "string" }, "accept-first": { type: "boolean" },
+      choose: { type: "string" }, "value-at-risk": { type: "string" },
     },
   });
   const path = positionals[0];
-  if (!path) throw new UsageError("troupe deploy <module.wasm> [--input <file>] [--max-price <tokens>] [--max-fuel <fuel>] [--tiers cloud,edge,iot] [--region <n>] [--deadline <duration>]");
+  if (!path) throw new UsageError("troupe deploy <module.wasm> [--input <file>] [--max-price <tokens>] [--max-fuel <fuel>] [--tiers cloud,edge,iot] [--region <n>] [--deadline <duration>] [--choose auto|rule] [--value-at-risk <tokens>]");
   const module = readLocal(path, "the module");
   try {
     checkModule(module, path);
@@ -39,6 +42,13 @@ export async function deployCommand(ctx: Context, argv: string[]): Promise<void>
     })),
     outputs: values.output ?? [],
   };
+  const choose = values.choose ?? "rule";
+  if (choose !== "auto" && choose !== "rule") throw new UsageError(`--choose takes auto or rule, not "${choose}"`);
+  const maxFuel = parseFuel(values["max-fuel"] ?? "1G", "--max-fuel");
+  const maxPricePerMFuel = parseTokens(values["max-price"] ?? "0.05", "--max-price");
+  const maxFee = parseTokens(values["max-fee"] ?? "0.01", "--max-fee");
+  // What a failed job costs the consumer; by default what it is ready to pay.
+  const valueAtRisk = values["value-at-risk"] ? parseTokens(values["value-at-risk"], "--value-at-risk") : escrowOf({ maxFuel, maxPricePerMFuel, maxFee });
   const consumer = await ctx.signer("CONSUMER");
   const chainId = (await ctx.provider.getNetwork()).chainId;
   try {
@@ -46,9 +56,7 @@ export async function deployCommand(ctx: Context, argv: string[]): Promise<void>
       { deployment: ctx.deployment, contracts: ctx.contracts, consumer, content: contentLocation(), chainId },
       {
         module, input,
-        maxFuel: parseFuel(values["max-fuel"] ?? "1G", "--max-fuel"),
-        maxPricePerMFuel: parseTokens(values["max-price"] ?? "0.05", "--max-price"),
-        maxFee: parseTokens(values["max-fee"] ?? "0.01", "--max-fee"),
+        maxFuel, maxPricePerMFuel, maxFee,
         minMemoryMiB: parseInteger(values.memory ?? "64", "--memory"),
         allowedTiers: parseTiers(values.tiers ?? "all"),
         region: parseInteger(values.region ?? "0", "--region", 16),
@@ -56,6 +64,11 @@ export async function deployCommand(ctx: Context, argv: string[]): Promise<void>
         bidWindow: parseDuration(values["bid-window"] ?? "15s", "--bid-window"),
         deadlineIn: parseDuration(values.deadline ?? "10m", "--deadline"),
         acceptFirstBid: values["accept-first"] ?? false,
+        ...(choose === "auto" ? { choose: await consumerChooser({
+          provider: ctx.provider, addresses: ctx.deployment.addresses, modelPath: cachedModelPath().file,
+          dataDir: process.env.TROUPE_CONSUMER_DIR ?? ".troupe/consumer", explorerUrl: ctx.explorerUrl,
+          terms: { valueAtRisk: Number(valueAtRisk) / 1e18 }, log: (line) => ctx.print(line),
+        }) } : {}),
       },
       (line) => ctx.print(line),
     );
