@@ -4,10 +4,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { loadSchemaModel } from "../services/common/entity-model.js";
-import { applyBlocks } from "../services/indexer/apply-logs.js";
 import { openIndexDb } from "../services/indexer/database.js";
 import { EntityStore } from "../services/indexer/entity-store.js";
-import { watchedContracts } from "../services/indexer/events.js";
+import { configureManifest } from "../services/indexer/indexer.js";
+import { loadSubgraphManifest } from "../services/indexer/mapping/manifest.js";
+import { SubgraphRunner, type BlockInput } from "../services/indexer/mapping/subgraph-runner.js";
 import { ADDRESSES, syntheticMarket } from "./explorer/synthetic-market.js";
 import { RawHttpClient } from "./explorer/raw-http-client.js";
 
@@ -25,16 +26,16 @@ async function ingest(dbPath: string) {
   const schema = loadSchemaModel();
   const db = openIndexDb(dbPath, schema);
   const store = new EntityStore(db, schema);
-  const contracts = watchedContracts(ADDRESSES);
+  const warnings: string[] = [];
+  const runner = new SubgraphRunner(configureManifest(loadSubgraphManifest(), ADDRESSES, 0), store, schema, { warn: (m) => warnings.push(m) });
   const market = syntheticMarket({ providers: 240, agreements: AGREEMENTS, days: 60, perBlock: 60, start: 1_780_000_000 });
   let events = 0;
   let busy = 0;
-  let batch: Parameters<typeof applyBlocks>[2] = [];
-  const warnings: string[] = [];
+  let batch: BlockInput[] = [];
   const apply = () => {
     const started = performance.now();
-    events += applyBlocks(store, contracts, batch, (m) => warnings.push(m));
-    store.flush(batch.at(-1)!.block);
+    for (const block of batch) events += runner.processBlock(block);
+    store.flush(batch.at(-1)!.block, () => runner.persist(db));
     busy += performance.now() - started;
     batch = [];
   };

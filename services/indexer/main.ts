@@ -2,9 +2,12 @@ import { JsonRpcProvider } from "ethers";
 import { loadSchemaModel } from "../common/entity-model.js";
 import { indexerConfig } from "./config.js";
 import { Indexer } from "./indexer.js";
+import { loadSubgraphManifest } from "./mapping/manifest.js";
 
 /**
  * The embedded indexer: follows the market on RPC_URL into the SQLite file DB_PATH.
+ * It runs the compiled subgraph (SUBGRAPH_MANIFEST, default subgraph/build/subgraph.yaml: `npm run
+ * subgraph:build`) with the deployment's addresses.
  * Env: RPC_URL, DEPLOYMENT_FILE or REGISTRY_ADDRESS + OFFERS_ADDRESS + MARKET_ADDRESS (+ START_BLOCK),
  * DB_PATH, CONFIRMATIONS, POLL_MS, MAX_BLOCK_RANGE (blocks per getLogs). With ONCE=1 it catches up once and exits.
  */
@@ -17,6 +20,7 @@ async function main(): Promise<void> {
     startBlock: config.startBlock,
     dbPath: config.dbPath,
     schema: loadSchemaModel(),
+    manifest: loadSubgraphManifest(process.env.SUBGRAPH_MANIFEST || undefined),
     confirmations: config.confirmations,
     maxBlockRange: config.maxBlockRange,
     log: process.env.VERBOSE ? (m) => console.log(`indexer: ${m}`) : undefined,

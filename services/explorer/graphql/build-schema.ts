@@ -20,7 +20,7 @@ import {
 import type { EntityModel, FieldModel, ScalarKind, SchemaModel } from "../../common/entity-model.js";
 import { bigIntText } from "../../common/sql-layout.js";
 import type { ReadModel, Row } from "../read-model.js";
-import { BigDecimalScalar, BigIntScalar, BytesScalar } from "./scalars.js";
+import { BigDecimalScalar, BigIntScalar, BytesScalar, Int8Scalar, TimestampScalar } from "./scalars.js";
 import { DEFAULT_FIRST, filterSuffixes, type CollectionArgs } from "./sql-query.js";
 
 /** Per-request state: the read model and the entities already loaded by id. */
@@ -37,6 +37,8 @@ const SCALAR_TYPES: Record<ScalarKind, GraphQLScalarType> = {
   BigInt: BigIntScalar,
   BigDecimal: BigDecimalScalar,
   Boolean: GraphQLBoolean,
+  Int8: Int8Scalar,
+  Timestamp: TimestampScalar,
 };
 
 const lowerFirst = (s: string) => s[0]!.toLowerCase() + s.slice(1);

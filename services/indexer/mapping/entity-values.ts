@@ -1,0 +1,153 @@
+/**
+ * Entities between the mappings and the store: graph-ts `Value`s checked against
+ * subgraph/schema.graphql (with graph-node's validation messages) and turned into the store's
+ * records, and back.
+ */
+import type { EntityModel, FieldModel, SchemaModel } from "../../common/entity-model.js";
+import type { EntityRecord } from "../../common/sql-layout.js";
+import { DeterministicError } from "./asc-heap.js";
+import { ValueKind, VALUE_KIND_NAMES, type StoreValue } from "./asc-values.js";
+import { BigDecimal } from "./big-numbers.js";
+
+const hex = (b: Uint8Array) => "0x" + Buffer.from(b).toString("hex");
+
+/** The store value kind a field's values have (a relation: its target's id kind). */
+function scalarKindOf(schema: SchemaModel, f: FieldModel): number {
+  let kind = f.kind;
+  if (f.relation) kind = schema.entities.get(f.relation)!.byName.get("id")!.kind;
+  switch (kind) {
+    case "ID":
+    case "String":
+      return ValueKind.STRING;
+    case "Bytes":
+      return ValueKind.BYTES;
+    case "Int":
+      return ValueKind.INT;
+    case "Int8":
+      return ValueKind.INT8;
+    case "BigInt":
+      return ValueKind.BIGINT;
+    case "BigDecimal":
+      return ValueKind.BIGDECIMAL;
+    case "Boolean":
+      return ValueKind.BOOL;
+    case "Timestamp":
+      return ValueKind.TIMESTAMP;
+  }
+}
+
+function typeName(f: FieldModel): string {
+  const base = f.relation ?? f.kind;
+  const inner = f.list ? `[${base}${f.nullableElements ? "" : "!"}]` : base;
+  return f.nullable ? inner : `${inner}!`;
+}
+
+function display(v: StoreValue): string {
+  switch (v.kind) {
+    case ValueKind.BYTES:
+      return hex(v.value);
+    case ValueKind.ARRAY:
+      return `[${v.value.map(display).join(", ")}]`;
+    case ValueKind.BIGDECIMAL:
+      return v.value.toString();
+    default:
+      return String(v.value);
+  }
+}
+
+function scalarOf(v: StoreValue): unknown {
+  switch (v.kind) {
+    case ValueKind.BYTES:
+      return hex(v.value);
+    case ValueKind.BIGDECIMAL:
+      return v.value.normalized().toString();
+    default:
+      return v.value;
+  }
+}
+
+function mismatch(what: string, name: string, f: FieldModel, value: StoreValue): DeterministicError {
+  return new DeterministicError(
+    `${what}: the value \`${display(value)}\` for field \`${name}\` must have type ${typeName(f)} but has type ${VALUE_KIND_NAMES[value.kind]}`,
+  );
+}
+
+export class EntityValues {
+  constructor(readonly schema: SchemaModel) {}
+
+  model(entity: string): EntityModel {
+    const e = this.schema.entities.get(entity);
+    if (!e) throw new DeterministicError(`Entity type ${entity} is not defined in the subgraph's schema`);
+    return e;
+  }
+
+  /** Merges `data` into `existing` (graph-node's store.set: absent fields keep their value, nulls clear it) and checks it. */
+  toRecord(entity: string, id: string, data: [string, StoreValue][], existing: EntityRecord | undefined): EntityRecord {
+    const model = this.model(entity);
+    const record: EntityRecord = existing ? { ...existing } : {};
+    const what = "Entity " + entity + "[" + id + "]";
+    for (const [name, value] of data) {
+      const f = model.byName.get(name);
+      if (!f) throw new DeterministicError(`${what}: Unknown key \`${name}\`. It probably is not defined in the schema`);
+      if (f.derivedFrom) throw new DeterministicError(`${what}: field \`${name}\` is derived (@derivedFrom) and can not be set`);
+      if (value.kind === ValueKind.NULL) {
+        record[name] = null;
+        continue;
+      }
+      const kind = scalarKindOf(this.schema, f);
+      if (f.list) {
+        if (value.kind !== ValueKind.ARRAY) throw mismatch(what, name, f, value);
+        const list: unknown[] = [];
+        for (const e of value.value) {
+          if (e.kind === ValueKind.NULL && f.nullableElements) list.push(null);
+          else if (e.kind !== kind) throw mismatch(what, name, f, value);
+          else list.push(scalarOf(e));
+        }
+        record[name] = list;
+        continue;
+      }
+      if (value.kind !== kind) throw mismatch(what, name, f, value);
+      record[name] = scalarOf(value);
+    }
+    if (record.id === undefined || record.id === null) record.id = id;
+    if (record.id !== id) {
+      throw new DeterministicError(`Value of id attribute 'id' conflicts with ID passed to \`store.set()\`: ${String(record.id)} != ${id}`);
+    }
+    for (const f of model.stored) {
+      if (record[f.name] === undefined) record[f.name] = null;
+      if (record[f.name] === null && !f.nullable) throw new DeterministicError(`${what}: missing value for non-nullable field \`${f.name}\``);
+    }
+    return record;
+  }
+
+  /** A stored record as graph-ts values (null fields are left out, as graph-node does). */
+  toData(entity: string, record: EntityRecord): [string, StoreValue][] {
+    const model = this.model(entity);
+    const out: [string, StoreValue][] = [];
+    for (const f of model.stored) {
+      const v = record[f.name];
+      if (v === null || v === undefined) continue;
+      const kind = scalarKindOf(this.schema, f);
+      out.push([f.name, f.list ? { kind: ValueKind.ARRAY, value: (v as unknown[]).map((e) => toValue(kind, e)) } : toValue(kind, v)]);
+    }
+    return out;
+  }
+}
+
+function toValue(kind: number, v: unknown): StoreValue {
+  if (v === null) return { kind: ValueKind.NULL, value: null };
+  switch (kind) {
+    case ValueKind.STRING:
+      return { kind: ValueKind.STRING, value: String(v) };
+    case ValueKind.BYTES:
+      return { kind: ValueKind.BYTES, value: Uint8Array.from(Buffer.from(String(v).slice(2), "hex")) };
+    case ValueKind.INT:
+      return { kind: ValueKind.INT, value: Number(v) };
+    case ValueKind.BIGDECIMAL:
+      return { kind: ValueKind.BIGDECIMAL, value: BigDecimal.parse(String(v)) };
+    case ValueKind.BOOL:
+      return { kind: ValueKind.BOOL, value: Boolean(v) };
+    default:
+      return { kind: kind as 7 | 8 | 9, value: BigInt(v as bigint) };
+  }
+}
