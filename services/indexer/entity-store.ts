@@ -98,6 +98,11 @@ export class EntityStore {
     return record ? { ...record } : undefined;
   }
 
+  /** The entity as cached, not copied: callers must not change it. */
+  peek(entity: string, id: string): EntityRecord | undefined {
+    return this.load(entity, id, key(entity, id)).record ?? undefined;
+  }
+
   /** Like `get`, but a missing entity is an error naming it. */
   require(entity: string, id: string): EntityRecord {
     const record = this.get(entity, id);
@@ -132,7 +137,7 @@ export class EntityStore {
     return [...out.values()];
   }
 
-  /** Stores the entity as its version at the current block. Fields are validated by the caller. */
+  /** Stores the entity as its version at the current block; every stored field must be present. */
   set(entity: string, record: EntityRecord): void {
     const model = this.model(entity);
     const id = record.id;
@@ -142,6 +147,11 @@ export class EntityStore {
       if ((v === undefined || v === null) && !f.nullable) throw new Error(`${entity} ${id}: ${f.name} is required`);
     }
     this.write(entity, id, { ...record });
+  }
+
+  /** Like `set` for a record already checked against the schema, which the store now owns. */
+  setChecked(entity: string, id: string, record: EntityRecord): void {
+    this.write(entity, id, record);
   }
 
   remove(entity: string, id: string): void {

@@ -140,7 +140,7 @@ export class Indexer {
     if (onChain?.hash === cp.hash) return 0;
     const window = this.options.reorgWindow ?? 256;
     const known = this.db
-      .prepare("SELECT number, hash, timestamp, parentHash FROM _blocks WHERE number < ? ORDER BY number DESC LIMIT ?")
+      .prepare("SELECT number, hash, parentHash, timestamp FROM _blocks WHERE number < ? ORDER BY number DESC LIMIT ?")
       .all(cp.number, window) as Checkpoint[];
     for (const candidate of known) {
       const b = await this.block(candidate.number);

@@ -72,8 +72,20 @@ function mismatch(what: string, name: string, f: FieldModel, value: StoreValue):
   );
 }
 
+interface FieldKind {
+  field: FieldModel;
+  kind: number;
+}
+
 export class EntityValues {
-  constructor(readonly schema: SchemaModel) {}
+  private readonly kinds = new Map<string, Map<string, FieldKind>>();
+  private readonly data = new WeakMap<EntityRecord, [string, StoreValue][]>();
+
+  constructor(readonly schema: SchemaModel) {
+    for (const e of schema.entities.values()) {
+      this.kinds.set(e.name, new Map(e.fields.map((f) => [f.name, { field: f, kind: f.derivedFrom ? -1 : scalarKindOf(schema, f) }])));
+    }
+  }
 
   model(entity: string): EntityModel {
     const e = this.schema.entities.get(entity);
@@ -84,17 +96,19 @@ export class EntityValues {
   /** Merges `data` into `existing` (graph-node's store.set: absent fields keep their value, nulls clear it) and checks it. */
   toRecord(entity: string, id: string, data: [string, StoreValue][], existing: EntityRecord | undefined): EntityRecord {
     const model = this.model(entity);
+    const kinds = this.kinds.get(entity)!;
     const record: EntityRecord = existing ? { ...existing } : {};
     const what = "Entity " + entity + "[" + id + "]";
     for (const [name, value] of data) {
-      const f = model.byName.get(name);
-      if (!f) throw new DeterministicError(`${what}: Unknown key \`${name}\`. It probably is not defined in the schema`);
+      const fk = kinds.get(name);
+      if (!fk) throw new DeterministicError(`${what}: Unknown key \`${name}\`. It probably is not defined in the schema`);
+      const f = fk.field;
       if (f.derivedFrom) throw new DeterministicError(`${what}: field \`${name}\` is derived (@derivedFrom) and can not be set`);
       if (value.kind === ValueKind.NULL) {
         record[name] = null;
         continue;
       }
-      const kind = scalarKindOf(this.schema, f);
+      const kind = fk.kind;
       if (f.list) {
         if (value.kind !== ValueKind.ARRAY) throw mismatch(what, name, f, value);
         const list: unknown[] = [];
@@ -122,14 +136,18 @@ export class EntityValues {
 
   /** A stored record as graph-ts values (null fields are left out, as graph-node does). */
   toData(entity: string, record: EntityRecord): [string, StoreValue][] {
+    const cached = this.data.get(record);
+    if (cached) return cached;
     const model = this.model(entity);
+    const kinds = this.kinds.get(entity)!;
     const out: [string, StoreValue][] = [];
     for (const f of model.stored) {
       const v = record[f.name];
       if (v === null || v === undefined) continue;
-      const kind = scalarKindOf(this.schema, f);
+      const kind = kinds.get(f.name)!.kind;
       out.push([f.name, f.list ? { kind: ValueKind.ARRAY, value: (v as unknown[]).map((e) => toValue(kind, e)) } : toValue(kind, v)]);
     }
+    this.data.set(record, out);
     return out;
   }
 }

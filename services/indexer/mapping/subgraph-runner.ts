@@ -159,12 +159,12 @@ export class SubgraphRunner {
     return {
       get: (entity, id) => {
         values.model(entity);
-        const r = store.get(entity, id);
+        const r = store.peek(entity, id);
         return r ? values.toData(entity, r) : null;
       },
       getInBlock: (entity, id) => {
         values.model(entity);
-        const r = store.writtenInBlock(entity, id) ? store.get(entity, id) : undefined;
+        const r = store.writtenInBlock(entity, id) ? store.peek(entity, id) : undefined;
         return r ? values.toData(entity, r) : null;
       },
       loadRelated: (entity, id, field) => {
@@ -174,9 +174,9 @@ export class SubgraphRunner {
         return store.related(f.relation, f.derivedFrom, id).map((r) => values.toData(f.relation!, r));
       },
       set: (entity, id, data) => {
-        const record = values.toRecord(entity, id, data, store.get(entity, id));
+        const record = values.toRecord(entity, id, data, store.peek(entity, id));
         try {
-          store.set(entity, record);
+          store.setChecked(entity, id, record);
         } catch (error) {
           throw new DeterministicError((error as Error).message);
         }
