@@ -24,6 +24,8 @@ export interface ExplorerOptions {
   cacheBytes?: number;
   /** Open connections in all (default 1024). */
   maxConnections?: number;
+  /** How long a client may take to send a request's headers (default 10 s; slow senders are cut off). */
+  headersTimeoutMs?: number;
 }
 
 export interface RunningExplorer {
@@ -76,7 +78,7 @@ export async function startExplorer(options: ExplorerOptions): Promise<RunningEx
     size: options.workers ?? 2,
     maxPerClient: clients.options.maxConnectionsPerClient * 2,
     maxQueued: 4096,
-    maxWaitMs: limits.timeoutMs * 2,
+    maxWaitMs: Math.max(1_000, limits.timeoutMs * 2),
   });
   await pool.ready();
   const cache = new ResponseCache(options.cacheBytes);
@@ -150,7 +152,8 @@ export async function startExplorer(options: ExplorerOptions): Promise<RunningEx
     res.end(body);
   }
 
-  const server = createServer({ connectionsCheckingInterval: 1_000, headersTimeout: 10_000, requestTimeout: 30_000 }, (req, res) => {
+  const headersTimeout = options.headersTimeoutMs ?? 10_000;
+  const server = createServer({ connectionsCheckingInterval: Math.min(1_000, headersTimeout), headersTimeout, requestTimeout: Math.max(30_000, headersTimeout) }, (req, res) => {
     const url = new URL(req.url ?? "/", "http://localhost");
     const path = url.pathname;
     const fail = (error: unknown) => {

@@ -104,10 +104,10 @@ export class RequestExecutor {
     const errors = [...(result.errors ?? []), ...(context.extraErrors ?? [])];
     const json = JSON.stringify(errors.length ? { data: result.data ?? null, errors: errors.map((e) => e.toJSON()) } : { data: result.data });
     if (json.length > this.limits.maxResponseBytes) {
-      const mb = (n: number) => (n / (1024 * 1024)).toFixed(1);
+      const mb = (n: number) => (n >= 1024 * 1024 ? `${(n / (1024 * 1024)).toFixed(1)} MB` : `${n} bytes`);
       return answer(200, [
         new GraphQLError(
-          `the response would be ${mb(json.length)} MB, more than the limit of ${mb(this.limits.maxResponseBytes)} MB: ask for fewer entities (first) or fewer fields`,
+          `the response would be ${mb(json.length)}, more than the limit of ${mb(this.limits.maxResponseBytes)}: ask for fewer entities (first) or fewer fields`,
           { extensions: { code: "RESPONSE_TOO_LARGE" } },
         ),
       ]);

@@ -59,7 +59,9 @@ export const DEFAULT_LIMITS: QueryLimits = {
 /** Work a filter condition costs, counted in entities read: conditions are evaluated on every candidate row. */
 const CONDITION_COST = 20;
 /** A nested entity filter (`provider_: {...}`) runs a subquery per candidate row. */
-const NESTED_FILTER_COST = 500;
+const NESTED_FILTER_COST = 1_000;
+/** Each branch of an `or` defeats index use: the rows are scanned and every branch evaluated. */
+const OR_BRANCH_COST = 250;
 /** Rows skipped are still read. */
 const SKIP_COST_DIVISOR = 10;
 
@@ -82,7 +84,7 @@ function filterCost(walk: Walk, filter: unknown, depth: number): number {
   let cost = 0;
   for (const [key, value] of Object.entries(filter as Record<string, unknown>)) {
     if (key === "and" || key === "or") {
-      if (Array.isArray(value)) for (const sub of value) cost += filterCost(walk, sub, depth + 1);
+      if (Array.isArray(value)) for (const sub of value) cost += filterCost(walk, sub, depth + 1) + (key === "or" ? OR_BRANCH_COST : 0);
       continue;
     }
     walk.conditions++;
