@@ -92,7 +92,6 @@ export class QueryPool {
     worker.on("exit", () => {
       if (!this.closed && this.slots.includes(slot)) this.replace(slot);
     });
-    worker.unref();
     return slot;
   }
 
