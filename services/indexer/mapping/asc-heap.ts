@@ -63,9 +63,17 @@ export class AscHeap {
   private bytes!: Uint8Array;
   private view!: DataView;
   private readonly typeIds = new Map<number, number>();
+  /** Strings of the module's static data (below the first heap allocation): immutable, so decoded once. */
+  private readonly statics = new Map<number, string>();
+  private staticLimit = 0;
 
   constructor(private readonly exports: AscExports) {
     this.refresh();
+  }
+
+  /** Marks addresses below `limit` as static data (call right after the start function). */
+  setStaticLimit(limit: number): void {
+    this.staticLimit = limit;
   }
 
   /** Forgets the arena (the memory was restored to a state before it existed). */
@@ -196,6 +204,18 @@ export class AscHeap {
   // --- strings -------------------------------------------------------------------------------
 
   readString(ptr: number): string {
+    if (ptr !== 0 && ptr < this.staticLimit) {
+      let s = this.statics.get(ptr);
+      if (s === undefined) {
+        s = this.decodeString(ptr);
+        this.statics.set(ptr, s);
+      }
+      return s;
+    }
+    return this.decodeString(ptr);
+  }
+
+  private decodeString(ptr: number): string {
     const length = this.rtSize(ptr);
     this.check(ptr, length);
     if (length > 128) return utf16.decode(this.bytes.subarray(ptr, ptr + length));
@@ -229,6 +249,22 @@ export class AscHeap {
     const dataStart = this.u32(ptr + 4);
     const byteLength = this.u32(ptr + 8);
     return this.slice(dataStart, byteLength);
+  }
+
+  /** A Uint8Array of `length` bytes whose contents the caller writes at the returned `data` address. */
+  newBytes(length: number, typeIndex: number = TypeId.Uint8Array): { ptr: number; data: number } {
+    const buffer = this.object(TypeId.ArrayBuffer, length);
+    const ptr = this.object(typeIndex, 12);
+    const v = this.view;
+    v.setUint32(ptr, buffer, true);
+    v.setUint32(ptr + 4, buffer, true);
+    v.setUint32(ptr + 8, length, true);
+    return { ptr, data: buffer };
+  }
+
+  /** The memory as bytes (valid until the next allocation). */
+  memoryBytes(): Uint8Array {
+    return this.bytes;
   }
 
   writeBytes(bytes: Uint8Array, typeIndex: number = TypeId.Uint8Array): number {

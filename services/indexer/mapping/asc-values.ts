@@ -39,6 +39,20 @@ export function readBigInt(heap: AscHeap, ptr: number): bigint {
 }
 
 export function writeBigInt(heap: AscHeap, v: bigint): number {
+  if (v >= -0x40000000000000n && v < 0x40000000000000n) {
+    // Two's-complement bytes of a number that fits a double, written straight into memory.
+    const x = Number(v);
+    let length = 1;
+    for (let y = x; !(y >= -128 && y <= 127); y = Math.floor(y / 256)) length++;
+    const { ptr, data } = heap.newBytes(length);
+    const bytes = heap.memoryBytes();
+    let y = x;
+    for (let i = 0; i < length; i++) {
+      bytes[data + i] = ((y % 256) + 256) % 256;
+      y = Math.floor(y / 256);
+    }
+    return ptr;
+  }
   return heap.writeBytes(bigIntToSignedLe(v));
 }
 
@@ -57,7 +71,9 @@ export function writeBigDecimal(heap: AscHeap, v: BigDecimal): number {
 }
 
 export function readStoreValue(heap: AscHeap, ptr: number): StoreValue {
-  const { kind, payload, low } = heap.readEnum(ptr);
+  heap.rtSize(ptr);
+  const kind = heap.u32(ptr);
+  const low = heap.u32(ptr + 8);
   switch (kind) {
     case ValueKind.STRING:
       return { kind, value: heap.readString(low) };
@@ -77,7 +93,7 @@ export function readStoreValue(heap: AscHeap, ptr: number): StoreValue {
       return { kind, value: readBigInt(heap, low) };
     case ValueKind.INT8:
     case ValueKind.TIMESTAMP:
-      return { kind, value: BigInt.asIntN(64, payload) };
+      return { kind, value: heap.i64(ptr + 8) };
     default:
       throw new DeterministicError(`invalid store value kind ${kind}`);
   }

@@ -9,7 +9,7 @@ import { DeterministicError } from "./asc-heap.js";
 import { ValueKind, VALUE_KIND_NAMES, type StoreValue } from "./asc-values.js";
 import { BigDecimal } from "./big-numbers.js";
 
-const hex = (b: Uint8Array) => "0x" + Buffer.from(b).toString("hex");
+const hex = (b: Uint8Array) => "0x" + Buffer.from(b.buffer, b.byteOffset, b.length).toString("hex");
 
 /** The store value kind a field's values have (a relation: its target's id kind). */
 function scalarKindOf(schema: SchemaModel, f: FieldModel): number {
@@ -66,7 +66,19 @@ function scalarOf(v: StoreValue): unknown {
   }
 }
 
-function mismatch(what: string, name: string, f: FieldModel, value: StoreValue): DeterministicError {
+/** "Entity X[id]", built only when an error needs it. */
+class Label {
+  constructor(
+    readonly entity: string,
+    readonly id: string,
+  ) {}
+
+  toString(): string {
+    return `Entity ${this.entity}[${this.id}]`;
+  }
+}
+
+function mismatch(what: Label, name: string, f: FieldModel, value: StoreValue): DeterministicError {
   return new DeterministicError(
     `${what}: the value \`${display(value)}\` for field \`${name}\` must have type ${typeName(f)} but has type ${VALUE_KIND_NAMES[value.kind]}`,
   );
@@ -77,12 +89,20 @@ interface FieldKind {
   kind: number;
 }
 
+/** A function copying a record of one entity type into an object literal of fixed shape (fast properties). */
+function copier(e: EntityModel): (r: EntityRecord | undefined) => EntityRecord {
+  const body = e.stored.map((f) => `${JSON.stringify(f.name)}: r === undefined ? undefined : r[${JSON.stringify(f.name)}]`).join(", ");
+  return new Function("r", `return { ${body} };`) as (r: EntityRecord | undefined) => EntityRecord;
+}
+
 export class EntityValues {
   private readonly kinds = new Map<string, Map<string, FieldKind>>();
+  private readonly copiers = new Map<string, (r: EntityRecord | undefined) => EntityRecord>();
   private readonly data = new WeakMap<EntityRecord, [string, StoreValue][]>();
 
   constructor(readonly schema: SchemaModel) {
     for (const e of schema.entities.values()) {
+      this.copiers.set(e.name, copier(e));
       this.kinds.set(e.name, new Map(e.fields.map((f) => [f.name, { field: f, kind: f.derivedFrom ? -1 : scalarKindOf(schema, f) }])));
     }
   }
@@ -97,8 +117,8 @@ export class EntityValues {
   toRecord(entity: string, id: string, data: [string, StoreValue][], existing: EntityRecord | undefined): EntityRecord {
     const model = this.model(entity);
     const kinds = this.kinds.get(entity)!;
-    const record: EntityRecord = existing ? { ...existing } : {};
-    const what = "Entity " + entity + "[" + id + "]";
+    const record: EntityRecord = this.copiers.get(entity)!(existing);
+    const what = new Label(entity, id);
     for (const [name, value] of data) {
       const fk = kinds.get(name);
       if (!fk) throw new DeterministicError(`${what}: Unknown key \`${name}\`. It probably is not defined in the schema`);
@@ -131,7 +151,22 @@ export class EntityValues {
       if (record[f.name] === undefined) record[f.name] = null;
       if (record[f.name] === null && !f.nullable) throw new DeterministicError(`${what}: missing value for non-nullable field \`${f.name}\``);
     }
+    // The values the mapping will read back on its next load of this entity, without converting again.
+    const previous = existing ? this.data.get(existing) : undefined;
+    if (previous || !existing) {
+      const merged = new Map<string, StoreValue>(previous ?? []);
+      for (const [name, value] of data) {
+        if (value.kind === ValueKind.NULL) merged.delete(name);
+        else merged.set(name, value);
+      }
+      if (!merged.has("id")) merged.set("id", this.idValue(entity, id));
+      this.data.set(record, [...merged]);
+    }
     return record;
+  }
+
+  private idValue(entity: string, id: string): StoreValue {
+    return toValue(this.kinds.get(entity)!.get("id")!.kind, id);
   }
 
   /** A stored record as graph-ts values (null fields are left out, as graph-node does). */
@@ -158,7 +193,7 @@ function toValue(kind: number, v: unknown): StoreValue {
     case ValueKind.STRING:
       return { kind: ValueKind.STRING, value: String(v) };
     case ValueKind.BYTES:
-      return { kind: ValueKind.BYTES, value: Uint8Array.from(Buffer.from(String(v).slice(2), "hex")) };
+      return { kind: ValueKind.BYTES, value: Buffer.from(String(v).slice(2), "hex") };
     case ValueKind.INT:
       return { kind: ValueKind.INT, value: Number(v) };
     case ValueKind.BIGDECIMAL:

@@ -55,7 +55,10 @@ export class MappingInstance {
     this.globals = Object.entries(this.exports)
       .filter(([name]) => name.startsWith(GLOBAL_EXPORT_PREFIX))
       .map(([, g]) => [g as WebAssembly.Global, (g as WebAssembly.Global).value as number | bigint]);
-    this.dirty = false;
+    // Everything below the first heap block is static data (the module's string literals among
+    // it). The probe's allocation is undone by the reset before the first trigger.
+    this.heap.setStaticLimit(this.exports.allocate(0) >>> 0);
+    this.dirty = true;
   }
 
   /** Back to the state after `_start`. */
