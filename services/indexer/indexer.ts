@@ -89,7 +89,8 @@ export function configureManifest(manifest: SubgraphManifest, addresses: Record<
 export class Indexer {
   readonly db: Db;
   readonly store: EntityStore;
-  readonly runner: SubgraphRunner;
+  runner: SubgraphRunner;
+  private readonly manifest: SubgraphManifest;
   private readonly warn: (message: string) => void;
   private readonly log: (message: string) => void;
   private readonly startBlock: number;
@@ -102,10 +103,16 @@ export class Indexer {
     this.store = new EntityStore(this.db, options.schema, historyBlocks);
     this.warn = options.warn ?? ((m) => console.warn(`indexer: ${m}`));
     this.log = options.log ?? (() => {});
-    this.runner = new SubgraphRunner(manifest, this.store, options.schema, { warn: this.warn, chain: options.chain });
+    this.manifest = manifest;
+    this.runner = this.newRunner();
     this.startBlock = this.runner.startBlock();
     this.range = options.maxBlockRange ?? 2000;
     this.checkDeployment(manifest);
+  }
+
+  /** A runner over the data sources in the database (the manifest's and those created by mappings). */
+  private newRunner(): SubgraphRunner {
+    return new SubgraphRunner(this.manifest, this.store, this.options.schema, { warn: this.warn, chain: this.options.chain });
   }
 
   private checkDeployment(manifest: SubgraphManifest): void {
@@ -146,12 +153,14 @@ export class Indexer {
       const b = await this.block(candidate.number);
       if (b?.hash === candidate.hash) {
         const undone = this.store.revertTo(candidate);
+        this.runner = this.newRunner(); // data sources created in the reverted blocks are gone
         this.warn(`reorg: block ${cp.number} (${cp.hash}) left the chain; reverted ${undone} block(s) to ${candidate.number}`);
         return undone;
       }
     }
     if (known.length === 0 || known.at(-1)!.number <= this.startBlock) {
       const undone = this.store.revertTo(null);
+      this.runner = this.newRunner();
       this.warn(`reorg: no indexed block is on the chain any more; reverted ${undone} block(s) to the start`);
       return undone;
     }
@@ -234,28 +243,35 @@ export class Indexer {
         }
         throw error;
       }
-      applied += this.apply(blocks);
-      const last = blocks.at(-1)!.block;
+      const result = this.apply(blocks);
+      applied += result.applied;
+      const last = result.last;
       cp = { number: last.number, hash: last.hash, timestamp: last.timestamp, parentHash: last.parentHash };
-      this.log(`indexed blocks ${next}..${to} (${blocks.reduce((n, b) => n + b.logs.length, 0)} logs)`);
-      next = to + 1;
+      this.log(`indexed blocks ${next}..${last.number} (${blocks.reduce((n, b) => n + b.logs.length, 0)} logs read)`);
+      next = last.number + 1;
     }
     return { checkpoint: this.checkpoint(), applied, rolledBack };
   }
 
-  /** Applies blocks through the mappings and commits them with their checkpoint; returns the handlers run. */
-  apply(blocks: BlockInput[]): number {
+  /**
+   * Applies blocks through the mappings and commits them with their checkpoint; returns the
+   * handlers run and the last block applied. A block whose handlers created data sources ends the
+   * batch: the blocks after it are read again with the new contracts' logs.
+   */
+  apply(blocks: BlockInput[]): { applied: number; last: BlockData } {
     let applied = 0;
+    let last = blocks[0]!.block;
     try {
       for (const input of blocks) {
+        last = input.block;
         if (input.logs.length === 0 && !this.runner.needsEveryBlock()) {
           const b = input.block;
           this.store.noteBlock({ number: b.number, hash: b.hash, parentHash: b.parentHash, timestamp: b.timestamp });
           continue;
         }
         applied += this.runner.processBlock(input);
+        if (this.runner.createdSources()) break;
       }
-      const last = blocks.at(-1)!.block;
       this.store.flush({ number: last.number, hash: last.hash, parentHash: last.parentHash, timestamp: last.timestamp }, () =>
         this.runner.persist(this.db),
       );
@@ -264,7 +280,7 @@ export class Indexer {
       this.runner.discard();
       throw error;
     }
-    return applied;
+    return { applied, last };
   }
 
   /** Polls until `signal` aborts. A failing round is logged and retried after `pollMs`. */

@@ -68,7 +68,7 @@ export class SubgraphRunner {
   private readonly byAddress = new Map<string, RunningSource[]>();
   private current: { source: RunningSource; block: BlockData } | undefined;
   private errors: IndexingError[] = [];
-  private created: { template: string; address: string; params: string[]; context: EntityData | null; block: number }[] = [];
+  private created: { template: string; address: string; params: string[]; context: EntityData | null; block: number; source: RunningSource }[] = [];
 
   constructor(
     readonly manifest: SubgraphManifest,
@@ -90,13 +90,13 @@ export class SubgraphRunner {
     }
   }
 
-  private addTemplateSource(template: string, address: string, context: EntityData): void {
+  private addTemplateSource(template: string, address: string, context: EntityData): RunningSource {
     const spec = this.manifest.templates.find((t) => t.name === template);
     if (!spec) throw new DeterministicError(`dataSource.create: the subgraph has no template named ${template}`);
-    this.addSource(spec, address.toLowerCase(), context);
+    return this.addSource(spec, address.toLowerCase(), context);
   }
 
-  private addSource(spec: DataSourceSpec, address: string, context: EntityData): void {
+  private addSource(spec: DataSourceSpec, address: string, context: EntityData): RunningSource {
     const source: RunningSource = {
       spec,
       address,
@@ -122,6 +122,14 @@ export class SubgraphRunner {
     const list = this.byAddress.get(address) ?? [];
     list.push(source);
     this.byAddress.set(address, list);
+    return source;
+  }
+
+  private removeSource(source: RunningSource): void {
+    this.sources.splice(this.sources.indexOf(source), 1);
+    const list = (this.byAddress.get(source.address) ?? []).filter((s) => s !== source);
+    if (list.length) this.byAddress.set(source.address, list);
+    else this.byAddress.delete(source.address);
   }
 
   /** The contract addresses to read logs from. */
@@ -196,17 +204,20 @@ export class SubgraphRunner {
     const address = params[0];
     if (!address || !/^0x[0-9a-fA-F]{40}$/.test(address)) throw new DeterministicError(`dataSource.create(${template}): the first parameter must be an address, got ${address}`);
     const block = this.current?.block.number ?? 0;
-    this.addTemplateSource(template, address, context ?? []);
-    this.created.push({ template, address: address.toLowerCase(), params, context, block });
+    const source = this.addTemplateSource(template, address, context ?? []);
+    this.created.push({ template, address: address.toLowerCase(), params, context, block, source });
   }
 
   /** Runs one handler, recording a failure as an indexing error. Returns whether it succeeded. */
   private run(source: RunningSource, block: BlockData, handler: string, describe: string, write: Parameters<MappingInstance["invoke"]>[1]): boolean {
     this.current = { source, block };
+    const createdBefore = this.created.length;
     try {
       this.store.applyLog(() => source.instance.invoke(handler, write));
       return true;
     } catch (error) {
+      // The handler's data sources go with its other changes.
+      for (const c of this.created.splice(createdBefore)) this.removeSource(c.source);
       const message = (error as Error).message;
       if (!(error instanceof DeterministicError)) throw error; // a host fault: the batch is retried
       this.errors.push({ block: block.number, handler, message: `${message} in handler \`${handler}\` at block #${block.number} (${block.hash}), ${describe}` });
@@ -269,6 +280,11 @@ export class SubgraphRunner {
     return applied;
   }
 
+  /** Whether a handler of this batch created a data source (its contract's logs are not read yet). */
+  createdSources(): boolean {
+    return this.created.length > 0;
+  }
+
   /** Writes the batch's indexing errors and created data sources (call inside the store's flush). */
   persist(db: Db): void {
     const insertError = db.prepare("INSERT INTO _errors (block, handler, message, deterministic) VALUES (?, ?, ?, 1)");
@@ -283,6 +299,7 @@ export class SubgraphRunner {
 
   /** Forgets the batch's errors and data sources (a failed or reverted batch). */
   discard(): void {
+    for (const c of this.created) this.removeSource(c.source);
     this.errors = [];
     this.created = [];
   }
