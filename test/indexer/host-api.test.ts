@@ -12,7 +12,7 @@ import { Indexer } from "../../services/indexer/indexer.js";
 import { loadSubgraphManifest } from "../../services/indexer/mapping/manifest.js";
 import { SyncRpcChain } from "../../services/indexer/mapping/sync-rpc.js";
 
-const FIXTURE = fileURLToPath(new URL("./fixture-subgraph/", import.meta.url));
+const FIXTURE = fileURLToPath(new URL("./fixtures/subgraph/", import.meta.url));
 const TOKEN = 10n ** 18n;
 
 /**
@@ -48,7 +48,7 @@ function graph(args: string[]): void {
 
 /**
  * The graph-ts host API as a mapping sees it, through a fixture subgraph compiled by graph-cli
- * (test/indexer/fixture-subgraph): BigInt and BigDecimal arithmetic, conversions, crypto, JSON,
+ * (test/indexer/fixtures/subgraph): BigInt and BigDecimal arithmetic, conversions, crypto, JSON,
  * Int8 / Timestamp / list fields, dataSource, templates, contract calls and ABI coding,
  * get_in_block, derived loading, removal, immutability, and a handler that aborts.
  */
