@@ -80,7 +80,39 @@ export class AscHeap {
   reset(): void {
     this.arenaStart = 0;
     this.arenaFree = 0;
+    this.arenas = 0;
     this.refresh();
+  }
+
+  /** Images of objects written right after a reset (a trigger's block, its transaction), by key. */
+  private readonly images = new Map<string, { start: number; end: number; free: number; arena: number; ptr: number; bytes: Uint8Array }>();
+  private arenas = 0;
+
+  /**
+   * Writes what `write` writes, or replays the bytes it wrote last time. After a reset the
+   * allocator is in the same state every time, so the same objects written first land at the
+   * same addresses: a trigger's block is the same for every event of the block, and is copied
+   * back instead of being encoded again. Only an image that fitted in the arena it started in
+   * is kept.
+   */
+  cached(key: string, write: () => number): number {
+    if (this.arenaStart === 0) this.raw(0, true);
+    const hit = this.images.get(key);
+    if (hit && hit.start === this.arenaStart && hit.arena === this.arenas) {
+      this.check(hit.start, hit.bytes.length);
+      this.bytes.set(hit.bytes, hit.start);
+      this.arenaStart = hit.end;
+      this.arenaFree = hit.free;
+      return hit.ptr;
+    }
+    const start = this.arenaStart;
+    const arena = this.arenas;
+    const ptr = write();
+    if (this.arenas === arena) {
+      if (this.images.size >= 16) this.images.clear();
+      this.images.set(key, { start, end: this.arenaStart, free: this.arenaFree, arena, ptr, bytes: this.bytes.slice(start, this.arenaStart) });
+    }
+    return ptr;
   }
 
   private refresh(): void {
@@ -152,8 +184,9 @@ export class AscHeap {
   }
 
   /** Copies `bytes` into the current arena (a new one when it does not fit) and returns their address. */
-  private raw(size: number): number {
-    if (size > this.arenaFree) {
+  private raw(size: number, force = false): number {
+    if (size > this.arenaFree || force) {
+      this.arenas++;
       const arena = Math.max(size, MIN_ARENA);
       // `allocate` is untyped: it returns the address after mmInfo, 12 bytes short of 16-byte alignment.
       this.arenaStart = (this.exports.allocate(arena) >>> 0) + 12;

@@ -149,14 +149,17 @@ function writeReceipt(heap: AscHeap, r: ReceiptData): number {
 
 /** Writes the event and returns its address (the handler's argument). */
 export function writeEventTrigger(heap: AscHeap, e: EventTrigger, apiVersion: string): number {
+  // The block and the transaction first: the heap replays them for the next events of the block.
+  const block = heap.cached(`block ${e.block.hash}`, () => writeBlock(heap, e.block, apiVersion));
+  const transaction = heap.cached(`tx ${e.block.hash} ${e.transaction.hash}`, () => writeTransaction(heap, e.transaction, apiVersion));
   const params = e.params.map((p) => heap.allocWords(TypeId.EventParam, [heap.writeString(p.name), writeEthValue(heap, p.value)]));
   const words = [
     heap.writeBytes(bytesOf(e.address, 20)),
     writeBigInt(heap, BigInt(e.logIndex)),
     writeBigInt(heap, BigInt(e.transactionLogIndex)),
     0, // logType
-    writeBlock(heap, e.block, apiVersion),
-    writeTransaction(heap, e.transaction, apiVersion),
+    block,
+    transaction,
     heap.writePointerArray(TypeId.ArrayEventParam, params),
   ];
   if (apiPatch(apiVersion) >= 7) words.push(e.receipt ? writeReceipt(heap, e.receipt) : 0);
