@@ -198,6 +198,30 @@ describe("explorer: the web page in headless Chromium", function () {
     await page.setViewportSize({ width: 1280, height: 1000 });
   });
 
+  it("serves a working GraphiQL with no network beyond the explorer", async () => {
+    const context = await browser.newContext();
+    const graphiql = await context.newPage();
+    const outside: string[] = [];
+    await graphiql.route("**/*", (route) => {
+      const url = route.request().url();
+      if (url.startsWith(f.explorer.url) || url.startsWith("blob:") || url.startsWith("data:")) return route.continue();
+      outside.push(url);
+      return route.abort();
+    });
+    // GraphiQL's own code runs and loads the schema from the explorer (an introspection query).
+    const introspection = graphiql.waitForResponse(
+      (r) => r.url() === `${f.explorer.url}/graphql` && r.request().method() === "POST" && (r.request().postData() ?? "").includes("__schema"),
+      { timeout: 30_000 },
+    );
+    await graphiql.goto(`${f.explorer.url}/graphql`);
+    await graphiql.locator(".graphiql-container").first().waitFor({ timeout: 30_000 });
+    const schema = (await (await introspection).json()) as { data?: { __schema?: { types: { name: string }[] } } };
+    expect(schema.data?.__schema?.types.map((t) => t.name)).to.include.members(["DeploymentRequest", "Agreement", "Block_height"]);
+    await graphiql.screenshot({ path: `${SCREENSHOTS}/explorer-graphiql.png` });
+    expect(outside).to.deep.equal([]);
+    await context.close();
+  });
+
   it("updates while the market runs", async () => {
     await page.goto(`${f.explorer.url}/`);
     await page.locator("#providers").waitFor();

@@ -7,6 +7,10 @@ import { EntityStore } from "../../services/indexer/entity-store.js";
 import { configureManifest } from "../../services/indexer/indexer.js";
 import { loadSubgraphManifest } from "../../services/indexer/mapping/manifest.js";
 import { SubgraphRunner, type RawLog } from "../../services/indexer/mapping/subgraph-runner.js";
+import { startExplorer } from "../../services/explorer/server.js";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 const addresses = {
   registry: "0x00000000000000000000000000000000000000a1",
@@ -24,9 +28,11 @@ function log(address: string, encoded: { topics: string[]; data: string }): RawL
 }
 
 describe("indexer: the compiled mappings on bad and failing logs", () => {
-  it("skips undecodable logs with a warning, ignores events without handlers, and records a handler that aborts as graph-node does", () => {
+  it("skips undecodable logs with a warning, ignores events without handlers, and records a handler that aborts as graph-node does", async () => {
     const schema = loadSchemaModel();
-    const db = openIndexDb(":memory:", schema);
+    const dir = mkdtempSync(join(tmpdir(), "troupe-mapping-errors-"));
+    const dbPath = join(dir, "index.db");
+    const db = openIndexDb(dbPath, schema);
     const store = new EntityStore(db, schema);
     const warnings: string[] = [];
     const runner = new SubgraphRunner(configureManifest(loadSubgraphManifest(), addresses, 0), store, schema, { warn: (m) => warnings.push(m) });
@@ -42,6 +48,9 @@ describe("indexer: the compiled mappings on bad and failing logs", () => {
     words[8] = (2n ** 40n).toString(16).padStart(64, "0"); // allowedTiers is the 9th non-indexed word
     const aborting = log(addresses.market, { topics: request.topics, data: "0x" + words.join("") });
     const stake = log(addresses.registry, registry.encodeEventLog("StakeAdded", [provider, 1n, 501n]));
+    const BEFORE = { number: 4, hash: "0x" + "44".repeat(32), parentHash: "0x" + "33".repeat(32), timestamp: 990 };
+    runner.processBlock({ block: BEFORE, logs: [] });
+    store.flush(BEFORE, () => runner.persist(db));
     const applied = runner.processBlock({ block: BLOCK, logs: [registered, unknownContract, unknownTopic, truncated, aborting, stake] });
     store.flush(BLOCK, () => runner.persist(db));
 
@@ -56,5 +65,28 @@ describe("indexer: the compiled mappings on bad and failing logs", () => {
     expect(errors).to.have.length(1);
     expect(errors[0]).to.include({ block: 5, handler: "handleRequestPosted" });
     expect(errors[0]!.message).to.match(/overflow converting .* in handler `handleRequestPosted` at block #5/);
+    db.close();
+
+    // The explorer reports it as graph-node does: _meta.hasIndexingErrors, and `indexing_error` for
+    // queries at or after the failed block unless they allow errors.
+    const explorer = await startExplorer({ dbPath, schema });
+    try {
+      const post = async (query: string) =>
+        (await (await fetch(`${explorer.url}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query }) })).json()) as {
+          data?: Record<string, unknown>;
+          errors?: { message: string }[];
+        };
+      expect((await post("{ _meta { hasIndexingErrors block { number } } }")).data).to.deep.equal({ _meta: { hasIndexingErrors: true, block: { number: 5 } } });
+      expect((await post("{ _meta(block: { number: 4 }) { hasIndexingErrors } }")).data).to.deep.equal({ _meta: { hasIndexingErrors: false } });
+      const denied = await post("{ providers { id } }");
+      expect(denied.errors?.map((e) => e.message)).to.deep.equal(["indexing_error"]);
+      const allowed = await post("{ providers(subgraphError: allow) { id } }");
+      expect(allowed.data).to.deep.equal({ providers: [{ id: provider }] });
+      expect(allowed.errors?.map((e) => e.message)).to.deep.equal(["indexing_error"]);
+      expect((await post("{ providers(block: { number: 4 }) { id } }"))).to.deep.equal({ data: { providers: [] } });
+    } finally {
+      await explorer.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
