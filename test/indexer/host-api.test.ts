@@ -48,7 +48,7 @@ function graph(args: string[]): void {
 
 /**
  * The graph-ts host API as a mapping sees it, through a fixture subgraph compiled by graph-cli
- * (test/indexer/fixtures/subgraph): BigInt and BigDecimal arithmetic, conversions, crypto, JSON,
+ * (test/indexer/fixtures/subgraph): BigInt and BigDecimal arithmetic, conversions, crypto, JSON, YAML,
  * Int8 / Timestamp / list fields, dataSource, templates, contract calls and ABI coding,
  * get_in_block, derived loading, removal, immutability, and a handler that aborts.
  */
@@ -138,12 +138,15 @@ describe("indexer: the graph-ts host API through a compiled fixture subgraph", f
       flag: true,
       jsonOk: false,
       jsonName: null,
+      yamlKind: 3, // "plain" is a YAML string
+      yamlFirstKey: null,
       decimalText: "3",
       bigIntHex: "0xff",
     });
     expect(p.tags).to.deep.equal(["a", "plain"]);
-    const q = indexer.db.prepare("SELECT jsonOk, jsonName, jsonNumber FROM Probe__history WHERE id = ?").get(a.address.toLowerCase()) as Record<string, unknown>;
-    expect(q).to.deep.include({ jsonOk: 1, jsonName: "alpha", jsonNumber: "2012345678901234567890" });
+    const q = indexer.db.prepare("SELECT jsonOk, jsonName, jsonNumber, yamlKind, yamlFirstKey FROM Probe__history WHERE id = ?").get(a.address.toLowerCase()) as Record<string, unknown>;
+    // A's metadata is JSON, and JSON is YAML: an object whose first key is "name".
+    expect(q).to.deep.include({ jsonOk: 1, jsonName: "alpha", jsonNumber: "2012345678901234567890", yamlKind: 5, yamlFirstKey: "name" });
   });
 
   it("gives the mapping its event's block, transaction and data source, contract calls and ABI coding", () => {

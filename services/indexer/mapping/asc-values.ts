@@ -271,3 +271,29 @@ export function writeJsonValue(heap: AscHeap, v: JsonTree): number {
   );
   return heap.writeEnum(TypeId.JsonValue, JsonKind.OBJECT, map);
 }
+
+// --- YAMLValue ---------------------------------------------------------------------------------
+
+export const YamlKind = { NULL: 0, BOOL: 1, NUMBER: 2, STRING: 3, ARRAY: 4, OBJECT: 5, TAGGED: 6 } as const;
+
+/** A parsed YAML node (the `yaml` package's document nodes, reduced to what YAMLValue holds). */
+export type YamlTree =
+  | null
+  | boolean
+  | { number: string }
+  | string
+  | YamlTree[]
+  | { entries: [YamlTree, YamlTree][] }
+  | { tag: string; value: YamlTree };
+
+export function writeYamlValue(heap: AscHeap, v: YamlTree): number {
+  const write = (kind: number, payload: number) => heap.writeEnum(TypeId.YamlValue, kind, payload);
+  if (v === null) return write(YamlKind.NULL, 0);
+  if (typeof v === "boolean") return write(YamlKind.BOOL, v ? 1 : 0);
+  if (typeof v === "string") return write(YamlKind.STRING, heap.writeString(v));
+  if (Array.isArray(v)) return write(YamlKind.ARRAY, heap.writePointerArray(TypeId.YamlArrayValue, v.map((e) => writeYamlValue(heap, e))));
+  if ("number" in v) return write(YamlKind.NUMBER, heap.writeString(v.number));
+  if ("tag" in v) return write(YamlKind.TAGGED, heap.allocWords(TypeId.YamlTaggedValue, [heap.writeString(v.tag), writeYamlValue(heap, v.value)]));
+  const entries = v.entries.map(([k, e]) => heap.allocWords(TypeId.YamlTypedMapEntryValueValue, [writeYamlValue(heap, k), writeYamlValue(heap, e)]));
+  return write(YamlKind.OBJECT, heap.allocWords(TypeId.YamlTypedMapValueValue, [heap.writePointerArray(TypeId.YamlArrayTypedMapEntryValueValue, entries)]));
+}

@@ -21,10 +21,13 @@ import {
   writeEntity,
   writeEthValue,
   writeJsonValue,
+  writeYamlValue,
+  type YamlTree,
   type EthValue,
   type StoreValue,
 } from "./asc-values.js";
 import { BigDecimal } from "./big-numbers.js";
+import { isAlias, isMap, isScalar, isSeq, parseDocument, type Node } from "yaml";
 
 export type EntityData = [string, StoreValue][];
 
@@ -78,6 +81,28 @@ function base58(bytes: Uint8Array): string {
     out = "1" + out;
   }
   return out;
+}
+
+const DEFAULT_TAGS = /^tag:yaml\.org,2002:/;
+
+/** A YAML document as YAMLValue sees it: numbers keep their text, explicit tags wrap their value. */
+function yamlTree(text: string): YamlTree {
+  const doc = parseDocument(text, { intAsBigInt: true, uniqueKeys: false });
+  if (doc.errors.length) throw new DeterministicError(`Failed to parse YAML: ${doc.errors[0]!.message}`);
+  const convert = (node: unknown): YamlTree => {
+    if (node === null || node === undefined) return null;
+    if (isAlias(node)) return convert(node.resolve(doc));
+    let out: YamlTree;
+    if (isScalar(node)) {
+      const v = node.value;
+      out = v === null || v === undefined ? null : typeof v === "boolean" ? v : typeof v === "number" || typeof v === "bigint" ? { number: node.source ?? String(v) } : String(v);
+    } else if (isSeq(node)) out = node.items.map(convert);
+    else if (isMap(node)) out = { entries: node.items.map((pair) => [convert(pair.key), convert(pair.value)]) };
+    else out = null;
+    const tag = (node as Node).tag;
+    return tag && !DEFAULT_TAGS.test(tag) ? { tag, value: out } : out;
+  };
+  return convert(doc.contents);
 }
 
 function parseBigInt(s: string): bigint {
@@ -268,6 +293,20 @@ export function hostImports(ctx: HostContext): Record<string, (...args: never[])
       return v;
     },
     "json.toBigInt": (p) => outBig(parseBigInt(str(p))),
+
+    // --- yaml ----------------------------------------------------------------------------------
+    "yaml.fromBytes": (p) => writeYamlValue(h(), yamlTree(new TextDecoder().decode(h().readBytes(p)))),
+    "yaml.try_fromBytes": (p) => {
+      const heap = h();
+      let value = 0;
+      let error = 0;
+      try {
+        value = heap.allocWords(TypeId.YamlWrappedValue, [writeYamlValue(heap, yamlTree(new TextDecoder().decode(heap.readBytes(p))))]);
+      } catch {
+        error = heap.alloc(TypeId.WrappedBool, Uint8Array.of(1, 0, 0, 0), 1);
+      }
+      return heap.allocWords(TypeId.YamlResultValueBool, [value, error]);
+    },
 
     // --- data sources --------------------------------------------------------------------------
     "dataSource.address": () => h().writeBytes(Uint8Array.from(Buffer.from(ctx.dataSource().address.slice(2), "hex"))),
