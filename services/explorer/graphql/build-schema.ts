@@ -145,7 +145,8 @@ function checkNumber(ctx: ExplorerContext, n: number, head: number, how: string)
       extensions: { code: "BLOCK_PRUNED" },
     });
   }
-  return { number: n === head ? undefined : n, at: n };
+  // Even the head is read as a past block: the indexer may commit a newer one while the query runs.
+  return { number: n, at: n };
 }
 
 /** graph-node's subgraphError policy: with indexing errors at or before the block, deny fails the field, allow flags the data. */
