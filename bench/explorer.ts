@@ -145,14 +145,18 @@ function timeTravelMix(providers: string[], lastBlock: number, rand: () => numbe
   ];
 }
 
-/** The most expensive query the limits let through: a 1,000-row page ordered by an unindexed field, a 40-branch `or`, nested lists. */
-export const WORST_ALLOWED = `{ agreements(first: 1000, orderBy: fee, where: { or: [${[...Array(10).keys()]
-  .map((i) => `{ fee_gte: "${i}" }, { status_not: "X${i}" }, { consumer_not: "0x${i}" }, { maxFuel_gt: "${i}" }`)
+/**
+ * The most expensive query the limits let through: a 1,000-row page ordered by an unindexed
+ * field, a 40-branch `or`, nested lists. Each run differs in one literal (`n`), so the response
+ * cache never answers it: every one is executed.
+ */
+export const worstAllowed = (n: number) => `{ agreements(first: 1000, orderBy: fee, where: { or: [${[...Array(10).keys()]
+  .map((i) => `{ fee_gte: "${i + n}" }, { status_not: "X${i}" }, { consumer_not: "0x${i}" }, { maxFuel_gt: "${i}" }`)
   .join(", ")}] }) { id status provider { id reputation } request { id bids(first: 30) { id total } } } }`;
 
 type Mix = (() => { query: string; variables?: Record<string, unknown> })[];
 
-/** CONCURRENCY clients run `mix` for `seconds`; with `hostile`, one more client loops WORST_ALLOWED from another address. */
+/** CONCURRENCY clients run `mix` for `seconds`; with `hostile`, one more client loops `worstAllowed` from another address. */
 async function load(url: string, mix: Mix, seconds: number, hostile = false) {
   const { hostname, port } = new URL(url);
   const clients = [...Array(CONCURRENCY).keys()].map(() => new RawHttpClient(hostname, Number(port)));
@@ -166,7 +170,7 @@ async function load(url: string, mix: Mix, seconds: number, hostile = false) {
     const attack = hostile
       ? (async () => {
           while (performance.now() < end) {
-            const { body } = await attacker.post("/graphql", JSON.stringify({ query: WORST_ALLOWED }));
+            const { body } = await attacker.post("/graphql", JSON.stringify({ query: worstAllowed(hostileRuns) }));
             hostileRuns++;
             if (body.includes('"errors"')) hostileRefused++;
           }
