@@ -331,14 +331,6 @@ export class AscHeap {
     return out;
   }
 
-  /** Elements of an Array<u8>/Array<bool> (one byte each). */
-  readByteArray(ptr: number): Uint8Array {
-    this.notNull(ptr);
-    const dataStart = this.u32(ptr + 4);
-    const length = this.i32(ptr + 12);
-    return this.slice(dataStart, length);
-  }
-
   writePointerArray(typeIndex: number, elements: readonly number[]): number {
     const buffer = this.allocWords(TypeId.ArrayBuffer, elements);
     const ptr = this.object(typeIndex, 16);
@@ -351,11 +343,9 @@ export class AscHeap {
   }
 
   /** An enum-like object { kind: u32, _padding: u32, payload: u64 } (ethereum.Value, store Value, JSONValue). */
-  readEnum(ptr: number): { kind: number; payload: bigint; low: number } {
+  readEnum(ptr: number): { kind: number; low: number } {
     this.notNull(ptr);
-    const kind = this.u32(ptr);
-    const payload = this.view.getBigUint64(ptr + 8, true);
-    return { kind, payload, low: Number(payload & 0xffffffffn) };
+    return { kind: this.u32(ptr), low: this.u32(ptr + 8) };
   }
 
   writeEnum(typeIndex: number, kind: number, payload: bigint | number): number {
