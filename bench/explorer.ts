@@ -151,7 +151,7 @@ function timeTravelMix(providers: string[], lastBlock: number, rand: () => numbe
  * cache never answers it: every one is executed.
  */
 export const worstAllowed = (n: number) => `{ agreements(first: 1000, orderBy: fee, where: { or: [${[...Array(10).keys()]
-  .map((i) => `{ fee_gte: "${i + n}" }, { status_not: "X${i}" }, { consumer_not: "0x${i}" }, { maxFuel_gt: "${i}" }`)
+  .map((i) => `{ fee_gte: "${i + n}" }, { status_not: "X${i}" }, { consumer_not: "0x${String(i).padStart(40, "0")}" }, { maxFuel_gt: "${i}" }`)
   .join(", ")}] }) { id status provider { id reputation } request { id bids(first: 30) { id total } } } }`;
 
 type Mix = (() => { query: string; variables?: Record<string, unknown> })[];
