@@ -14,6 +14,7 @@ export default tseslint.config(
       "**/*.wasm",
       ".troupe/**",
       "bench/results/**",
+      "test/indexer/fixtures/**",
     ],
   },
   ...tseslint.configs.recommended,

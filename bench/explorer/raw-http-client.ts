@@ -13,12 +13,14 @@ export class RawHttpClient {
   constructor(
     private readonly host: string,
     private readonly port: number,
+    /** The local address to connect from (each loopback address is its own client to the server). */
+    private readonly localAddress?: string,
   ) {}
 
   private open(): Promise<Socket> {
     if (this.socket) return Promise.resolve(this.socket);
     return new Promise((resolve, reject) => {
-      const socket = connect(this.port, this.host, () => resolve(socket));
+      const socket = connect({ port: this.port, host: this.host, localAddress: this.localAddress }, () => resolve(socket));
       socket.setNoDelay(true);
       socket.once("error", (e) => {
         this.pending?.reject(e);

@@ -1,6 +1,6 @@
 import { Interface, type EventFragment, type InterfaceAbi } from "ethers";
 import { abiOf } from "../../contracts/client/artifacts.js";
-import type { BlockLogs, RawLog } from "../../services/indexer/apply-logs.js";
+import type { BlockInput, RawLog } from "../../services/indexer/mapping/subgraph-runner.js";
 
 /**
  * A synthetic market as raw event logs, block by block: what the chain would emit for `agreements`
@@ -73,7 +73,7 @@ function random(seed: number) {
 export interface SyntheticMarket {
   providers: string[];
   /** Yields blocks of logs; `agreements` deployments spread over `days`. */
-  blocks(): Generator<BlockLogs>;
+  blocks(): Generator<BlockInput>;
 }
 
 export function syntheticMarket(opts: { providers: number; agreements: number; days: number; perBlock: number; start: number }): SyntheticMarket {
@@ -82,7 +82,7 @@ export function syntheticMarket(opts: { providers: number; agreements: number; d
   const rand = random(42);
   const rep = providers.map(() => ({ open: 0, completed: 0, breached: 0, won: 0, lost: 0 }));
 
-  function* blocks(): Generator<BlockLogs> {
+  function* blocks(): Generator<BlockInput> {
     let number = 1;
     let logIndex = 0;
     let logs: RawLog[] = [];
@@ -91,9 +91,9 @@ export function syntheticMarket(opts: { providers: number; agreements: number; d
     const emit = (addr: string, encoded: { topics: string[]; data: string }) => {
       logs.push({ address: addr, ...encoded, blockNumber: number, blockHash: hash(number), transactionHash: hash(1e9 + number * 1000 + logIndex), index: logIndex++ });
     };
-    const cut = function* (): Generator<BlockLogs> {
+    const cut = function* (): Generator<BlockInput> {
       if (logs.length === 0) return;
-      yield { block: { number, hash: hash(number), timestamp }, logs };
+      yield { block: { number, hash: hash(number), parentHash: hash(number - 1), timestamp }, logs };
       number++;
       logIndex = 0;
       logs = [];

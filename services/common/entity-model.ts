@@ -8,7 +8,7 @@ import { Kind, parse, type TypeNode, type ObjectTypeDefinitionNode, type FieldDe
  * the one definition (services never import each other; they share this reading of the schema).
  */
 
-export type ScalarKind = "ID" | "String" | "Bytes" | "Int" | "BigInt" | "BigDecimal" | "Boolean";
+export type ScalarKind = "ID" | "String" | "Bytes" | "Int" | "Int8" | "BigInt" | "BigDecimal" | "Boolean" | "Timestamp";
 
 export interface FieldModel {
   name: string;
@@ -19,7 +19,10 @@ export interface FieldModel {
   nullable: boolean;
   /** `@derivedFrom(field:)`: a reverse list, stored nowhere, read from `relation`'s `derivedFrom` column. */
   derivedFrom?: string;
+  /** A list; stored lists (not derived) live in one column as JSON. */
   list: boolean;
+  /** For a list: whether its elements may be null (`[T]` rather than `[T!]`). */
+  nullableElements?: boolean;
 }
 
 export interface EntityModel {
@@ -37,13 +40,14 @@ export interface SchemaModel {
   source: string;
 }
 
-const SCALARS = new Set<string>(["ID", "String", "Bytes", "Int", "BigInt", "BigDecimal", "Boolean"]);
+const SCALARS = new Set<string>(["ID", "String", "Bytes", "Int", "Int8", "BigInt", "BigDecimal", "Boolean", "Timestamp"]);
 
 export const DEFAULT_SCHEMA_PATH = fileURLToPath(new URL("../../subgraph/schema.graphql", import.meta.url));
 
-function unwrap(type: TypeNode): { name: string; nullable: boolean; list: boolean } {
+function unwrap(type: TypeNode): { name: string; nullable: boolean; list: boolean; nullableElements: boolean } {
   let nullable = true;
   let list = false;
+  let nullableElements = false;
   let t = type;
   if (t.kind === Kind.NON_NULL_TYPE) {
     nullable = false;
@@ -52,21 +56,24 @@ function unwrap(type: TypeNode): { name: string; nullable: boolean; list: boolea
   if (t.kind === Kind.LIST_TYPE) {
     list = true;
     t = t.type;
-    if (t.kind === Kind.NON_NULL_TYPE) t = t.type;
+    nullableElements = true;
+    if (t.kind === Kind.NON_NULL_TYPE) {
+      nullableElements = false;
+      t = t.type;
+    }
   }
   if (t.kind !== Kind.NAMED_TYPE) throw new Error("schema: nested lists are not supported");
-  return { name: t.name.value, nullable, list };
+  return { name: t.name.value, nullable, list, nullableElements };
 }
 
 function fieldModel(entity: string, f: FieldDefinitionNode, entityNames: Set<string>): FieldModel {
-  const { name: typeName, nullable, list } = unwrap(f.type);
+  const { name: typeName, nullable, list, nullableElements } = unwrap(f.type);
   const derived = f.directives?.find((d) => d.name.value === "derivedFrom");
   const derivedArg = derived?.arguments?.find((a) => a.name.value === "field");
   const isEntity = entityNames.has(typeName);
   if (!isEntity && !SCALARS.has(typeName)) {
     throw new Error(`schema: ${entity}.${f.name.value} has unsupported type ${typeName}`);
   }
-  if (list && !derived) throw new Error(`schema: ${entity}.${f.name.value} is a stored list; only @derivedFrom lists are supported`);
   return {
     name: f.name.value,
     description: f.description?.value,
@@ -74,6 +81,7 @@ function fieldModel(entity: string, f: FieldDefinitionNode, entityNames: Set<str
     relation: isEntity ? typeName : undefined,
     nullable,
     list,
+    nullableElements: list ? nullableElements : undefined,
     derivedFrom: derivedArg?.value.kind === Kind.STRING ? derivedArg.value.value : undefined,
   };
 }

@@ -1,13 +1,25 @@
 import type { EntityModel, FieldModel, SchemaModel } from "./entity-model.js";
 
 /**
- * How entities live in SQLite: one table per entity named after it, one column per stored field.
- * BigInts are stored as text that sorts like the number (a two-digit length, then the digits), so
- * `ORDER BY` and range filters are numeric without a custom collation.
+ * How entities live in SQLite, with their history (graph-node's block ranges):
+ *
+ * - `<Entity>`: the current version of every entity, one column per stored field, plus
+ *   `__block_start`, the block that wrote this version. Latest-block queries read only this.
+ * - `<Entity>__history`: every superseded or removed version, valid for the blocks
+ *   `[__block_start, __block_end)`. A query at block B reads the versions with
+ *   `__block_start <= B < __block_end` from both tables (see `versionsAt`).
+ *
+ * A reorg back to block B deletes the versions that start after B and reopens the ones that
+ * ended after it. BigInts are stored as text that sorts like the number (a two-digit length, then
+ * the digits), so `ORDER BY` and range filters are numeric without a custom collation; stored
+ * lists are JSON text.
  */
 
-/** An entity in memory: BigInt as bigint, Int as number, Boolean as boolean, the rest as strings. */
+/** An entity in memory: BigInt/Int8/Timestamp as bigint, Int as number, Boolean as boolean, lists as arrays, the rest as strings. */
 export type EntityRecord = Record<string, unknown>;
+
+export const BLOCK_START = "__block_start";
+export const BLOCK_END = "__block_end";
 
 const MAX_DIGITS = 99;
 
@@ -42,7 +54,16 @@ export function quote(identifier: string): string {
   return `"${identifier.replaceAll('"', '""')}"`;
 }
 
+export function historyTable(entity: string): string {
+  return `${entity}__history`;
+}
+
+function isBigIntLike(f: FieldModel): boolean {
+  return f.kind === "BigInt" || f.kind === "Int8" || f.kind === "Timestamp";
+}
+
 function columnType(f: FieldModel): string {
+  if (f.list) return "TEXT";
   switch (f.kind) {
     case "Int":
     case "Boolean":
@@ -52,11 +73,28 @@ function columnType(f: FieldModel): string {
   }
 }
 
+/** A list element as JSON (bigints as decimal strings). */
+function elementToJson(f: FieldModel, v: unknown): unknown {
+  if (v === null || v === undefined) return null;
+  if (isBigIntLike(f)) return String(v);
+  if (f.kind === "Bytes") return String(v).toLowerCase();
+  return v;
+}
+
+function elementFromJson(f: FieldModel, v: unknown): unknown {
+  if (v === null) return null;
+  if (isBigIntLike(f)) return BigInt(v as string);
+  return v;
+}
+
 /** A JS value to its column value. */
 export function toColumn(f: FieldModel, value: unknown): string | number | null {
   if (value === null || value === undefined) return null;
+  if (f.list) return JSON.stringify((value as unknown[]).map((v) => elementToJson(f, v)));
   switch (f.kind) {
     case "BigInt":
+    case "Int8":
+    case "Timestamp":
       return encodeBigInt(typeof value === "bigint" ? value : BigInt(value as string));
     case "Int":
       return Number(value);
@@ -72,8 +110,11 @@ export function toColumn(f: FieldModel, value: unknown): string | number | null 
 /** A column value back to its JS value. */
 export function fromColumn(f: FieldModel, value: unknown): unknown {
   if (value === null || value === undefined) return null;
+  if (f.list) return (JSON.parse(value as string) as unknown[]).map((v) => elementFromJson(f, v));
   switch (f.kind) {
     case "BigInt":
+    case "Int8":
+    case "Timestamp":
       return decodeBigInt(value as string);
     case "Boolean":
       return value === 1;
@@ -88,15 +129,45 @@ export function rowToRecord(entity: EntityModel, row: Record<string, unknown>): 
   return record;
 }
 
-/** The DDL of every entity table plus the indexes that relations and common queries use. */
+/** The columns of an entity's tables, in order: its stored fields, then the block range. */
+export function storedColumns(entity: EntityModel): string[] {
+  return entity.stored.map((f) => f.name);
+}
+
+/** The relation columns some @derivedFrom list reads, per entity. */
+function derivedColumns(schema: SchemaModel): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const e of schema.entities.values()) {
+    for (const f of e.fields) {
+      if (f.derivedFrom && f.relation) {
+        const set = out.get(f.relation) ?? new Set<string>();
+        set.add(f.derivedFrom);
+        out.set(f.relation, set);
+      }
+    }
+  }
+  return out;
+}
+
+/** The DDL of every entity's current and history tables and the indexes relations and time travel use. */
 export function schemaDdl(schema: SchemaModel): string[] {
   const ddl: string[] = [];
+  const derived = derivedColumns(schema);
   for (const e of schema.entities.values()) {
     const cols = e.stored.map((f) => `${quote(f.name)} ${columnType(f)}${f.name === "id" ? " PRIMARY KEY" : ""}`);
-    ddl.push(`CREATE TABLE IF NOT EXISTS ${quote(e.name)} (${cols.join(", ")}) WITHOUT ROWID`);
+    ddl.push(`CREATE TABLE IF NOT EXISTS ${quote(e.name)} (${cols.join(", ")}, ${quote(BLOCK_START)} INTEGER NOT NULL) WITHOUT ROWID`);
+    ddl.push(indexDdl(e.name, [BLOCK_START]));
     for (const f of e.stored) {
-      if (f.relation) ddl.push(indexDdl(e.name, [f.name]));
+      if (f.relation && !f.list) ddl.push(indexDdl(e.name, [f.name]));
     }
+    if (e.immutable) continue; // never superseded: no history
+    const history = historyTable(e.name);
+    const hcols = e.stored.map((f) => `${quote(f.name)} ${columnType(f)}`);
+    ddl.push(
+      `CREATE TABLE IF NOT EXISTS ${quote(history)} (${hcols.join(", ")}, ${quote(BLOCK_START)} INTEGER NOT NULL, ${quote(BLOCK_END)} INTEGER NOT NULL, PRIMARY KEY ("id", ${quote(BLOCK_END)})) WITHOUT ROWID`,
+    );
+    ddl.push(indexDdl(history, [BLOCK_END]));
+    for (const column of derived.get(e.name) ?? []) ddl.push(indexDdl(history, [column, BLOCK_END]));
   }
   return ddl;
 }
@@ -136,4 +207,22 @@ export function queryIndexDdl(schema: SchemaModel): string[] {
     const e = schema.entities.get(t);
     return e && cols.every((c) => e.byName.has(c) && !e.byName.get(c)!.derivedFrom);
   }).map(([t, cols]) => indexDdl(t, cols));
+}
+
+/**
+ * The versions of `entity` valid at `block` as a FROM source with the entity's columns (plus
+ * `__block_start`), or the current table alone at the latest block.
+ */
+export function versionsAt(entity: EntityModel, block: number | undefined): { sql: string; params: number[] } {
+  if (block === undefined) return { sql: quote(entity.name), params: [] };
+  const cols = [...entity.stored.map((f) => quote(f.name)), quote(BLOCK_START)].join(", ");
+  if (entity.immutable) {
+    return { sql: `(SELECT ${cols} FROM ${quote(entity.name)} WHERE ${quote(BLOCK_START)} <= ?)`, params: [block] };
+  }
+  return {
+    sql: `(SELECT ${cols} FROM ${quote(entity.name)} WHERE ${quote(BLOCK_START)} <= ? UNION ALL SELECT ${cols} FROM ${quote(
+      historyTable(entity.name),
+    )} WHERE ${quote(BLOCK_END)} > ? AND ${quote(BLOCK_START)} <= ?)`,
+    params: [block, block, block],
+  };
 }

@@ -1,30 +1,40 @@
 import Database from "better-sqlite3";
 import { existsSync } from "node:fs";
+import { GraphQLError } from "graphql";
 import type { SchemaModel } from "../common/entity-model.js";
-import { quote } from "../common/sql-layout.js";
-import { QueryCompiler, type CollectionArgs } from "./graphql/sql-query.js";
+import { BLOCK_END, BLOCK_START, historyTable, quote } from "../common/sql-layout.js";
+import { QueryCompiler, type BlockNumber, type CollectionArgs } from "./graphql/sql-query.js";
 
-export type Row = Record<string, unknown>;
+export type Row = Record<string | symbol, unknown>;
 
-const MAX_CACHED_ROWS = 50_000;
+/** The block a row was read at (undefined: latest), carried to the resolvers of its fields. */
+export const ROW_BLOCK = Symbol("block");
 
 export interface IndexedBlock {
   number: number;
   hash: string;
   timestamp: number;
+  parentHash?: string | null;
+}
+
+/** What one query may still spend: rows read and time. */
+export interface QueryBudget {
+  rowsLeft: number;
+  deadline: number;
+}
+
+export function budgetError(message: string, code: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code } });
 }
 
 /**
- * Read access to the indexer's SQLite file. It is opened read-only: the indexer writes in WAL
- * mode meanwhile, and each query sees the last committed batch.
+ * Read access to the indexer's SQLite file, at the latest block or any past one. It is opened
+ * read-only: the indexer writes in WAL mode meanwhile, and each query sees the last committed batch.
  */
 export class ReadModel {
   readonly db: Database.Database;
   readonly compiler: QueryCompiler;
   private readonly statements = new Map<string, Database.Statement>();
-  /** Rows by entity and id, valid while the indexer's checkpoint stays the same. */
-  private readonly rows = new Map<string, Row | null>();
-  private checkpointText: string | undefined;
 
   constructor(path: string, readonly schema: SchemaModel) {
     if (!existsSync(path)) throw new Error(`no index database at ${path}: start the indexer first (DB_PATH)`);
@@ -44,34 +54,47 @@ export class ReadModel {
     return s;
   }
 
-  /**
-   * The indexer's checkpoint as text: it changes whenever a batch is committed (or rolled back),
-   * so it versions every cache the explorer keeps. Clears the row cache when it moved.
-   */
+  /** The indexer's checkpoint as text: it changes whenever a batch is committed or reverted. */
   version(): string {
     const row = this.statement("SELECT value FROM _meta WHERE key = 'checkpoint'").get() as { value: string } | undefined;
-    const text = row?.value ?? "";
-    if (text !== this.checkpointText) {
-      this.checkpointText = text;
-      this.rows.clear();
-    }
-    return text;
+    return row?.value ?? "";
   }
 
-  byId(entity: string, id: string): Row | undefined {
-    const key = `${entity}\u0000${id}`;
-    let row = this.rows.get(key);
-    if (row === undefined) {
-      row = (this.statement(`SELECT * FROM ${quote(entity)} WHERE id = ?`).get(id) as Row | undefined) ?? null;
-      if (this.rows.size >= MAX_CACHED_ROWS) this.rows.clear();
-      this.rows.set(key, row);
+  private spend(budget: QueryBudget | undefined, rows: number): void {
+    if (!budget) return;
+    budget.rowsLeft -= rows;
+    if (budget.rowsLeft < 0) {
+      throw budgetError("the query reads more entities than the server allows: ask for fewer (first) or nest less", "QUERY_TOO_LARGE");
     }
-    return row ?? undefined;
+    if (performance.now() > budget.deadline) {
+      throw budgetError("the query ran out of time: ask for fewer entities, use simpler filters, or nest less", "QUERY_TIMEOUT");
+    }
   }
 
-  list(entity: string, args: CollectionArgs, parent?: { column: string; id: string }): Row[] {
-    const { sql, params } = this.compiler.list(entity, args, parent);
-    return this.statement(sql).all(...params) as Row[];
+  byId(entity: string, id: string, block: BlockNumber, budget?: QueryBudget): Row | undefined {
+    this.spend(budget, 1);
+    const e = this.schema.entities.get(entity)!;
+    let row: Row | undefined;
+    if (block === undefined) {
+      row = this.statement(`SELECT * FROM ${quote(entity)} WHERE id = ?`).get(id) as Row | undefined;
+    } else {
+      row = this.statement(`SELECT * FROM ${quote(entity)} WHERE id = ? AND ${quote(BLOCK_START)} <= ?`).get(id, block) as Row | undefined;
+      if (!row && !e.immutable) {
+        row = this.statement(
+          `SELECT * FROM ${quote(historyTable(entity))} WHERE id = ? AND ${quote(BLOCK_END)} > ? AND ${quote(BLOCK_START)} <= ? ORDER BY ${quote(BLOCK_END)} LIMIT 1`,
+        ).get(id, block, block) as Row | undefined;
+      }
+    }
+    if (row) row[ROW_BLOCK] = block;
+    return row;
+  }
+
+  list(entity: string, args: CollectionArgs, block: BlockNumber, parent?: { column: string; id: string }, budget?: QueryBudget): Row[] {
+    const { sql, params } = this.compiler.list(entity, args, block, parent);
+    const rows = this.statement(sql).all(...params) as Row[];
+    this.spend(budget, rows.length);
+    for (const r of rows) r[ROW_BLOCK] = block;
+    return rows;
   }
 
   /** The last block the indexer committed, if any. */
@@ -80,12 +103,32 @@ export class ReadModel {
     return row ? (JSON.parse(row.value) as IndexedBlock) : undefined;
   }
 
+  /** The oldest block whose state is kept (history before it was pruned). */
+  earliest(): number {
+    const row = this.statement("SELECT value FROM _meta WHERE key = 'earliestBlock'").get() as { value: string } | undefined;
+    return row ? Number(JSON.parse(row.value)) : 0;
+  }
+
+  blockByNumber(number: number): IndexedBlock | undefined {
+    return this.statement("SELECT number, hash, timestamp, parentHash FROM _blocks WHERE number = ?").get(number) as IndexedBlock | undefined;
+  }
+
+  blockByHash(hash: string): IndexedBlock | undefined {
+    return this.statement("SELECT number, hash, timestamp, parentHash FROM _blocks WHERE hash = ?").get(hash.toLowerCase()) as IndexedBlock | undefined;
+  }
+
+  /** The first block with an indexing error at or before `block` (undefined: none). */
+  firstErrorBlock(block: number): number | undefined {
+    const row = this.statement("SELECT min(block) AS b FROM _errors WHERE block <= ?").get(block) as { b: number | null };
+    return row.b ?? undefined;
+  }
+
   /** A name for what is indexed: the market contract's address. */
   deployment(): string {
     const row = this.statement("SELECT value FROM _meta WHERE key = 'deployment'").get() as { value: string } | undefined;
     if (!row) return "troupe";
-    const d = JSON.parse(row.value) as { addresses?: { market?: string } };
-    return `troupe:${d.addresses?.market ?? "unknown"}`;
+    const d = JSON.parse(row.value) as { addresses?: Record<string, string> };
+    return `troupe:${d.addresses?.TroupeMarket ?? d.addresses?.market ?? Object.values(d.addresses ?? {})[0] ?? "unknown"}`;
   }
 
   close(): void {

@@ -3,27 +3,36 @@ import { readFile } from "node:fs/promises";
 import { extname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { AddressInfo } from "node:net";
-import type { GraphQLError } from "graphql";
-import { createYoga, type Plugin } from "graphql-yoga";
+import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
 import type { SchemaModel } from "../common/entity-model.js";
-import { buildExplorerSchema, type ExplorerContext } from "./graphql/build-schema.js";
-import { checkQueryLimits, DEFAULT_LIMITS, type QueryLimits } from "./graphql/limits.js";
+import { DEFAULT_LIMITS, type QueryLimits } from "./graphql/limits.js";
+import { ClientLimits, DEFAULT_CLIENT_LIMITS, type ClientLimitOptions } from "./client-limits.js";
+import { QueryPool } from "./query-pool.js";
 import { ReadModel } from "./read-model.js";
 import { ResponseCache } from "./response-cache.js";
-import { FastPath } from "./graphql/fast-path.js";
 
 export interface ExplorerOptions {
   dbPath: string;
   schema: SchemaModel;
   port?: number;
   host?: string;
-  limits?: QueryLimits;
+  limits?: Partial<QueryLimits>;
+  clientLimits?: Partial<ClientLimitOptions>;
+  /** Query worker threads (default 2). */
+  workers?: number;
+  /** Bytes of cached answers (default 64 MiB). */
+  cacheBytes?: number;
+  /** Open connections in all (default 1024). */
+  maxConnections?: number;
+  /** How long a client may take to send a request's headers (default 10 s; slow senders are cut off). */
+  headersTimeoutMs?: number;
 }
 
 export interface RunningExplorer {
   url: string;
   server: Server;
   model: ReadModel;
+  cache: ResponseCache;
   close(): Promise<void>;
 }
 
@@ -34,7 +43,7 @@ const STATIC: Record<string, string> = {
   "/charts.js": "charts.js",
   "/style.css": "style.css",
 };
-const MAX_BODY_BYTES = 1 << 20;
+const MAX_BODY_BYTES = 256 * 1024;
 
 const MIME: Record<string, string> = {
   ".html": "text/html; charset=utf-8",
@@ -42,116 +51,141 @@ const MIME: Record<string, string> = {
   ".css": "text/css; charset=utf-8",
 };
 
-/** Refuses too deep or too costly queries before they touch the database. */
-function limitsPlugin(limits: QueryLimits): Plugin {
-  return {
-    onExecute({ args, setResultAndStopExecution }) {
-      try {
-        checkQueryLimits(args.schema, args.document, args.operationName, args.variableValues, limits);
-      } catch (error) {
-        setResultAndStopExecution({ errors: [error as GraphQLError] });
-      }
-    },
-  };
+function sendJson(res: ServerResponse, status: number, body: string | Buffer, contentType = "application/json; charset=utf-8"): void {
+  const buffer = typeof body === "string" ? Buffer.from(body) : body;
+  res.writeHead(status, { "content-type": contentType, "content-length": buffer.length });
+  res.end(buffer);
 }
 
-async function serveStatic(path: string, res: ServerResponse): Promise<void> {
-  const file = STATIC[path]!;
-  const body = await readFile(join(WEB_ROOT, file));
-  res.writeHead(200, { "content-type": MIME[extname(file)] ?? "application/octet-stream", "cache-control": "no-cache" });
-  res.end(body);
+function errorJson(message: string, code: string): string {
+  return JSON.stringify({ errors: [{ message, extensions: { code } }] });
 }
 
-/** Starts the explorer: The Graph's query API at /graphql (GraphiQL for browsers) and the web page at /. */
+/**
+ * Starts the explorer: The Graph's query API at /graphql (GraphiQL for browsers, served from the
+ * npm package, no CDN) and the web page at /. Queries run on worker threads with time, size and
+ * cost limits, fairly shared between clients; the main thread answers repeated queries from a
+ * cache and sheds floods (per-client connection and rate limits, server timeouts, a connection cap).
+ */
 export async function startExplorer(options: ExplorerOptions): Promise<RunningExplorer> {
   const model = new ReadModel(options.dbPath, options.schema);
-  const schema = buildExplorerSchema(options.schema);
-  const limits = options.limits ?? DEFAULT_LIMITS;
-  const fastPath = new FastPath(schema, limits);
-  const yoga = createYoga<{ req: IncomingMessage; res: ServerResponse }, ExplorerContext>({
-    schema,
-    graphqlEndpoint: "/graphql",
-    graphiql: { title: "Troupe market explorer" },
-    landingPage: false,
-    logging: false,
-    context: () => {
-      model.version();
-      return { model, loaded: new Map() };
-    },
-    plugins: [limitsPlugin(limits)],
+  const limits: QueryLimits = { ...DEFAULT_LIMITS, ...options.limits };
+  const clients = new ClientLimits({ ...DEFAULT_CLIENT_LIMITS, ...options.clientLimits });
+  const pool = new QueryPool({
+    dbPath: options.dbPath,
+    schemaSource: options.schema.source,
+    limits,
+    size: options.workers ?? 2,
+    maxPerClient: clients.options.maxConnectionsPerClient * 2,
+    maxQueued: 4096,
+    maxWaitMs: Math.max(1_000, limits.timeoutMs * 2),
   });
-  const cache = new ResponseCache();
+  await pool.ready();
+  const cache = new ResponseCache(options.cacheBytes);
+  const graphiql = Buffer.from(renderGraphiQL({ title: "Troupe market explorer", endpoint: "/graphql" } as Parameters<typeof renderGraphiQL>[0]));
 
-  /** POST /graphql: answered from the cache when the same query ran at the same checkpoint. */
-  async function post(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function readBody(req: IncomingMessage): Promise<Buffer | string> {
+    const declared = Number(req.headers["content-length"] ?? 0);
+    if (declared > MAX_BODY_BYTES) return `the request body is ${declared} bytes, more than the maximum of ${MAX_BODY_BYTES}`;
     const chunks: Buffer[] = [];
     let size = 0;
     for await (const chunk of req as AsyncIterable<Buffer>) {
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        res.writeHead(413, { "content-type": "application/json" });
-        res.end(JSON.stringify({ errors: [{ message: `the request body exceeds ${MAX_BODY_BYTES} bytes` }] }));
-        return;
-      }
+      if (size > MAX_BODY_BYTES) return `the request body exceeds the maximum of ${MAX_BODY_BYTES} bytes`;
       chunks.push(chunk);
     }
-    const body = Buffer.concat(chunks);
-    const accept = String(req.headers.accept ?? "");
-    const key = `${accept}\u0000${String(req.headers["content-type"] ?? "")}\u0000${body.toString("utf8")}`;
-    const version = model.version();
-    let answer = cache.get(version, key);
-    if (!answer && String(req.headers["content-type"] ?? "").startsWith("application/json")) {
-      // One read transaction for all of the query's statements: one snapshot, one lock.
-      const json = model.db.transaction(() => fastPath.run(body.toString("utf8"), { model, loaded: new Map() }))();
-      if (json !== undefined) {
-        const contentType = accept.includes("application/graphql-response+json")
-          ? "application/graphql-response+json; charset=utf-8"
-          : "application/json; charset=utf-8";
-        answer = { status: 200, contentType, body: Buffer.from(json) };
-        cache.set(version, key, answer);
-      }
-    }
-    if (!answer) {
-      const headers = new Headers();
-      for (const [name, value] of Object.entries(req.headers)) {
-        if (typeof value === "string") headers.set(name, value);
-      }
-      const response = await yoga.fetch(`http://${req.headers.host ?? "localhost"}${req.url ?? "/graphql"}`, {
-        method: "POST",
-        headers,
-        body,
-      });
-      answer = {
-        status: response.status,
-        contentType: response.headers.get("content-type") ?? "application/json",
-        body: Buffer.from(await response.arrayBuffer()),
-      };
-      // Only clean answers are kept: errors may depend on more than the query (e.g. limits).
-      if (answer.status === 200 && !answer.body.includes('"errors"')) cache.set(version, key, answer);
-    }
-    res.writeHead(answer.status, { "content-type": answer.contentType, "content-length": answer.body.length });
-    res.end(answer.body);
+    return Buffer.concat(chunks);
   }
 
-  const server = createServer((req, res) => {
-    const path = (req.url ?? "/").split("?")[0]!;
-    if (req.method === "POST" && path === "/graphql") {
-      post(req, res).catch((error: unknown) => {
-        if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" });
-        res.end(JSON.stringify({ errors: [{ message: `internal error: ${(error as Error).message}` }] }));
-      });
+  async function graphql(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const client = req.socket.remoteAddress ?? "unknown";
+    if (!clients.take(client)) {
+      res.setHeader("retry-after", "1");
+      sendJson(res, 429, errorJson(`too many requests from ${client}: at most ${clients.options.requestsPerSecond} per second`, "TOO_MANY_REQUESTS"));
+      return;
+    }
+    let body: string;
+    if (req.method === "POST") {
+      const type = String(req.headers["content-type"] ?? "");
+      if (!/^application\/(json|graphql-response\+json)/.test(type)) {
+        sendJson(res, 415, errorJson(`send the query as JSON (content-type: application/json), not ${type || "no content type"}`, "BAD_REQUEST"));
+        return;
+      }
+      const raw = await readBody(req);
+      if (typeof raw === "string") {
+        sendJson(res, 413, errorJson(raw, "REQUEST_TOO_LARGE"));
+        return;
+      }
+      body = raw.toString("utf8");
+    } else {
+      const params = url.searchParams;
+      let variables: unknown;
+      try {
+        variables = params.has("variables") ? JSON.parse(params.get("variables")!) : undefined;
+      } catch {
+        sendJson(res, 400, errorJson("the `variables` parameter is not valid JSON", "BAD_REQUEST"));
+        return;
+      }
+      body = JSON.stringify({ query: params.get("query"), variables, operationName: params.get("operationName") ?? undefined });
+    }
+    const accept = String(req.headers.accept ?? "");
+    const contentType = accept.includes("application/graphql-response+json")
+      ? "application/graphql-response+json; charset=utf-8"
+      : "application/json; charset=utf-8";
+    const version = model.version();
+    const hit = cache.get(version, body);
+    if (hit) {
+      sendJson(res, hit.status, hit.body, contentType);
+      return;
+    }
+    const answer = await pool.run(client, body);
+    const buffer = Buffer.from(answer.body);
+    if (answer.cacheable) cache.set(version, body, { status: answer.status, contentType, body: buffer });
+    if (answer.status === 429 || answer.status === 503) res.setHeader("retry-after", "1");
+    sendJson(res, answer.status, buffer, contentType);
+  }
+
+  async function serveStatic(path: string, res: ServerResponse): Promise<void> {
+    const file = STATIC[path]!;
+    const body = await readFile(join(WEB_ROOT, file));
+    res.writeHead(200, { "content-type": MIME[extname(file)] ?? "application/octet-stream", "cache-control": "no-cache" });
+    res.end(body);
+  }
+
+  const headersTimeout = options.headersTimeoutMs ?? 10_000;
+  const server = createServer({ connectionsCheckingInterval: Math.min(1_000, headersTimeout), headersTimeout, requestTimeout: Math.max(30_000, headersTimeout) }, (req, res) => {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    const path = url.pathname;
+    const fail = (error: unknown) => {
+      if (!res.headersSent) sendJson(res, 500, errorJson(`internal error: ${(error as Error).message}`, "INTERNAL"));
+      else res.destroy();
+    };
+    if (path === "/graphql") {
+      const wantsPage = req.method === "GET" && !url.searchParams.has("query") && String(req.headers.accept ?? "").includes("text/html");
+      if (wantsPage) {
+        res.writeHead(200, { "content-type": "text/html; charset=utf-8", "content-length": graphiql.length, "cache-control": "no-cache" });
+        res.end(graphiql);
+        return;
+      }
+      if (req.method === "POST" || req.method === "GET") {
+        graphql(req, res, url).catch(fail);
+        return;
+      }
+      res.setHeader("allow", "GET, POST");
+      sendJson(res, 405, errorJson(`use GET or POST for /graphql, not ${req.method}`, "METHOD_NOT_ALLOWED"));
       return;
     }
     if (req.method === "GET" && path in STATIC) {
-      serveStatic(path, res).catch((error: unknown) => {
-        res.writeHead(500, { "content-type": "text/plain" });
-        res.end(`cannot read ${path}: ${(error as Error).message}`);
-      });
+      serveStatic(path, res).catch(fail);
       return;
     }
-    void yoga(req, res);
+    res.writeHead(404, { "content-type": "text/plain; charset=utf-8" });
+    res.end(`no page at ${path}: the explorer is at / and the GraphQL API at /graphql\n`);
   });
-  server.keepAliveTimeout = 30_000;
+  server.keepAliveTimeout = 15_000;
+  server.timeout = 60_000;
+  server.maxConnections = options.maxConnections ?? 1024;
+  server.on("connection", (socket) => clients.admit(socket));
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => resolve());
@@ -161,9 +195,11 @@ export async function startExplorer(options: ExplorerOptions): Promise<RunningEx
     url: `http://${address}:${port}`,
     server,
     model,
+    cache,
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await pool.close();
       model.close();
     },
   };

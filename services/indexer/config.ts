@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { isAddress } from "ethers";
-import type { MarketAddresses } from "./events.js";
+import type { MarketAddresses } from "./indexer.js";
 
 export interface IndexerConfig {
   rpcUrl: string;
@@ -38,14 +38,14 @@ function fromDeploymentFile(path: string): { addresses: MarketAddresses; startBl
   const a = (json.addresses ?? json) as Record<string, unknown>;
   const startBlock = Number(json.startBlock ?? 0);
   if (!Number.isSafeInteger(startBlock) || startBlock < 0) throw new Error(`DEPLOYMENT_FILE ${path}: bad startBlock`);
-  return {
-    addresses: {
-      registry: address(a.registry, `${path}: registry`),
-      offers: address(a.offers, `${path}: offers`),
-      market: address(a.market, `${path}: market`),
-    },
-    startBlock,
+  const addresses: MarketAddresses = {
+    registry: address(a.registry, `${path}: registry`),
+    offers: address(a.offers, `${path}: offers`),
+    market: address(a.market, `${path}: market`),
   };
+  // Further contracts (new data sources) by their deployment key or data source name.
+  for (const [k, v] of Object.entries(a)) if (!(k in addresses) && typeof v === "string" && isAddress(v)) addresses[k] = v;
+  return { addresses, startBlock };
 }
 
 /** The indexer's configuration from the environment; a bad value is an error naming the variable. */

@@ -1,82 +1,106 @@
 import type Database from "better-sqlite3";
 import type { EntityModel, SchemaModel } from "../common/entity-model.js";
-import { quote, rowToRecord, toColumn, type EntityRecord } from "../common/sql-layout.js";
+import { BLOCK_END, BLOCK_START, historyTable, quote, rowToRecord, toColumn, type EntityRecord } from "../common/sql-layout.js";
 import { writeMeta, type Checkpoint, type Db } from "./database.js";
 
 type Statement = Database.Statement;
-type ColumnRow = Record<string, string | number | null>;
 
 interface TableStatements {
   select: Statement;
   upsert: Statement;
   remove: Statement;
+  related: Map<string, Statement>;
+  history?: Statement;
 }
 
-/** A change made while applying one log, so a failing handler can be undone in memory. */
+/** An entity's state as the handlers see it: its current version and the block that wrote it. */
+interface Version {
+  record: EntityRecord | null;
+  start: number;
+}
+
+/** A superseded version waiting to be written to the history table. */
+interface Superseded {
+  entity: string;
+  record: EntityRecord;
+  start: number;
+  end: number;
+}
+
 interface JournalEntry {
   key: string;
-  entity: string;
-  id: string;
-  cached: EntityRecord | null | undefined;
+  cached: Version | undefined;
   dirty: boolean;
-  undoCaptured: boolean;
+  writtenAt: number | undefined;
 }
 
 const MAX_CACHED = 200_000;
+const key = (entity: string, id: string) => `${entity}\u0000${id}`;
 
 /**
- * Entities as handlers see them: `get` and `set` against a write-back cache, flushed to SQLite
- * in one transaction per batch of blocks together with the checkpoint, so a crash leaves either
- * the whole batch or none of it. Every first change of an entity in a block records the entity's
- * previous state in the undo log, which `rollbackTo` replays backwards after a reorg.
+ * Entities as handlers see them, with graph-node's versioning: `get` and `set` go through a
+ * write-back cache, and the first change of an entity in a block supersedes its previous version,
+ * which moves to the history table with the block range it was valid for. A batch of blocks is
+ * written in one transaction with its checkpoint, so a crash leaves either the whole batch or none
+ * of it; `revertTo` undoes the blocks after an ancestor (a reorg) from the block ranges alone.
  */
 export class EntityStore {
   private readonly tables = new Map<string, TableStatements>();
-  private readonly cache = new Map<string, EntityRecord | null>();
+  private readonly cache = new Map<string, Version>();
   private readonly dirty = new Map<string, { entity: string; id: string }>();
-  /** Before-images of the blocks applied since the last flush, per block. */
-  private readonly undo = new Map<number, Map<string, { entity: string; id: string; before: ColumnRow | null }>>();
+  private readonly writtenAt = new Map<string, number>();
+  private superseded: Superseded[] = [];
   private readonly blocks = new Map<number, Checkpoint>();
   private journal: JournalEntry[] | undefined;
+  private journalHistory = 0;
   private block: number | undefined;
 
   constructor(
     readonly db: Db,
     readonly schema: SchemaModel,
-    /** How many blocks of undo history to keep; older history is pruned at each flush. */
-    readonly reorgWindow = 256,
+    /** Blocks of history to keep (undefined: all, so any past block can be queried). */
+    readonly historyBlocks?: number,
   ) {
     for (const e of schema.entities.values()) {
-      const cols = e.stored.map((f) => quote(f.name));
+      const cols = [...e.stored.map((f) => quote(f.name)), quote(BLOCK_START)];
+      const hcols = [...cols, quote(BLOCK_END)];
       this.tables.set(e.name, {
         select: db.prepare(`SELECT * FROM ${quote(e.name)} WHERE id = ?`),
-        upsert: db.prepare(
-          `INSERT OR REPLACE INTO ${quote(e.name)} (${cols.join(", ")}) VALUES (${cols.map(() => "?").join(", ")})`,
-        ),
+        upsert: db.prepare(`INSERT OR REPLACE INTO ${quote(e.name)} (${cols.join(", ")}) VALUES (${cols.map(() => "?").join(", ")})`),
         remove: db.prepare(`DELETE FROM ${quote(e.name)} WHERE id = ?`),
+        related: new Map(),
+        history: e.immutable
+          ? undefined
+          : db.prepare(`INSERT OR REPLACE INTO ${quote(historyTable(e.name))} (${hcols.join(", ")}) VALUES (${hcols.map(() => "?").join(", ")})`),
       });
     }
   }
 
-  private model(entity: string): EntityModel {
+  model(entity: string): EntityModel {
     const e = this.schema.entities.get(entity);
     if (!e) throw new Error(`unknown entity ${entity}`);
     return e;
   }
 
-  private load(entity: string, id: string, key: string): EntityRecord | null {
-    const cached = this.cache.get(key);
+  private load(entity: string, id: string, k: string): Version {
+    const cached = this.cache.get(k);
     if (cached !== undefined) return cached;
     const row = this.tables.get(entity)!.select.get(id) as Record<string, unknown> | undefined;
-    const record = row ? rowToRecord(this.model(entity), row) : null;
-    this.cache.set(key, record);
-    return record;
+    const version: Version = row ? { record: rowToRecord(this.model(entity), row), start: row[BLOCK_START] as number } : { record: null, start: -1 };
+    this.cache.set(k, version);
+    return version;
   }
 
   /** A copy of the entity, or undefined. */
   get(entity: string, id: string): EntityRecord | undefined {
-    const record = this.load(entity, id, `${entity}\u0000${id}`);
+    this.model(entity);
+    const { record } = this.load(entity, id, key(entity, id));
     return record ? { ...record } : undefined;
+  }
+
+  /** The entity as cached, not copied: callers must not change it. */
+  peek(entity: string, id: string): EntityRecord | undefined {
+    return this.load(entity, id, key(entity, id)).record ?? undefined;
   }
 
   /** Like `get`, but a missing entity is an error naming it. */
@@ -86,7 +110,34 @@ export class EntityStore {
     return record;
   }
 
-  /** Stores the entity (every stored field must be present; missing nullable fields become null). */
+  /** Whether the entity was written in the block being applied (graph-ts `store.get_in_block`). */
+  writtenInBlock(entity: string, id: string): boolean {
+    return this.block !== undefined && this.writtenAt.get(key(entity, id)) === this.block;
+  }
+
+  /** The current entities of `entity` whose `column` is `id` (a @derivedFrom list), pending changes included. */
+  related(entity: string, column: string, id: string): EntityRecord[] {
+    const model = this.model(entity);
+    const table = this.tables.get(entity)!;
+    let statement = table.related.get(column);
+    if (!statement) {
+      if (!model.byName.has(column)) throw new Error(`${entity} has no field ${column}`);
+      statement = this.db.prepare(`SELECT * FROM ${quote(entity)} WHERE ${quote(column)} = ? ORDER BY id`);
+      table.related.set(column, statement);
+    }
+    const out = new Map<string, EntityRecord>();
+    for (const row of statement.all(id) as Record<string, unknown>[]) {
+      const k = key(entity, row.id as string);
+      const cached = this.cache.get(k);
+      if (cached === undefined) out.set(row.id as string, rowToRecord(model, row));
+    }
+    for (const [k, v] of this.cache) {
+      if (v.record && k.startsWith(`${entity}\u0000`) && v.record[column] === id) out.set(v.record.id as string, { ...v.record });
+    }
+    return [...out.values()];
+  }
+
+  /** Stores the entity as its version at the current block; every stored field must be present. */
   set(entity: string, record: EntityRecord): void {
     const model = this.model(entity);
     const id = record.id;
@@ -98,113 +149,141 @@ export class EntityStore {
     this.write(entity, id, { ...record });
   }
 
+  /** Like `set` for a record already checked against the schema, which the store now owns. */
+  setChecked(entity: string, id: string, record: EntityRecord): void {
+    this.write(entity, id, record);
+  }
+
   remove(entity: string, id: string): void {
     this.model(entity);
     this.write(entity, id, null);
   }
 
   private write(entity: string, id: string, value: EntityRecord | null): void {
-    if (this.block === undefined) throw new Error("entity write outside a block");
-    const key = `${entity}\u0000${id}`;
-    const previous = this.load(entity, id, key);
-    let blockUndo = this.undo.get(this.block);
-    if (!blockUndo) this.undo.set(this.block, (blockUndo = new Map()));
-    const undoCaptured = blockUndo.has(key);
-    this.journal?.push({ key, entity, id, cached: previous, dirty: this.dirty.has(key), undoCaptured });
-    if (!undoCaptured) blockUndo.set(key, { entity, id, before: previous ? this.columns(entity, previous) : null });
-    this.cache.set(key, value);
-    this.dirty.set(key, { entity, id });
+    const block = this.block;
+    if (block === undefined) throw new Error("entity write outside a block");
+    const k = key(entity, id);
+    const previous = this.load(entity, id, k);
+    if (value === null && previous.record === null) return;
+    this.journal?.push({ key: k, cached: previous, dirty: this.dirty.has(k), writtenAt: this.writtenAt.get(k) });
+    if (previous.record && previous.start < block) {
+      if (this.model(entity).immutable) {
+        throw new Error(`${entity}[${id}] is immutable and was written at block ${previous.start}: it can not be ${value ? "updated" : "removed"}`);
+      }
+      this.superseded.push({ entity, record: previous.record, start: previous.start, end: block });
+    }
+    this.cache.set(k, { record: value, start: block });
+    this.dirty.set(k, { entity, id });
+    this.writtenAt.set(k, block);
   }
 
-  private columns(entity: string, record: EntityRecord): ColumnRow {
-    const row: ColumnRow = {};
-    for (const f of this.model(entity).stored) row[f.name] = toColumn(f, record[f.name]);
-    return row;
-  }
-
-  /** Starts applying the logs of block `number`. */
+  /** Starts applying block `number`. */
   beginBlock(checkpoint: Checkpoint): void {
     this.block = checkpoint.number;
     this.blocks.set(checkpoint.number, checkpoint);
   }
 
+  /** Records a block's header without applying anything (blocks with no triggers). */
+  noteBlock(checkpoint: Checkpoint): void {
+    this.blocks.set(checkpoint.number, checkpoint);
+  }
+
   /** Runs one handler; if it throws, every change it made is undone and the error rethrown. */
-  applyLog(run: () => void): void {
+  applyLog<T>(run: () => T): T {
     this.journal = [];
+    this.journalHistory = this.superseded.length;
     try {
-      run();
+      return run();
     } catch (error) {
       for (const j of this.journal.reverse()) {
         if (j.cached === undefined) this.cache.delete(j.key);
         else this.cache.set(j.key, j.cached);
         if (!j.dirty) this.dirty.delete(j.key);
-        if (!j.undoCaptured) this.undo.get(this.block!)?.delete(j.key);
+        if (j.writtenAt === undefined) this.writtenAt.delete(j.key);
+        else this.writtenAt.set(j.key, j.writtenAt);
       }
+      this.superseded.length = this.journalHistory;
       throw error;
     } finally {
       this.journal = undefined;
     }
   }
 
-  /** Writes the batch, its undo log and the new checkpoint in one transaction. */
-  flush(checkpoint: Checkpoint): void {
-    const undoInsert = this.db.prepare("INSERT INTO _undo (block, seq, entity, id, before) VALUES (?, ?, ?, ?, ?)");
-    const blockInsert = this.db.prepare("INSERT OR REPLACE INTO _blocks (number, hash, timestamp) VALUES (?, ?, ?)");
+  private columns(entity: string, record: EntityRecord): (string | number | null)[] {
+    return this.model(entity).stored.map((f) => toColumn(f, record[f.name]));
+  }
+
+  /** Writes the batch, the superseded versions, the block headers and the checkpoint in one transaction. */
+  flush(checkpoint: Checkpoint, extra?: () => void): void {
+    const blockInsert = this.db.prepare("INSERT OR REPLACE INTO _blocks (number, hash, parentHash, timestamp) VALUES (?, ?, ?, ?)");
     this.db.transaction(() => {
-      for (const { entity, id } of this.dirty.values()) {
-        const value = this.cache.get(`${entity}\u0000${id}`);
+      for (const s of this.superseded) {
+        this.tables.get(s.entity)!.history!.run(...this.columns(s.entity, s.record), s.start, s.end);
+      }
+      for (const [k, { entity, id }] of this.dirty) {
+        const version = this.cache.get(k)!;
         const table = this.tables.get(entity)!;
-        if (value) table.upsert.run(Object.values(this.columns(entity, value)));
+        if (version.record) table.upsert.run(...this.columns(entity, version.record), version.start);
         else table.remove.run(id);
       }
-      for (const [block, changes] of this.undo) {
-        let seq = 0;
-        for (const c of changes.values()) {
-          undoInsert.run(block, seq++, c.entity, c.id, c.before ? JSON.stringify(c.before) : null);
-        }
-      }
-      for (const b of this.blocks.values()) blockInsert.run(b.number, b.hash, b.timestamp);
-      blockInsert.run(checkpoint.number, checkpoint.hash, checkpoint.timestamp);
+      for (const b of [...this.blocks.values(), checkpoint]) blockInsert.run(b.number, b.hash, b.parentHash ?? null, b.timestamp);
+      extra?.();
       writeMeta(this.db, "checkpoint", checkpoint);
-      const horizon = checkpoint.number - this.reorgWindow;
-      this.db.prepare("DELETE FROM _undo WHERE block <= ?").run(horizon);
-      this.db.prepare("DELETE FROM _blocks WHERE number <= ?").run(horizon);
+      if (this.historyBlocks !== undefined) this.prune(checkpoint.number - this.historyBlocks);
     })();
     this.dirty.clear();
-    this.undo.clear();
+    this.superseded = [];
     this.blocks.clear();
+    this.writtenAt.clear();
     this.block = undefined;
     if (this.cache.size > MAX_CACHED) this.cache.clear();
+  }
+
+  /** Drops the history of blocks before `horizon` (indexerHints.prune). */
+  private prune(horizon: number): void {
+    if (horizon <= 0) return;
+    for (const e of this.schema.entities.values()) {
+      if (!e.immutable) this.db.prepare(`DELETE FROM ${quote(historyTable(e.name))} WHERE ${quote(BLOCK_END)} <= ?`).run(horizon);
+    }
+    writeMeta(this.db, "earliestBlock", horizon);
   }
 
   /** Forgets everything not flushed (after a failed batch). */
   discard(): void {
     this.cache.clear();
     this.dirty.clear();
-    this.undo.clear();
+    this.superseded = [];
     this.blocks.clear();
+    this.writtenAt.clear();
     this.block = undefined;
   }
 
-  /** Undoes every applied block above `ancestor` and makes it the checkpoint (null: undo everything). */
-  rollbackTo(ancestor: Checkpoint | null): number {
+  /**
+   * Undoes every block after `ancestor` (null: everything) and makes it the checkpoint: versions
+   * that start after it are deleted, versions that ended after it are current again. Returns how
+   * many indexed blocks were undone.
+   */
+  revertTo(ancestor: Checkpoint | null): number {
     this.discard();
     const above = ancestor ? ancestor.number : -1;
-    const rows = this.db
-      .prepare("SELECT block, entity, id, before FROM _undo WHERE block > ? ORDER BY block DESC, seq DESC")
-      .all(above) as { block: number; entity: string; id: string; before: string | null }[];
+    const undone = (this.db.prepare("SELECT count(*) AS n FROM _blocks WHERE number > ?").get(above) as { n: number }).n;
     this.db.transaction(() => {
-      for (const r of rows) {
-        const table = this.tables.get(r.entity);
-        if (!table) throw new Error(`undo log names unknown entity ${r.entity}`);
-        if (r.before === null) table.remove.run(r.id);
-        else table.upsert.run(Object.values(JSON.parse(r.before) as ColumnRow));
+      for (const e of this.schema.entities.values()) {
+        this.db.prepare(`DELETE FROM ${quote(e.name)} WHERE ${quote(BLOCK_START)} > ?`).run(above);
+        if (e.immutable) continue;
+        const cols = [...e.stored.map((f) => quote(f.name)), quote(BLOCK_START)].join(", ");
+        const history = quote(historyTable(e.name));
+        this.db
+          .prepare(`INSERT OR REPLACE INTO ${quote(e.name)} (${cols}) SELECT ${cols} FROM ${history} WHERE ${quote(BLOCK_END)} > ? AND ${quote(BLOCK_START)} <= ?`)
+          .run(above, above);
+        this.db.prepare(`DELETE FROM ${history} WHERE ${quote(BLOCK_END)} > ?`).run(above);
       }
-      this.db.prepare("DELETE FROM _undo WHERE block > ?").run(above);
       this.db.prepare("DELETE FROM _blocks WHERE number > ?").run(above);
+      this.db.prepare("DELETE FROM _errors WHERE block > ?").run(above);
+      this.db.prepare("DELETE FROM _data_sources WHERE block > ?").run(above);
       if (ancestor) writeMeta(this.db, "checkpoint", ancestor);
       else this.db.prepare("DELETE FROM _meta WHERE key = 'checkpoint'").run();
     })();
-    return new Set(rows.map((r) => r.block)).size;
+    return undone;
   }
 }

@@ -25,7 +25,6 @@ import {
 import { recordAgreementCreated, recordJobEnded } from "./stats";
 import { loadSummary } from "./summary";
 
-// The same entity semantics as services/indexer/handlers/auction.ts and settlement.ts.
 const STATUS_NAMES = ["None", "Open", "Awarded", "Reported", "Disputed", "Settled", "Breached", "Overturned", "Cancelled", "Expired"];
 const OUTCOME_NAMES = ["Exited", "OutOfFuel", "OutOfMemory", "StackLimit", "Trap", "InvalidModule"];
 const FUEL_UNIT = BigInt.fromI32(1000000);

@@ -1,7 +1,7 @@
 import { BigDecimal, BigInt } from "@graphprotocol/graph-ts";
 import { MarketStats, Provider } from "../generated/schema";
 
-// Daily figures per provider tier and region, as services/indexer/handlers/market-stats.ts keeps them.
+// Daily figures per provider tier and region.
 const SECONDS_PER_DAY = 86400;
 const RATE_SCALE = 1000000;
 
@@ -46,7 +46,7 @@ export function recordJobEnded(provider: Provider, timestamp: BigInt, end: i32, 
   else s.overturned = s.overturned + 1;
   s.fuel = s.fuel.plus(fuel);
   s.volume = s.volume.plus(payment);
-  // Six decimals, rounded down, like the embedded indexer.
+  // Six decimals, rounded down.
   let scaled = BigInt.fromI32(s.breached + s.overturned).times(BigInt.fromI32(RATE_SCALE)).div(BigInt.fromI32(s.jobs));
   s.slaBreachRate = scaled.toBigDecimal().div(BigDecimal.fromString("1000000"));
   s.save();

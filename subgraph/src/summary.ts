@@ -1,7 +1,7 @@
 import { BigInt } from "@graphprotocol/graph-ts";
 import { MarketSummary } from "../generated/schema";
 
-// The market-wide totals (MarketSummary "market"), as services/indexer/handlers/summary.ts keeps them.
+// The market-wide totals (MarketSummary "market").
 export function loadSummary(): MarketSummary {
   let s = MarketSummary.load("market");
   if (s == null) {

@@ -13,6 +13,7 @@ export interface ExplorerFixture {
   scenario: Scenario;
   indexer: Indexer;
   explorer: RunningExplorer;
+  dbPath: string;
   /** Runs a query; returns the HTTP status and the JSON body. */
   query(query: string, variables?: Record<string, unknown>): Promise<{ status: number; body: GraphQLBody }>;
   /** Runs a query that must succeed; returns its data. */
@@ -56,6 +57,7 @@ export async function explorerFixture(): Promise<ExplorerFixture> {
     scenario,
     indexer,
     explorer,
+    dbPath,
     query,
     async data(q, variables) {
       const { status, body } = await query(q, variables);

@@ -19,14 +19,23 @@ import {
 } from "graphql";
 import type { EntityModel, FieldModel, ScalarKind, SchemaModel } from "../../common/entity-model.js";
 import { bigIntText } from "../../common/sql-layout.js";
-import type { ReadModel, Row } from "../read-model.js";
-import { BigDecimalScalar, BigIntScalar, BytesScalar } from "./scalars.js";
-import { DEFAULT_FIRST, filterSuffixes, type CollectionArgs } from "./sql-query.js";
+import { ROW_BLOCK, type QueryBudget, type ReadModel, type Row } from "../read-model.js";
+import { BigDecimalScalar, BigIntScalar, BytesScalar, Int8Scalar, TimestampScalar } from "./scalars.js";
+import { DEFAULT_FIRST, filterSuffixes, type BlockNumber, type CollectionArgs } from "./sql-query.js";
 
-/** Per-request state: the read model and the entities already loaded by id. */
+/** Per-request state: the read model, the entities already loaded by id, what the query may still spend. */
 export interface ExplorerContext {
   model: ReadModel;
   loaded: Map<string, Row | null>;
+  budget?: QueryBudget;
+  /** Errors that go with the data (subgraphError: allow on a subgraph with indexing errors). */
+  extraErrors?: GraphQLError[];
+}
+
+interface BlockArg {
+  number?: number | null;
+  hash?: string | null;
+  number_gte?: number | null;
 }
 
 const SCALAR_TYPES: Record<ScalarKind, GraphQLScalarType> = {
@@ -37,6 +46,8 @@ const SCALAR_TYPES: Record<ScalarKind, GraphQLScalarType> = {
   BigInt: BigIntScalar,
   BigDecimal: BigDecimalScalar,
   Boolean: GraphQLBoolean,
+  Int8: Int8Scalar,
+  Timestamp: TimestampScalar,
 };
 
 const lowerFirst = (s: string) => s[0]!.toLowerCase() + s.slice(1);
@@ -56,8 +67,13 @@ const OrderDirection = new GraphQLEnumType({
 
 const BlockHeight = new GraphQLInputObjectType({
   name: "Block_height",
-  description: "Accepted for compatibility; the embedded explorer serves the latest indexed block.",
+  description: "The block to query at: by `number` or `hash`, or the latest block at or after `number_gte`.",
   fields: { hash: { type: BytesScalar }, number: { type: GraphQLInt }, number_gte: { type: GraphQLInt } },
+});
+
+const BlockChangedFilter = new GraphQLInputObjectType({
+  name: "BlockChangedFilter",
+  fields: { number_gte: { type: new GraphQLNonNull(GraphQLInt) } },
 });
 
 const SubgraphErrorPolicy = new GraphQLEnumType({
@@ -71,6 +87,7 @@ const MetaBlock = new GraphQLObjectType({
     hash: { type: BytesScalar },
     number: { type: new GraphQLNonNull(GraphQLInt) },
     timestamp: { type: GraphQLInt },
+    parentHash: { type: BytesScalar },
   },
 });
 
@@ -87,26 +104,68 @@ const Meta = new GraphQLObjectType({
 /** A stored column value as the GraphQL value of its field. */
 function outputValue(f: FieldModel, value: unknown): unknown {
   if (value === null || value === undefined) return null;
-  if (f.kind === "BigInt") return bigIntText(value as string);
+  if (f.list) return JSON.parse(value as string) as unknown[];
+  if (f.kind === "BigInt" || f.kind === "Int8" || f.kind === "Timestamp") return bigIntText(value as string);
   if (f.kind === "Boolean") return value === 1;
   return value;
 }
 
-function checkBlock(ctx: ExplorerContext, block: { number_gte?: number | null } | undefined | null): void {
-  if (block?.number_gte == null) return;
+/**
+ * The block a top-level field reads, as graph-node resolves `block:` (undefined: the latest
+ * indexed block). Unknown hashes and blocks not indexed yet are errors that say so.
+ */
+function resolveBlock(ctx: ExplorerContext, block: BlockArg | undefined | null): { number: BlockNumber; at: number } {
   const head = ctx.model.head()?.number ?? -1;
-  if (block.number_gte > head) {
+  if (!block) return { number: undefined, at: head };
+  if (block.hash != null) {
+    const b = ctx.model.blockByHash(block.hash);
+    if (!b) throw new GraphQLError(`Failed to decode \`block.hash\` value: no block with hash ${block.hash} has been indexed`, { extensions: { code: "BLOCK_NOT_FOUND" } });
+    return checkNumber(ctx, b.number, head, "hash");
+  }
+  if (block.number != null) return checkNumber(ctx, block.number, head, "number");
+  if (block.number_gte != null && block.number_gte > head) {
     throw new GraphQLError(
       `Failed to decode \`block.number_gte\` value: subgraph has only indexed up to block number ${head} and data for block number ${block.number_gte} is therefore not yet available`,
+      { extensions: { code: "BLOCK_NOT_INDEXED" } },
     );
   }
+  return { number: undefined, at: head };
 }
 
-function loadById(ctx: ExplorerContext, entity: string, id: string): Row | null {
-  const key = `${entity}\u0000${id}`;
+function checkNumber(ctx: ExplorerContext, n: number, head: number, how: string): { number: BlockNumber; at: number } {
+  if (n > head) {
+    throw new GraphQLError(
+      `Failed to decode \`block.${how}\` value: subgraph has only indexed up to block number ${head} and data for block number ${n} is therefore not yet available`,
+      { extensions: { code: "BLOCK_NOT_INDEXED" } },
+    );
+  }
+  const earliest = ctx.model.earliest();
+  if (n < earliest) {
+    throw new GraphQLError(`block number ${n} is before the earliest block (${earliest}) whose state this subgraph keeps (indexerHints.prune)`, {
+      extensions: { code: "BLOCK_PRUNED" },
+    });
+  }
+  // Even the head is read as a past block: the indexer may commit a newer one while the query runs.
+  return { number: n, at: n };
+}
+
+/** graph-node's subgraphError policy: with indexing errors at or before the block, deny fails the field, allow flags the data. */
+function checkErrors(ctx: ExplorerContext, at: number, policy: string | undefined): void {
+  if (ctx.model.firstErrorBlock(at) === undefined) return;
+  const error = new GraphQLError("indexing_error", { extensions: { code: "INDEXING_ERROR" } });
+  if (policy === "allow") {
+    ctx.extraErrors ??= [];
+    if (!ctx.extraErrors.some((e) => e.message === "indexing_error")) ctx.extraErrors.push(error);
+    return;
+  }
+  throw error;
+}
+
+function loadById(ctx: ExplorerContext, entity: string, id: string, block: BlockNumber): Row | null {
+  const key = `${entity}\u0000${id}\u0000${block ?? ""}`;
   let row = ctx.loaded.get(key);
   if (row === undefined) {
-    row = ctx.model.byId(entity, id) ?? null;
+    row = ctx.model.byId(entity, id, block, ctx.budget) ?? null;
     ctx.loaded.set(key, row);
   }
   return row;
@@ -147,10 +206,11 @@ export function buildExplorerSchema(schema: SchemaModel): GraphQLSchema {
           if (f.derivedFrom) continue;
           const base: GraphQLInputType = f.relation ? GraphQLString : SCALAR_TYPES[f.kind];
           for (const suffix of filterSuffixes(f)) {
-            const list = suffix === "_in" || suffix === "_not_in";
+            const list = f.list || suffix === "_in" || suffix === "_not_in";
             fields[`${f.name}${suffix}`] = { type: list ? new GraphQLList(new GraphQLNonNull(base)) : base };
           }
         }
+        fields._change_block = { type: BlockChangedFilter, description: "Entities whose version changed at or after this block" };
         const self = new GraphQLList(filterType(e));
         fields.and = { type: self };
         fields.or = { type: self };
@@ -194,7 +254,20 @@ export function buildExplorerSchema(schema: SchemaModel): GraphQLSchema {
         type: nonNull(new GraphQLList(new GraphQLNonNull(objectType(child)))),
         description: f.description,
         args: collectionArgs(child),
-        resolve: (row, args: CollectionArgs, ctx) => ctx.model.list(child.name, args, { column, id: row.id as string }),
+        resolve: (row, args: CollectionArgs, ctx) =>
+          ctx.model.list(child.name, args, row[ROW_BLOCK] as BlockNumber, { column, id: row.id as string }, ctx.budget),
+      };
+    }
+    if (f.relation && f.list) {
+      const target = f.relation;
+      return {
+        type: nonNull(new GraphQLList(new GraphQLNonNull(objectType(schema.entities.get(target)!)))),
+        description: f.description,
+        resolve: (row, _args, ctx) => {
+          const ids = row[f.name];
+          if (typeof ids !== "string") return null;
+          return (JSON.parse(ids) as string[]).map((id) => loadById(ctx, target, id, row[ROW_BLOCK] as BlockNumber)).filter((r) => r !== null);
+        },
       };
     }
     if (f.relation) {
@@ -204,8 +277,15 @@ export function buildExplorerSchema(schema: SchemaModel): GraphQLSchema {
         description: f.description,
         resolve: (row, _args, ctx) => {
           const id = row[f.name];
-          return typeof id === "string" ? loadById(ctx, target, id) : null;
+          return typeof id === "string" ? loadById(ctx, target, id, row[ROW_BLOCK] as BlockNumber) : null;
         },
+      };
+    }
+    if (f.list) {
+      return {
+        type: nonNull(new GraphQLList(f.nullableElements ? SCALAR_TYPES[f.kind] : new GraphQLNonNull(SCALAR_TYPES[f.kind]))),
+        description: f.description,
+        resolve: (row) => outputValue(f, row[f.name]),
       };
     }
     return {
@@ -225,9 +305,10 @@ export function buildExplorerSchema(schema: SchemaModel): GraphQLSchema {
         block: { type: BlockHeight },
         subgraphError: { type: new GraphQLNonNull(SubgraphErrorPolicy), defaultValue: "deny" },
       },
-      resolve: (_root, args: { id: string; block?: { number_gte?: number } }, ctx) => {
-        checkBlock(ctx, args.block);
-        return loadById(ctx, e.name, args.id);
+      resolve: (_root, args: { id: string; block?: BlockArg; subgraphError?: string }, ctx) => {
+        const block = resolveBlock(ctx, args.block);
+        checkErrors(ctx, block.at, args.subgraphError);
+        return loadById(ctx, e.name, args.id, block.number);
       },
     };
     query[pluralFieldName(e.name)] = {
@@ -237,22 +318,25 @@ export function buildExplorerSchema(schema: SchemaModel): GraphQLSchema {
         block: { type: BlockHeight },
         subgraphError: { type: new GraphQLNonNull(SubgraphErrorPolicy), defaultValue: "deny" },
       },
-      resolve: (_root, args: CollectionArgs & { block?: { number_gte?: number } }, ctx) => {
-        checkBlock(ctx, args.block);
-        return ctx.model.list(e.name, args);
+      resolve: (_root, args: CollectionArgs & { block?: BlockArg; subgraphError?: string }, ctx) => {
+        const block = resolveBlock(ctx, args.block);
+        checkErrors(ctx, block.at, args.subgraphError);
+        return ctx.model.list(e.name, args, block.number, undefined, ctx.budget);
       },
     };
   }
   query._meta = {
     type: Meta,
     args: { block: { type: BlockHeight } },
-    resolve: (_root, args: { block?: { number_gte?: number } }, ctx) => {
-      checkBlock(ctx, args.block);
-      const head = ctx.model.head();
+    resolve: (_root, args: { block?: BlockArg }, ctx) => {
+      const { at } = resolveBlock(ctx, args.block);
+      const b = at < 0 ? undefined : ctx.model.blockByNumber(at);
       return {
-        block: head ? { number: head.number, hash: head.hash, timestamp: head.timestamp } : { number: 0, hash: null, timestamp: null },
+        block: b
+          ? { number: b.number, hash: b.hash, timestamp: b.timestamp, parentHash: b.parentHash ?? null }
+          : { number: Math.max(at, 0), hash: null, timestamp: null, parentHash: null },
         deployment: ctx.model.deployment(),
-        hasIndexingErrors: false,
+        hasIndexingErrors: at >= 0 && ctx.model.firstErrorBlock(at) !== undefined,
       };
     },
   };

@@ -44,3 +44,5 @@ export const BytesScalar = scalar(
   "A byte array, as 0x-prefixed hex.",
   checked(HEX, "Bytes", (s) => s.toLowerCase()),
 );
+export const Int8Scalar = scalar("Int8", "A 64-bit integer, as a decimal string.", checked(INTEGER, "Int8"));
+export const TimestampScalar = scalar("Timestamp", "Microseconds since the Unix epoch, as a decimal string.", checked(INTEGER, "Timestamp"));

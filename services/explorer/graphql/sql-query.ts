@@ -1,6 +1,6 @@
 import { GraphQLError } from "graphql";
 import type { EntityModel, FieldModel, SchemaModel } from "../../common/entity-model.js";
-import { encodeBigInt, quote } from "../../common/sql-layout.js";
+import { BLOCK_START, encodeBigInt, quote, versionsAt } from "../../common/sql-layout.js";
 
 /**
  * Compiles The Graph's collection arguments (`where`, `orderBy`, `orderDirection`, `first`,
@@ -21,6 +21,9 @@ export interface CollectionArgs {
   orderDirection?: "asc" | "desc" | null;
 }
 
+/** The block a query reads (undefined: the latest indexed block). */
+export type BlockNumber = number | undefined;
+
 /** The filter suffixes and which field kinds take them, as graph-node generates them. */
 const EQUALITY = ["", "_not", "_in", "_not_in"];
 const ORDERING = ["_gt", "_lt", "_gte", "_lte"];
@@ -30,11 +33,16 @@ const TEXT = [
   "_ends_with", "_ends_with_nocase", "_not_ends_with", "_not_ends_with_nocase",
 ];
 
+const LIST = ["", "_not", "_contains", "_contains_nocase", "_not_contains", "_not_contains_nocase"];
+
 export function filterSuffixes(f: FieldModel): string[] {
+  if (f.list) return LIST;
   switch (f.kind) {
     case "Boolean":
       return EQUALITY;
     case "Int":
+    case "Int8":
+    case "Timestamp":
     case "BigInt":
     case "BigDecimal":
       return [...EQUALITY, ...ORDERING];
@@ -65,6 +73,8 @@ export class QueryCompiler {
   private value(f: FieldModel, v: unknown): unknown {
     if (v === null || v === undefined) return null;
     switch (f.kind) {
+      case "Int8":
+      case "Timestamp":
       case "BigInt":
         try {
           return encodeBigInt(BigInt(v as string));
@@ -92,7 +102,32 @@ export class QueryCompiler {
     return f.kind === "BigDecimal" ? `CAST(${col} AS REAL)` : col;
   }
 
+  /** A stored list's filters: equality on the whole list, `_contains` (all given values are elements). */
+  private listCondition(f: FieldModel, suffix: string, raw: unknown, alias: string, params: unknown[]): string {
+    const col = `${alias}.${quote(f.name)}`;
+    if (raw === null) {
+      if (suffix === "") return `${col} IS NULL`;
+      if (suffix === "_not") return `${col} IS NOT NULL`;
+      throw badInput(`${f.name}${suffix} does not take null`);
+    }
+    if (!Array.isArray(raw)) throw badInput(`${f.name}${suffix} takes a list`);
+    const values = raw.map((v) => {
+      const c = this.value({ ...f, list: false }, v);
+      return typeof c === "string" && (f.kind === "BigInt" || f.kind === "Int8" || f.kind === "Timestamp") ? String(v) : c;
+    });
+    if (suffix === "" || suffix === "_not") {
+      params.push(JSON.stringify(values));
+      return `${col} ${suffix === "" ? "=" : "!="} ?`;
+    }
+    const nocase = suffix.endsWith("_nocase");
+    const element = nocase ? "lower(e.value)" : "e.value";
+    params.push(JSON.stringify(nocase ? values.map((v) => String(v).toLowerCase()) : values));
+    const containsAll = `NOT EXISTS (SELECT 1 FROM json_each(?) w WHERE w.value NOT IN (SELECT ${element} FROM json_each(${col}) e))`;
+    return suffix.startsWith("_not") ? `NOT (${containsAll})` : containsAll;
+  }
+
   private condition(f: FieldModel, suffix: string, raw: unknown, alias: string, params: unknown[]): string {
+    if (f.list) return this.listCondition(f, suffix, raw, alias, params);
     const col = this.column(f, alias);
     if (suffix === "_in" || suffix === "_not_in") {
       if (!Array.isArray(raw)) throw badInput(`${f.name}${suffix} takes a list`);
@@ -135,21 +170,28 @@ export class QueryCompiler {
   }
 
   /** The SQL condition of `filter` on `entity` rows aliased `alias` (a nesting depth picks fresh aliases). */
-  where(entity: EntityModel, filter: Filter | null | undefined, alias: string, params: unknown[], depth = 0): string {
+  where(entity: EntityModel, filter: Filter | null | undefined, alias: string, params: unknown[], block: BlockNumber, depth = 0): string {
     if (!filter) return "1";
-    if (depth > 8) throw badInput("filters are nested too deeply");
+    if (depth > 8) throw badInput("filters are nested too deeply (at most 8 levels of and/or and nested entity filters)");
     const parts: string[] = [];
     for (const [key, raw] of Object.entries(filter)) {
       if (raw === undefined) continue;
       if (key === "and" || key === "or") {
         if (!Array.isArray(raw)) throw badInput(`${key} takes a list of filters`);
-        const subs = raw.map((sub) => `(${this.where(entity, sub as Filter, alias, params, depth + 1)})`);
+        const subs = raw.map((sub) => `(${this.where(entity, sub as Filter, alias, params, block, depth + 1)})`);
         if (subs.length) parts.push(`(${subs.join(key === "and" ? " AND " : " OR ")})`);
+        continue;
+      }
+      if (key === "_change_block") {
+        const gte = (raw as { number_gte?: unknown } | null)?.number_gte;
+        if (typeof gte !== "number" || !Number.isInteger(gte)) throw badInput("_change_block takes { number_gte: <block number> }");
+        params.push(gte);
+        parts.push(`${alias}.${quote(BLOCK_START)} >= ?`);
         continue;
       }
       const nested = key.endsWith("_") ? entity.byName.get(key.slice(0, -1)) : undefined;
       if (nested?.relation) {
-        parts.push(this.nested(entity, nested, raw as Filter, alias, params, depth));
+        parts.push(this.nested(entity, nested, raw as Filter, alias, params, block, depth));
         continue;
       }
       const suffix = ALL_SUFFIXES.find((s) => key.endsWith(s) && entity.byName.has(key.slice(0, -s.length))) ?? "";
@@ -163,19 +205,24 @@ export class QueryCompiler {
   }
 
   /** `provider_: {...}` (a stored relation) or `bids_: {...}` (a derived list: some child matches). */
-  private nested(entity: EntityModel, f: FieldModel, filter: Filter, alias: string, params: unknown[], depth: number): string {
+  private nested(entity: EntityModel, f: FieldModel, filter: Filter, alias: string, params: unknown[], block: BlockNumber, depth: number): string {
     const child = this.entity(f.relation!);
     const inner = `t${depth + 1}`;
+    const from = versionsAt(child, block);
+    params.push(...from.params);
     if (f.derivedFrom) {
-      const cond = this.where(child, filter, inner, params, depth + 1);
-      return `EXISTS (SELECT 1 FROM ${quote(child.name)} ${inner} WHERE ${inner}.${quote(f.derivedFrom)} = ${alias}."id" AND ${cond})`;
+      const cond = this.where(child, filter, inner, params, block, depth + 1);
+      return `EXISTS (SELECT 1 FROM ${from.sql} ${inner} WHERE ${inner}.${quote(f.derivedFrom)} = ${alias}."id" AND ${cond})`;
     }
-    const cond = this.where(child, filter, inner, params, depth + 1);
-    return `${alias}.${quote(f.name)} IN (SELECT ${inner}."id" FROM ${quote(child.name)} ${inner} WHERE ${cond})`;
+    const cond = this.where(child, filter, inner, params, block, depth + 1);
+    if (f.list) {
+      return `EXISTS (SELECT 1 FROM json_each(${alias}.${quote(f.name)}) j JOIN ${from.sql} ${inner} ON ${inner}."id" = j.value WHERE ${cond})`;
+    }
+    return `${alias}.${quote(f.name)} IN (SELECT ${inner}."id" FROM ${from.sql} ${inner} WHERE ${cond})`;
   }
 
   /** ORDER BY for a field or a `relation__field` of a stored relation; ties break by id. */
-  orderBy(entity: EntityModel, orderBy: string | null | undefined, direction: string | null | undefined, alias: string): string {
+  orderBy(entity: EntityModel, orderBy: string | null | undefined, direction: string | null | undefined, alias: string, block: BlockNumber, params: unknown[]): string {
     const dir = direction === "desc" ? "DESC" : "ASC";
     if (!orderBy || orderBy === "id") return `${alias}."id" ${dir}`;
     const [head, nestedName] = orderBy.split("__") as [string, string | undefined];
@@ -185,12 +232,14 @@ export class QueryCompiler {
     const child = field.relation ? this.entity(field.relation) : undefined;
     const childField = child?.byName.get(nestedName);
     if (!child || !childField || childField.derivedFrom) throw badInput(`cannot order ${entity.name} by ${orderBy}`);
-    const sub = `(SELECT ${this.column(childField, "o")} FROM ${quote(child.name)} o WHERE o."id" = ${alias}.${quote(field.name)})`;
+    const from = versionsAt(child, block);
+    params.push(...from.params);
+    const sub = `(SELECT ${this.column(childField, "o")} FROM ${from.sql} o WHERE o."id" = ${alias}.${quote(field.name)})`;
     return `${sub} ${dir}, ${alias}."id" ${dir}`;
   }
 
   /** The rows query of a collection, optionally restricted to `parent` (a derived list's owner). */
-  list(entityName: string, args: CollectionArgs, parent?: { column: string; id: string }): { sql: string; params: unknown[] } {
+  list(entityName: string, args: CollectionArgs, block: BlockNumber, parent?: { column: string; id: string }): { sql: string; params: unknown[] } {
     const entity = this.entity(entityName);
     const first = args.first ?? DEFAULT_FIRST;
     const skip = args.skip ?? 0;
@@ -200,17 +249,18 @@ export class QueryCompiler {
     if (!Number.isInteger(skip) || skip < 0 || skip > MAX_SKIP) {
       throw badInput(`The \`skip\` argument must be between 0 and ${MAX_SKIP}, but is ${skip}`);
     }
-    const params: unknown[] = [];
+    const from = versionsAt(entity, block);
+    const params: unknown[] = [...from.params];
     const conditions: string[] = [];
     if (parent) {
       conditions.push(`t0.${quote(parent.column)} = ?`);
       params.push(parent.id);
     }
-    conditions.push(this.where(entity, args.where, "t0", params));
-    const order = this.orderBy(entity, args.orderBy, args.orderDirection, "t0");
+    conditions.push(this.where(entity, args.where, "t0", params, block));
+    const order = this.orderBy(entity, args.orderBy, args.orderDirection, "t0", block, params);
     params.push(first, skip);
     return {
-      sql: `SELECT t0.* FROM ${quote(entity.name)} t0 WHERE ${conditions.join(" AND ")} ORDER BY ${order} LIMIT ? OFFSET ?`,
+      sql: `SELECT t0.* FROM ${from.sql} t0 WHERE ${conditions.join(" AND ")} ORDER BY ${order} LIMIT ? OFFSET ?`,
       params,
     };
   }
