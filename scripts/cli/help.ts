@@ -9,8 +9,10 @@ usage: troupe <command> [options]      troupe <command> --help shows a command's
 consumer:  deploy <module.wasm> …     post a request, follow it to a verified, settled output
            status <id>                a request / agreement and its timeline
            dispute <id>               dispute a report within its window (posts the bond)
+           dispute status|appeal <id> the case in the verifier court; appeal its last decision
            why-no-bid <id>            why the providers' matchmakers did (not) bid
-provider:  provider register|offer|agent|verifier|unbond|withdraw|status …
+provider:  provider register|offer|agent|host-key-proof|unbond|withdraw|status …
+verifier:  verifier stake|leave|withdraw|status|run   stake in the court and judge disputes
 anyone:    verify <agreement>         re-execute and compare the attested fuel and output hash
            market                     a summary through the explorer
 tokens:    token balance|transfer …   the market's ERC-20
@@ -47,27 +49,32 @@ co-signs it and waits for the settlement.
 Escrow = max-fuel × max-price / 1e6 + max-fee, locked until settlement; the rest comes back.`;
 
 const PROVIDER: Record<string, string> = {
-  register: `troupe provider register --stake <tokens> --host-key <address> --tier cloud|edge|iot --region <n> [--endpoint <url> | --metadata <uri>]
+  register: `troupe provider register --stake <tokens> --tier cloud|edge|iot --region <n> [--host-key <address> --host-key-proof <sig>] [--endpoint <url> | --metadata <uri>]
 Registers PROVIDER_KEY's address as a provider, staking <tokens> (at least the market's minimum).
-  --host-key   the address whose key signs usage reports (the host daemon's HOST_KEY)
+The host key (the host daemon's HOST_KEY, which signs usage reports) must prove it agreed: with
+HOST_KEY in the environment it signs here; otherwise pass the output of
+\`troupe provider host-key-proof <provider address>\` run where the host key is.
   --endpoint   the host's public URL (stored as inline JSON metadata); or --metadata <uri>`,
+  "host-key-proof": `troupe provider host-key-proof <provider address>
+Signs with HOST_KEY the proof that this host key signs reports for <provider address>, and prints
+the --host-key and --host-key-proof options for \`troupe provider register\`.`,
   offer: `troupe provider offer publish --price <tokens per Mfuel> --max-fuel <fuel> --memory <MiB> [--fee <tokens>] [--concurrency <n>] [--latency <class>] [--expires <duration>]
 troupe provider offer update <offerId> [same options; unset ones keep their value]
 troupe provider offer withdraw <offerId>
-Defaults for publish: --fee 0, --concurrency 1, --latency 1, --expires 30d.`,
+Defaults for publish: --fee 0, --concurrency 1, --latency 1, --metering <this host's version>, --expires 30d.
+Only requests posted with the offer's metering version can be bid on from it.`,
   agent: `troupe provider agent authorise <address> [--revoke]
 Lets a matchmaker agent key bid for this provider (or stops it).`,
-  verifier: `troupe provider verifier on|off
-Volunteers this provider to judge disputes (its host key signs verdicts).`,
   unbond: `troupe provider unbond <tokens>
-Starts unbonding stake; it can be withdrawn after the market's unbonding delay.`,
+Starts unbonding stake; it can be withdrawn after the market's unbonding delay, stays slashable
+until then, and cannot go below what the provider's open agreements need.`,
   withdraw: `troupe provider withdraw
 Withdraws stake whose unbonding delay has passed.`,
   status: `troupe provider status [<address>]
 A provider's tier, stake, reputation, offers and earnings (default: PROVIDER_KEY's address).`,
 };
 
-const PROVIDER_ALL = `troupe provider <register|offer|agent|verifier|unbond|withdraw|status> …   (PROVIDER_KEY is the owner key)
+const PROVIDER_ALL = `troupe provider <register|offer|agent|host-key-proof|unbond|withdraw|status> …   (PROVIDER_KEY is the owner key)
 
 ${Object.values(PROVIDER).join("\n\n")}`;
 
@@ -78,7 +85,19 @@ export const HELP: Record<string, string | Record<string, string>> = {
 The request and its timeline (bids, award, report, settlement or breach), read from the chain.`,
   dispute: `troupe dispute <agreement id>
 Disputes a reported agreement within its dispute window, posting the market's dispute bond
-(CONSUMER_KEY, the agreement's consumer). Staked verifiers re-execute it and decide.`,
+(CONSUMER_KEY, the agreement's consumer). A panel of staked verifiers is drawn at random, weighted
+by stake; each re-executes the job, commits a sealed verdict and reveals it; the majority decides.
+troupe dispute status <agreement id>
+The case round by round: the panel drawn, commits, reveals, the decision, appeals, who was rewarded
+or slashed.
+troupe dispute appeal <agreement id>
+Appeals the last decision before its appeal window closes (TROUPE_KEY pays the round's larger bond,
+refunded if the final ruling bears it out); a larger fresh panel, and last the whole court, decides.`,
+  verifier: `troupe verifier stake <tokens> | leave <tokens> | withdraw | status [<address>] | run
+A verifier stakes the market's token in the court (VERIFIER_KEY; at least the court's minimum) and
+is drawn onto dispute panels with odds proportional to its stake. Stake drawn onto a panel is
+locked until the case closes; a verdict against the final ruling, or none, is slashed. Leaving
+takes the court's delay. \`run\` starts the verifier agent (runtime/verifier) with this key.`,
   "why-no-bid": `troupe why-no-bid <request id> [--provider <address> …]
 Asks the matchmaker's reasoning, per offer of each provider (default: PROVIDERS, or every
 registered provider), which constraint or expected loss kept it from bidding.`,

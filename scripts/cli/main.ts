@@ -16,6 +16,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   verify: async () => (await import("./commands/verify.js")).verifyCommand,
   status: async () => (await import("./commands/status.js")).statusCommand,
   dispute: async () => (await import("./commands/dispute.js")).disputeCommand,
+  verifier: async () => (await import("./commands/verifier.js")).verifierCommand,
   market: async () => (await import("./commands/market.js")).marketCommand,
   token: async () => (await import("./commands/token.js")).tokenCommand,
   faucet: async () => (await import("./commands/token.js")).faucetCommand,

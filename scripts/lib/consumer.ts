@@ -1,14 +1,14 @@
 import type { Interface} from "ethers";
-import { type ContractTransaction, type Log, type Provider, type Wallet } from "ethers";
+import { ZeroAddress, type ContractTransaction, type Log, type Provider, type Wallet } from "ethers";
 import type { ContentLocation } from "./content.js";
 import { publishContent } from "./content.js";
 import type { DeploymentInfo, MarketContracts } from "./deployment.js";
 import { hostEndpoint } from "./host-endpoint.js";
-import { encodeInputBundle, outputHash, type InputBundle } from "../../runtime/job/index.js";
+import { METERING_VERSION, encodeInputBundle, outputHash, type InputBundle } from "../../runtime/job/index.js";
 import { outputAccessHeader } from "../../runtime/host/output-auth.js";
 import { signUsageAcceptance } from "../../contracts/client/signing.js";
 import type { UsageReport, OutcomeCode } from "../../contracts/client/typed-data.js";
-import { Status, STATUS_NAMES } from "../../contracts/client/status.js";
+import { CLOSE_REASON_TEXT, CloseReason, Status, STATUS_NAMES } from "../../contracts/client/status.js";
 import { totalFor } from "../../contracts/client/amounts.js";
 import { GAS_LIMITS, senderFor } from "../../contracts/client/sender.js";
 
@@ -25,8 +25,18 @@ export interface DeploySpec {
   maxLatencyClass: number;
   /** Seconds bids are taken for. */
   bidWindow: number;
-  /** Seconds from now until the report is due. */
+  /** Seconds from now until the report is due at the latest. */
   deadlineIn: number;
+  /**
+   * Seconds the provider gets to report, counted from the award (default: what the deadline leaves
+   * after the bid window and the time the award itself takes). An award so late that this would pass
+   * the deadline refunds the escrow.
+   */
+  execTime?: number;
+  /** What a failed job costs the consumer, in token wei; the award rule prices providers' failure rates by it (default: the escrow). */
+  valueAtRisk?: bigint;
+  /** The metering every report must use (default: this host software's version). */
+  meteringVersion?: number;
   /** Accept the first bid at once instead of waiting for the window to close. */
   acceptFirstBid?: boolean;
   /**
@@ -139,12 +149,17 @@ async function deployOnce(ctx: ConsumerContext, spec: DeploySpec, progress: (lin
   const bidWindow = Math.max(
     spec.bidWindow, Math.ceil((1.5 * pace.firstBidMs) / 1000), Math.ceil(2 * inclusionS), Math.ceil(2 * blockS + 1),
   );
-  const deadlineIn = Math.max(spec.deadlineIn, bidWindow + Math.ceil(10 * Math.max(inclusionS, pace.awardToSettleMs / 1000)));
+  // The award needs a transaction after the window: room for it before the provider's time starts.
+  const awardSlack = Math.ceil(Math.max(5, 3 * inclusionS, 3 * blockS));
+  const minExec = Math.ceil(10 * Math.max(inclusionS, pace.awardToSettleMs / 1000, 1));
+  const execTime = Math.max(spec.execTime ?? 0, minExec, spec.deadlineIn - bidWindow - awardSlack);
+  const deadlineIn = bidWindow + awardSlack + execTime;
   const params = {
     workloadHash: moduleRef.sha256, workloadURI: moduleRef.uri, inputHash: inputRef.sha256, inputURI: inputRef.uri,
     maxFuel: spec.maxFuel, maxPricePerMFuel: spec.maxPricePerMFuel, maxFee: spec.maxFee, minMemoryMiB: spec.minMemoryMiB,
     allowedTiers: spec.allowedTiers, region: spec.region, maxLatencyClass: spec.maxLatencyClass,
-    bidWindow, deadline: now + deadlineIn,
+    bidWindow, execTime, deadline: now + deadlineIn,
+    meteringVersion: spec.meteringVersion ?? METERING_VERSION, valueAtRisk: spec.valueAtRisk ?? escrow,
   };
   const asConsumer = market.connect(ctx.consumer);
   const marketAddress = ctx.deployment.addresses.market;
@@ -163,6 +178,7 @@ async function deployOnce(ctx: ConsumerContext, spec: DeploySpec, progress: (lin
   const result: DeployResult = { id, status: "Open", timings: {}, posted: { bidWindow, deadlineIn } };
   const fromBlock = receipt!.blockNumber;
   let seenBids = 0;
+  let bidLogsFrom = fromBlock;
   let endpoint: string | undefined;
   let verified: { report: UsageReport } | undefined;
   let accepted = false;
@@ -176,14 +192,20 @@ async function deployOnce(ctx: ConsumerContext, spec: DeploySpec, progress: (lin
     let wait = pollMs;
     if (status === Status.Open) {
       const nowS = await chainNow();
-      const bids = Number(r.bidCount);
-      if (bids > 0 && seenBids === 0) pace.sawFirstBid(Date.now() - posted);
-      if (bids > seenBids) {
-        for (const log of await market.queryFilter(market.filters.BidPlaced(id), fromBlock)) {
-          if (Number(log.args.seq) > seenBids) progress(`bid from ${log.args.provider}: ${fmt(log.args.pricePerMFuel)}/Mfuel + ${fmt(log.args.fee)}`);
+      // The contract keeps only the best bid; the others are news in the logs.
+      const bestSoFar = r.winner !== ZeroAddress;
+      if (bestSoFar) {
+        const head = await ctx.consumer.provider!.getBlockNumber();
+        if (head >= bidLogsFrom) {
+          for (const log of await market.queryFilter(market.filters.BidPlaced(id), bidLogsFrom, head)) {
+            if (seenBids === 0) pace.sawFirstBid(Date.now() - posted);
+            seenBids++;
+            progress(`bid from ${log.args.provider}: ${fmt(log.args.pricePerMFuel)}/Mfuel + ${fmt(log.args.fee)}, failure rate ${(Number(log.args.failureBps) / 100).toFixed(2)}%, expected cost ${fmt(log.args.expectedCost)}`);
+          }
+          bidLogsFrom = head + 1;
         }
-        seenBids = bids;
       }
+      const bids = bestSoFar ? Math.max(1, seenBids) : 0;
       const lead = spec.chooseLeadSec ?? 2;
       if (spec.choose && !asked && bids > 0 && nowS >= Number(r.bidWindowEnd) - lead && nowS < Number(r.bidWindowEnd)) {
         asked = true;
@@ -273,11 +295,12 @@ async function deployOnce(ctx: ConsumerContext, spec: DeploySpec, progress: (lin
       } else if (status === Status.Disputed) {
         await sleep(pollMs);
         continue;
-      } else if (status === Status.Expired && seenBids === 0 && Number(r.bidCount) === 0) {
+      } else if (status === Status.Expired || status === Status.Cancelled) {
         const [closed] = await market.queryFilter(market.filters.RequestClosed(id), fromBlock);
-        result.noBid = true;
+        const reason = closed ? Number(closed.args.reason) : CloseReason.NoBid;
         result.refund = closed?.args.refund ?? escrow;
-        result.problem = `no provider bid before the window closed; escrow of ${fmt(result.refund)} refunded`;
+        result.noBid = reason === CloseReason.NoBid;
+        result.problem = `${CLOSE_REASON_TEXT[reason] ?? `the request ended ${STATUS_NAMES[status]}`}; escrow of ${fmt(result.refund)} refunded`;
         progress(result.problem);
       } else {
         result.problem = `the request ended ${STATUS_NAMES[status]}`;

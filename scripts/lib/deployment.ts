@@ -3,14 +3,14 @@ import { dirname, resolve } from "node:path";
 import { Contract, type ContractRunner, type JsonRpcProvider } from "ethers";
 import { pinnedProvider, probeChainId } from "../../contracts/client/rpc.js";
 import { abiOf } from "../../contracts/client/artifacts.js";
-import type { OfferBook, ProviderRegistry, TroupeMarket, TroupeToken } from "../../types/ethers-contracts/index.js";
+import type { ModelUpdates, OfferBook, ProviderRegistry, TroupeMarket, TroupeToken, VerifierCourt } from "../../types/ethers-contracts/index.js";
 
 /** Where a market lives: what every actor needs to find it. Written by deploy, read by everyone. */
 export interface DeploymentInfo {
   chainId: string;
   rpcUrl: string;
   startBlock: number;
-  addresses: { token: string; registry: string; offers: string; market: string };
+  addresses: { token: string; registry: string; offers: string; court: string; market: string; models: string };
 }
 
 /** The default deployment file of the local market. */
@@ -31,7 +31,7 @@ export function readDeployment(file = deploymentFile()): DeploymentInfo {
   } catch (error) {
     throw new Error(`the deployment file ${file} is not valid JSON (${(error as Error).message})`);
   }
-  for (const key of ["token", "registry", "offers", "market"] as const) {
+  for (const key of ["token", "registry", "offers", "court", "market", "models"] as const) {
     if (!/^0x[0-9a-fA-F]{40}$/.test(info.addresses?.[key] ?? "")) {
       throw new Error(`the deployment file ${file} has no valid ${key} address`);
     }
@@ -51,7 +51,9 @@ export interface MarketContracts {
   token: TroupeToken;
   registry: ProviderRegistry;
   offers: OfferBook;
+  court: VerifierCourt;
   market: TroupeMarket;
+  models: ModelUpdates;
 }
 
 export function connectMarket(info: DeploymentInfo, runner: ContractRunner): MarketContracts {
@@ -59,7 +61,9 @@ export function connectMarket(info: DeploymentInfo, runner: ContractRunner): Mar
     token: new Contract(info.addresses.token, abiOf("TroupeToken") as never, runner) as unknown as TroupeToken,
     registry: new Contract(info.addresses.registry, abiOf("ProviderRegistry") as never, runner) as unknown as ProviderRegistry,
     offers: new Contract(info.addresses.offers, abiOf("OfferBook") as never, runner) as unknown as OfferBook,
+    court: new Contract(info.addresses.court, abiOf("VerifierCourt") as never, runner) as unknown as VerifierCourt,
     market: new Contract(info.addresses.market, abiOf("TroupeMarket") as never, runner) as unknown as TroupeMarket,
+    models: new Contract(info.addresses.models, abiOf("ModelUpdates") as never, runner) as unknown as ModelUpdates,
   };
 }
 

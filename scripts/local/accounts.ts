@@ -24,3 +24,12 @@ export function consumerAccount(i: number, provider?: Provider): Wallet {
 }
 
 export const MAX_LOCAL_PROVIDERS = 5;
+
+/** Verifier keys come after the node's funded accounts (the local market gives them ether itself). */
+export function verifierIndex(i: number): number {
+  return LOCAL_ACCOUNTS + i;
+}
+
+export function verifierAccount(i: number, provider?: Provider): Wallet {
+  return localAccount(verifierIndex(i), provider);
+}

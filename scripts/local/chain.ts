@@ -80,3 +80,9 @@ export async function setBlockTime(url: string, seconds: number): Promise<void> 
 export async function quietNode(url: string): Promise<void> {
   if (/hardhat/i.test(String(await rpc(url, "web3_clientVersion")))) await rpc(url, "hardhat_setLoggingEnabled", [false]);
 }
+
+/** Gives `address` 10,000 ether on the local node (both nodes speak their own `*_setBalance`). */
+export async function fundEther(url: string, address: string): Promise<void> {
+  const anvil = /anvil/i.test(String(await rpc(url, "web3_clientVersion")));
+  await rpc(url, anvil ? "anvil_setBalance" : "hardhat_setBalance", [address, "0x" + (10n ** 22n).toString(16)]);
+}

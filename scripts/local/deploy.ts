@@ -11,8 +11,10 @@ import { deploymentFile, writeDeployment } from "../lib/deployment.js";
 const connection = await network.getOrCreate();
 const { ignition, ethers } = connection;
 const startBlock = await ethers.provider.getBlockNumber();
-const parameters = process.env.TROUPE_PARAMETERS ? JSON.parse(process.env.TROUPE_PARAMETERS) : {};
-const { token, registry, offers, market } = await ignition.deploy(TroupeModule, {
+// Bigints are written "123n", as in Ignition's own parameter files.
+const bigints = (_key: string, value: unknown) => (typeof value === "string" && /^\d+n$/.test(value) ? BigInt(value.slice(0, -1)) : value);
+const parameters = process.env.TROUPE_PARAMETERS ? JSON.parse(process.env.TROUPE_PARAMETERS, bigints) : {};
+const { token, registry, offers, court, market, models } = await ignition.deploy(TroupeModule, {
   parameters: { Troupe: parameters },
   deploymentId: `troupe-${Date.now()}`,
   displayUi: false,
@@ -29,7 +31,9 @@ writeDeployment({
     token: await token.getAddress(),
     registry: await registry.getAddress(),
     offers: await offers.getAddress(),
+    court: await court.getAddress(),
     market: await market.getAddress(),
+    models: await models.getAddress(),
   },
 });
 console.log(`deployed the market on chain ${chainId} (${rpcUrl}); wrote ${deploymentFile()}`);

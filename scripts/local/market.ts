@@ -5,16 +5,36 @@ import { promisify } from "node:util";
 import { parseUnits, type JsonRpcProvider } from "ethers";
 import { connectMarket, connectRpc, readDeployment, type DeploymentInfo, type MarketContracts } from "../lib/deployment.js";
 import { ProcessGroup, type ProcessSpec } from "./processes.js";
-import { consumerAccount, LOCAL_ACCOUNTS, MAX_LOCAL_PROVIDERS, providerAccounts } from "./accounts.js";
+import { consumerAccount, LOCAL_ACCOUNTS, MAX_LOCAL_PROVIDERS, providerAccounts, verifierAccount, verifierIndex } from "./accounts.js";
 import { endpointMetadata } from "../cli/commands/provider.js";
 import { cachedModelPath } from "../lib/model-cache.js";
-import { nodeSpec, quietNode, setBlockTime, type ChainKind } from "./chain.js";
+import { fundEther, nodeSpec, quietNode, setBlockTime, type ChainKind } from "./chain.js";
 import { GAS_LIMITS, senderFor } from "../../contracts/client/sender.js";
+import { signHostKeyProof } from "../../contracts/client/signing.js";
+import { METERING_VERSION } from "../../runtime/wasm/cost-table.js";
 
 const run = promisify(execFile);
 /** What each local consumer key is minted at start. */
 const CONSUMER_TOKENS = parseUnits("1000000");
 const TSX = ["--import", "tsx"];
+/** What each local verifier stakes in the court (tokens). */
+const VERIFIER_STAKE = "200";
+
+/**
+ * The local market's contract parameters (README "Configuration"), over the defaults of a real
+ * network: the token is mintable (the faucet), a newcomer's failure-rate prior weighs 0.1 token
+ * (local jobs are worth fractions of a token: a 10-token prior would drown every record), and the
+ * court's windows are short enough to watch a dispute end.
+ */
+export const LOCAL_PARAMETERS: Record<string, string | number | boolean> = {
+  tokenMintable: true,
+  priorValue: `${10n ** 17n}n`,
+  minEscrow: `${10n ** 12n}n`,
+  disputeWindow: 120,
+  commitWindow: 30,
+  revealWindow: 30,
+  appealWindow: 20,
+};
 
 /** One provider of the local market: where it is and what it sells. */
 export interface ProviderProfile {
@@ -48,8 +68,8 @@ export interface LocalMarketOptions {
   providers: ProviderProfile[];
   /** Seconds the host/agents/indexer wait between chain polls, in ms. */
   pollMs: number;
-  /** Ignition module parameters (e.g. a short dispute window). */
-  parameters?: Record<string, string | number>;
+  /** Ignition module parameters over LOCAL_PARAMETERS (bigints as "123n"). */
+  parameters?: Record<string, string | number | boolean>;
   /** Extra environment per host, by provider index (e.g. fault injection in tests). */
   hostEnv?: (index: number) => Record<string, string>;
   /**
@@ -114,7 +134,7 @@ export async function startLocalMarket(options: LocalMarketOptions): Promise<Loc
     await quietNode(rpcUrl);
 
     await run("npx", ["hardhat", "run", "--network", "localhost", "scripts/local/deploy.ts"], {
-      env: { ...process.env, LOCAL_RPC_URL: rpcUrl, TROUPE_DEPLOYMENT: deploymentFile, TROUPE_PARAMETERS: JSON.stringify(options.parameters ?? {}) },
+      env: { ...process.env, LOCAL_RPC_URL: rpcUrl, TROUPE_DEPLOYMENT: deploymentFile, TROUPE_PARAMETERS: JSON.stringify({ ...LOCAL_PARAMETERS, ...options.parameters }) },
     });
     const deployment = readDeployment(deploymentFile);
     log(`market deployed at ${deployment.addresses.market}`);
@@ -143,7 +163,7 @@ export async function startLocalMarket(options: LocalMarketOptions): Promise<Loc
       const endpoint = `http://127.0.0.1:${options.hostPortBase + i}`;
       await mint(owner.address, parseUnits("100000"));
       await Promise.all(minted);
-      await registerLocalProvider(contracts, owner, host.address, agent.address, profile, endpoint);
+      await registerLocalProvider(contracts, owner, host, agent.address, profile, endpoint);
       funded.push(
         { index: 1 + 3 * i, address: owner.address, role: `provider ${i} owner (staked 1000)`, tokens: parseUnits("99000") },
         { index: 2 + 3 * i, address: host.address, role: `provider ${i} host key (signs reports, pays their gas)`, tokens: 0n },
@@ -151,12 +171,19 @@ export async function startLocalMarket(options: LocalMarketOptions): Promise<Loc
       );
       providers.push({ address: owner.address, endpoint, profile });
       processes.start(hostSpec(i, options, deployment, actorRpc, host.privateKey, owner.address));
+      // Each provider also runs a verifier, with a key of its own: a verifier sharing the
+      // provider's owner or host key would be excluded from every case about it.
+      const verifier = verifierAccount(i, provider);
+      await fundEther(rpcUrl, verifier.address);
+      await mint(verifier.address, parseUnits(VERIFIER_STAKE));
+      funded.push({ index: verifierIndex(i), address: verifier.address, role: `verifier ${i} (staked ${VERIFIER_STAKE} in the court)`, tokens: 0n });
       processes.start({
         name: `verifier-${i}`, command: process.execPath, args: [...TSX, "runtime/verifier/main.ts"],
         env: {
-          RPC_URL: actorRpc, VERIFIER_KEY: host.privateKey, VERIFIER: owner.address, MARKET: deployment.addresses.market,
-          // Disputes give verifiers an hour: polling every 2 s leaves the chain to the hot paths.
-          REGISTRY: deployment.addresses.registry, START_BLOCK: String(deployment.startBlock), POLL_MS: String(Math.max(options.pollMs, 2000)),
+          RPC_URL: actorRpc, VERIFIER_KEY: verifier.privateKey, MARKET: deployment.addresses.market, STAKE: VERIFIER_STAKE,
+          START_BLOCK: String(deployment.startBlock), DATA_DIR: join(options.dataDir, `verifier-${i}`),
+          // Court windows are tens of seconds here: a poll a second keeps up.
+          POLL_MS: String(Math.max(options.pollMs, 1000)),
         },
       });
       if (model) {
@@ -213,7 +240,7 @@ export async function startLocalMarket(options: LocalMarketOptions): Promise<Loc
 async function registerLocalProvider(
   contracts: MarketContracts,
   owner: ReturnType<typeof providerAccounts>["owner"],
-  hostKey: string,
+  host: ReturnType<typeof providerAccounts>["host"],
   agent: string,
   profile: ProviderProfile,
   endpoint: string,
@@ -221,18 +248,20 @@ async function registerLocalProvider(
   const stake = parseUnits("1000");
   const sender = senderFor(owner);
   const block = await owner.provider!.getBlock("latest");
+  const { chainId } = await owner.provider!.getNetwork();
+  const proof = await signHostKeyProof(host, chainId, await contracts.registry.getAddress(), owner.address);
   // Sent back to back, each with a fixed gas cap (an estimate would not see the ones before it).
   const sent = [
     await sender.send(await contracts.token.approve.populateTransaction(await contracts.registry.getAddress(), stake), { gasLimit: GAS_LIMITS.approve }),
-    await sender.send(await contracts.registry.register.populateTransaction(hostKey, profile.tier, profile.region, stake, endpointMetadata(endpoint)), { gasLimit: 400_000n }),
+    await sender.send(await contracts.registry.register.populateTransaction(host.address, profile.tier, profile.region, stake, endpointMetadata(endpoint), proof), { gasLimit: 500_000n }),
     await sender.send(await contracts.registry.authoriseAgent.populateTransaction(agent, true), { gasLimit: 120_000n }),
-    await sender.send(await contracts.registry.setVerifier.populateTransaction(true), { gasLimit: 120_000n }),
     await sender.send(await contracts.offers.publish.populateTransaction({
       provider: owner.address,
       pricePerMFuel: parseUnits(profile.price),
       fee: parseUnits(profile.fee),
       maxFuel: 100_000_000_000n,
       memoryMiB: profile.memoryMiB,
+      meteringVersion: METERING_VERSION,
       concurrentJobs: profile.concurrentJobs,
       latencyClass: profile.latencyClass,
       expiresAt: block!.timestamp + 365 * 86_400,

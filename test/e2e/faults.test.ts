@@ -9,7 +9,7 @@ import { startRpcProxy, type RpcProxy } from "../helpers/rpc-proxy.js";
 import { consumerAccount, providerAccounts } from "../../scripts/local/accounts.js";
 import { DEFAULT_PROFILES, type LocalMarket } from "../../scripts/local/market.js";
 import { ensureWorkloads } from "../../runtime/workloads/build.js";
-import { Status } from "../../contracts/client/status.js";
+import { Ruling, Status } from "../../contracts/client/status.js";
 import { signUsageReport } from "../../contracts/client/signing.js";
 import type { UsageReport } from "../../contracts/client/typed-data.js";
 import { decodeInputBundle, runJob, seedFromAgreement, shutdownJobPool } from "../../runtime/job/index.js";
@@ -131,18 +131,30 @@ for (const chainCase of E2E_MATRIX.faults) describe(`end to end: the choreograph
 
     const dispute = await runCli(["dispute", String(id)], env);
     expect(dispute.code, dispute.stderr).to.equal(0);
+    // The court draws a panel from the staked verifiers; they re-execute, commit, reveal; the
+    // round is counted, the appeal window passes, the case closes and the market executes it.
     const [resolved] = await eventually(async () => {
       const logs = await m.queryFilter(m.filters.DisputeResolved(id), market.deployment.startBlock);
       return logs.length > 0 ? logs : undefined;
-    }, 120_000, "the verifiers' quorum");
-    expect(resolved!.args.upheld).to.equal(false);
-    expect(resolved!.args.quorum).to.equal(true);
-    const verdicts = await m.queryFilter(m.filters.VerdictSubmitted(id), market.deployment.startBlock);
-    expect(verdicts.map((v) => v.args.verifier).sort()).to.deep.equal([market.providers[0]!.address, market.providers[2]!.address].sort());
-    for (const v of verdicts) expect(v.args.fuelUsed).to.equal(result.fuelUsed);
+    }, 240_000, "the court's ruling");
+    expect(Number(resolved!.args.ruling)).to.equal(Ruling.Overturned);
+    const { court } = market.contracts;
+    const drawn = await court.queryFilter(court.filters.VerifierDrawn(id), market.deployment.startBlock);
+    expect(drawn.length).to.be.greaterThan(0);
+    const reveals = await court.queryFilter(court.filters.VerdictRevealed(id), market.deployment.startBlock);
+    expect(reveals.length).to.be.greaterThan(0);
+    for (const v of reveals) {
+      expect(v.args.fuelUsed).to.equal(result.fuelUsed);
+      expect(v.args.outputHash).to.equal(result.outputHash);
+    }
+    const [closed] = await court.queryFilter(court.filters.CaseClosed(id), market.deployment.startBlock);
+    expect(Number(closed!.args.ruling)).to.equal(Ruling.Overturned);
     expect(Number((await m.request(id)).status)).to.equal(Status.Overturned);
     expect((await registry.providerOf(provider)).stake).to.equal(stakeBefore - resolved!.args.slashed);
     expect(resolved!.args.slashed > 0n).to.equal(true);
+    const story = await runCli(["dispute", "status", String(id)], env);
+    expect(story.code, story.stderr).to.equal(0);
+    expect(story.stdout).to.match(/ruled Overturned/).and.match(/revealed/);
     const anyone = await runCli(["verify", String(id)], env);
     expect(anyone.code).to.equal(1);
     expect(anyone.stdout).to.match(/fuel\s+DIFFERS/);

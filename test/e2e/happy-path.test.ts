@@ -52,8 +52,9 @@ for (const chainCase of E2E_MATRIX.happy) describe(`end to end: the happy path, 
     const r = await m.request(id);
     const live = new Map<string, (typeof bids)[number]>();
     for (const b of bids) live.set(b.args.provider, b); // the latest bid of each provider is its live one
-    const total = (b: (typeof bids)[number]) => (r.maxFuel * b.args.pricePerMFuel) / M + b.args.fee;
-    const best = [...live.values()].sort((a, b) => Number(total(a) - total(b)) || Number(a.args.seq - b.args.seq))[0]!;
+    // Lowest expected cost (total + value at risk × the bidder's failure rate) wins; ties go to the earlier bid.
+    const order = (b: (typeof bids)[number]) => b.blockNumber * 1e6 + b.index;
+    const best = [...live.values()].sort((a, b) => Number(a.args.expectedCost - b.args.expectedCost) || order(a) - order(b))[0]!;
     const [award] = await m.queryFilter(m.filters.AgreementCreated(id), market.deployment.startBlock);
     expect(award!.args.provider).to.equal(best.args.provider);
 

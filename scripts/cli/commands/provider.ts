@@ -1,20 +1,22 @@
 import { parseArgs } from "node:util";
-import { formatUnits, ZeroAddress } from "ethers";
+import { formatUnits, isHexString, ZeroAddress } from "ethers";
 import type { Context } from "../context.js";
 import {
   UsageError, formatTime, parseAddress, parseDuration, parseFuel, parseId, parseInteger, parseTier, parseTokens, TIERS,
 } from "../units.js";
 import { ensureAllowance, send } from "../tx.js";
+import { signHostKeyProof } from "../../../contracts/client/signing.js";
+import { METERING_VERSION } from "../../../runtime/wasm/cost-table.js";
 
-const USAGE = `troupe provider register --stake <tokens> --host-key <address> --tier cloud|edge|iot --region <n> [--metadata <uri> | --endpoint <url>]
-troupe provider offer publish --price <tokens per Mfuel> [--fee <tokens>] --max-fuel <fuel> --memory <MiB> [--concurrency <n>] [--latency <class>] [--expires <duration>]
+const USAGE = `troupe provider register --stake <tokens> --tier cloud|edge|iot --region <n> [--host-key <address> --host-key-proof <signature>] [--metadata <uri> | --endpoint <url>]
+troupe provider offer publish --price <tokens per Mfuel> [--fee <tokens>] --max-fuel <fuel> --memory <MiB> [--concurrency <n>] [--latency <class>] [--metering <version>] [--expires <duration>]
 troupe provider offer update <offerId> [same options as publish]
 troupe provider offer withdraw <offerId>
 troupe provider agent authorise <address> [--revoke]
-troupe provider verifier on|off
+troupe provider host-key-proof <provider address>   (signs with HOST_KEY: run it where the host key is)
 troupe provider unbond <tokens> | withdraw
 troupe provider status [<provider address>]
-(the provider's owner key comes from PROVIDER_KEY or PROVIDER_KEYSTORE)`;
+(the provider's owner key comes from PROVIDER_KEY or PROVIDER_KEYSTORE; verifiers stake with troupe verifier)`;
 
 export async function providerCommand(ctx: Context, argv: string[]): Promise<void> {
   const [sub, ...rest] = argv;
@@ -22,7 +24,7 @@ export async function providerCommand(ctx: Context, argv: string[]): Promise<voi
     case "register": return register(ctx, rest);
     case "offer": return offer(ctx, rest);
     case "agent": return agent(ctx, rest);
-    case "verifier": return verifier(ctx, rest);
+    case "host-key-proof": return hostKeyProof(ctx, rest);
     case "unbond": return unbond(ctx, rest);
     case "withdraw": return withdraw(ctx);
     case "status": return status(ctx, rest);
@@ -35,11 +37,10 @@ async function register(ctx: Context, argv: string[]) {
     args: argv,
     options: {
       stake: { type: "string" }, "host-key": { type: "string" }, tier: { type: "string" }, region: { type: "string" },
-      metadata: { type: "string" }, endpoint: { type: "string" },
+      metadata: { type: "string" }, endpoint: { type: "string" }, "host-key-proof": { type: "string" },
     },
   });
   const stake = parseTokens(required(values.stake, "--stake"), "--stake");
-  const hostKey = parseAddress(values["host-key"], "--host-key");
   const tier = parseTier(required(values.tier, "--tier"));
   const region = parseInteger(required(values.region, "--region"), "--region", 16);
   const metadata = values.metadata ?? (values.endpoint ? endpointMetadata(values.endpoint) : "");
@@ -47,8 +48,26 @@ async function register(ctx: Context, argv: string[]) {
   const registry = ctx.contracts.registry.connect(owner);
   const min = await registry.minStake();
   if (stake < min) throw new UsageError(`--stake ${formatUnits(stake)} is below the market's minimum stake of ${formatUnits(min)}`);
+  // The host key proves it agreed to sign for this owner: a proof from --host-key-proof (made
+  // where the host key lives, with `troupe provider host-key-proof`), or signed here with HOST_KEY.
+  let hostKey: string;
+  let proof: string;
+  if (values["host-key-proof"]) {
+    hostKey = parseAddress(values["host-key"], "--host-key");
+    proof = values["host-key-proof"];
+    if (!isHexString(proof)) throw new UsageError(`--host-key-proof must be a 0x signature, not "${proof}"`);
+  } else if (process.env.HOST_KEY || process.env.HOST_KEYSTORE) {
+    const host = await ctx.signer("HOST");
+    if (values["host-key"] && parseAddress(values["host-key"], "--host-key").toLowerCase() !== host.address.toLowerCase()) {
+      throw new UsageError(`--host-key ${values["host-key"]} is not HOST_KEY's address ${host.address}`);
+    }
+    hostKey = host.address;
+    proof = await signHostKeyProof(host, (await ctx.provider.getNetwork()).chainId, ctx.deployment.addresses.registry, owner.address);
+  } else {
+    throw new UsageError("the host key must prove it signs for this provider: set HOST_KEY, or pass --host-key with --host-key-proof");
+  }
   await ensureAllowance(ctx, owner, ctx.deployment.addresses.registry, stake);
-  await send("register", owner, registry.register.populateTransaction(hostKey, tier, region, stake, metadata));
+  await send("register", owner, registry.register.populateTransaction(hostKey, tier, region, stake, metadata, proof));
   ctx.print(`registered ${owner.address} (${TIERS[tier]}, region ${region}) with a stake of ${formatUnits(stake)}`);
 }
 
@@ -64,7 +83,7 @@ export function endpointMetadata(endpoint: string): string {
 
 const OFFER_OPTIONS = {
   price: { type: "string" }, fee: { type: "string" }, "max-fuel": { type: "string" }, memory: { type: "string" },
-  concurrency: { type: "string" }, latency: { type: "string" }, expires: { type: "string" },
+  concurrency: { type: "string" }, latency: { type: "string" }, expires: { type: "string" }, metering: { type: "string" },
 } as const;
 
 async function offer(ctx: Context, argv: string[]) {
@@ -88,6 +107,7 @@ async function offer(ctx: Context, argv: string[]) {
     fee: values.fee ? parseTokens(values.fee, "--fee") : current?.fee ?? 0n,
     maxFuel: values["max-fuel"] ? parseFuel(values["max-fuel"], "--max-fuel") : current?.maxFuel ?? missing("--max-fuel"),
     memoryMiB: values.memory ? parseInteger(values.memory, "--memory") : current?.memoryMiB ?? missing("--memory"),
+    meteringVersion: values.metering ? parseInteger(values.metering, "--metering", 16) : current?.meteringVersion ?? METERING_VERSION,
     concurrentJobs: values.concurrency ? parseInteger(values.concurrency, "--concurrency", 16) : current?.concurrentJobs ?? 1,
     latencyClass: values.latency ? parseInteger(values.latency, "--latency", 8) : current?.latencyClass ?? 1,
     expiresAt: values.expires ? now + parseDuration(values.expires, "--expires") : current?.expiresAt ?? now + 30 * 86_400,
@@ -112,11 +132,12 @@ async function agent(ctx: Context, argv: string[]) {
   ctx.print(`${values.revoke ? "revoked" : "authorised"} agent ${who}`);
 }
 
-async function verifier(ctx: Context, argv: string[]) {
-  if (argv[0] !== "on" && argv[0] !== "off") throw new UsageError(USAGE);
-  const owner = await ctx.signer("PROVIDER");
-  await send("set verifier", owner, ctx.contracts.registry.connect(owner).setVerifier.populateTransaction(argv[0] === "on"));
-  ctx.print(`verifier ${argv[0]}`);
+/** Signs, with HOST_KEY, the proof that the host key agrees to sign reports for `provider`. */
+async function hostKeyProof(ctx: Context, argv: string[]) {
+  const provider = parseAddress(argv[0], "provider address");
+  const host = await ctx.signer("HOST");
+  const proof = await signHostKeyProof(host, (await ctx.provider.getNetwork()).chainId, ctx.deployment.addresses.registry, provider);
+  ctx.print(`--host-key ${host.address} --host-key-proof ${proof}`);
 }
 
 async function unbond(ctx: Context, argv: string[]) {
@@ -140,14 +161,15 @@ async function status(ctx: Context, argv: string[]) {
   if (p.hostKey === ZeroAddress) throw new UsageError(`${address} is not a registered provider`);
   const from = ctx.deployment.startBlock;
   ctx.print(`provider ${address}: ${TIERS[Number(p.tier)]}, region ${p.region}, host key ${p.hostKey}`);
-  ctx.print(`  stake ${formatUnits(p.stake)} (unbonding ${formatUnits(p.unbonding)}), reputation ${Number(await registry.reputationOf(address)) / 100}%`);
+  ctx.print(`  stake ${formatUnits(p.stake)} (unbonding ${formatUnits(p.unbonding)}, still slashable), backing ${formatUnits(p.exposure)} of open agreements`);
+  ctx.print(`  record: ${formatUnits(p.completedValue)} completed, ${formatUnits(p.failedValue)} failed; failure rate the award prices ${Number(await registry.failureBpsOf(address)) / 100}%`);
   ctx.print(`  agreements: ${p.openAgreements} open, ${p.completed} completed, ${p.breached} breached, disputes ${p.disputesWon} won / ${p.disputesLost} lost`);
   const published = await offers.queryFilter(offers.filters.OfferPublished(undefined, address), from);
   for (const log of published) {
     const id = log.args.offerId;
     const o = await offers.offer(id);
     const live = Number(o.expiresAt) > (await ctx.provider.getBlock("latest"))!.timestamp;
-    ctx.print(`  offer ${id}: ${formatUnits(o.pricePerMFuel)}/Mfuel + ${formatUnits(o.fee)}, ${o.memoryMiB} MiB, ${o.maxFuel} fuel, ${o.concurrentJobs} jobs, latency ${o.latencyClass}, ${live ? `expires ${formatTime(Number(o.expiresAt))}` : "withdrawn or expired"}`);
+    ctx.print(`  offer ${id}: ${formatUnits(o.pricePerMFuel)}/Mfuel + ${formatUnits(o.fee)}, ${o.memoryMiB} MiB, ${o.maxFuel} fuel, ${o.concurrentJobs} jobs, latency ${o.latencyClass}, metering v${o.meteringVersion}, ${live ? `expires ${formatTime(Number(o.expiresAt))}` : "withdrawn or expired"}`);
   }
   const created = await market.queryFilter(market.filters.AgreementCreated(undefined, address), from);
   const settled = await market.queryFilter(market.filters.AgreementSettled(), from);

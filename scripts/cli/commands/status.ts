@@ -1,7 +1,7 @@
 import { formatUnits } from "ethers";
 import type { Context } from "../context.js";
 import { formatTime, parseId, UsageError, TIERS } from "../units.js";
-import { STATUS_NAMES } from "../../../contracts/client/status.js";
+import { CLOSE_REASON_TEXT, RULING_NAMES, Status, STATUS_NAMES } from "../../../contracts/client/status.js";
 import { OUTCOME_NAMES } from "../../../contracts/client/typed-data.js";
 
 /** `troupe status <id>`: a request / agreement and its timeline, read from the chain. */
@@ -18,17 +18,16 @@ export async function statusCommand(ctx: Context, argv: string[]): Promise<void>
   const tiers = TIERS.filter((_, i) => (Number(r.allowedTiers) >> i) & 1).join(",");
   ctx.print(`request ${id}: ${STATUS_NAMES[Number(r.status)]}`);
   ctx.print(`  consumer ${r.consumer}; max ${r.maxFuel} fuel at ${formatUnits(r.maxPricePerMFuel)}/Mfuel + ${formatUnits(r.maxFee)}; tiers ${tiers}; ${r.minMemoryMiB} MiB`);
-  ctx.print(`  bid window ends ${formatTime(Number(r.bidWindowEnd))}, deadline ${formatTime(Number(r.deadline))}`);
+  ctx.print(`  bid window ends ${formatTime(Number(r.bidWindowEnd))}, ${Number(r.status) === Status.Open ? `${r.execTime} s to run from the award, latest` : "report due by"} ${formatTime(Number(r.deadline))}; metering v${r.meteringVersion}`);
 
   const [posted] = await market.queryFilter(market.filters.RequestPosted(id), from);
-  if (posted) ctx.print(`  requested  ${await when(posted.blockNumber)}  escrow ${formatUnits(posted.args.escrow)}  workload ${posted.args.workloadURI}`);
+  if (posted) ctx.print(`  requested  ${await when(posted.blockNumber)}  escrow ${formatUnits(posted.args.escrow)}, value at risk ${formatUnits(posted.args.valueAtRisk)}  workload ${posted.args.workloadURI}`);
   const bids = await market.queryFilter(market.filters.BidPlaced(id), from);
   for (const b of bids) {
-    ctx.print(`  bid #${b.args.seq}     ${await when(b.blockNumber)}  ${b.args.provider} offer ${b.args.offerId}: ${formatUnits(b.args.pricePerMFuel)}/Mfuel + ${formatUnits(b.args.fee)}`);
+    ctx.print(`  bid        ${await when(b.blockNumber)}  ${b.args.provider} offer ${b.args.offerId}: ${formatUnits(b.args.pricePerMFuel)}/Mfuel + ${formatUnits(b.args.fee)}, failure rate ${Number(b.args.failureBps) / 100}%, expected cost ${formatUnits(b.args.expectedCost)}`);
   }
   for (const e of await market.queryFilter(market.filters.RequestClosed(id), from)) {
-    const why = bids.length === 0 && Number(e.args.status) === 9 ? " (no provider bid before the window closed)" : "";
-    ctx.print(`  closed     ${await when(e.blockNumber)}  ${STATUS_NAMES[Number(e.args.status)]}${why}, escrow of ${formatUnits(e.args.refund)} refunded`);
+    ctx.print(`  closed     ${await when(e.blockNumber)}  ${STATUS_NAMES[Number(e.args.status)]} (${CLOSE_REASON_TEXT[Number(e.args.reason)] ?? `reason ${e.args.reason}`}), escrow of ${formatUnits(e.args.refund)} refunded`);
   }
   for (const e of await market.queryFilter(market.filters.AgreementCreated(id), from)) {
     ctx.print(`  awarded    ${await when(e.blockNumber)}  to ${e.args.provider} at ${formatUnits(e.args.pricePerMFuel)}/Mfuel + ${formatUnits(e.args.fee)}${e.args.acceptedEarly ? " (accepted early)" : ""}, penalty ${formatUnits(e.args.penalty)}`);
@@ -37,13 +36,10 @@ export async function statusCommand(ctx: Context, argv: string[]): Promise<void>
     ctx.print(`  reported   ${await when(e.blockNumber)}  ${e.args.fuelUsed} fuel, ${OUTCOME_NAMES[Number(e.args.outcome)] ?? e.args.outcome} (exit ${e.args.exitCode}), ${e.args.wallMs} ms, output ${e.args.outputHash}`);
   }
   for (const e of await market.queryFilter(market.filters.DisputeOpened(id), from)) {
-    ctx.print(`  disputed   ${await when(e.blockNumber)}  bond ${formatUnits(e.args.bond)}, verdicts due by ${formatTime(Number(e.args.verdictDeadline))}`);
-  }
-  for (const e of await market.queryFilter(market.filters.VerdictSubmitted(id), from)) {
-    ctx.print(`  verdict    ${await when(e.blockNumber)}  ${e.args.verifier} ${e.args.agrees ? "upholds" : "rejects"} (${e.args.fuelUsed} fuel)`);
+    ctx.print(`  disputed   ${await when(e.blockNumber)}  bond ${formatUnits(e.args.bond)}; the verifier court judges (troupe dispute status ${id})`);
   }
   for (const e of await market.queryFilter(market.filters.DisputeResolved(id), from)) {
-    ctx.print(`  resolved   ${await when(e.blockNumber)}  report ${e.args.upheld ? "stands" : "falls"}${e.args.quorum ? "" : " (no quorum)"}; provider ${formatUnits(e.args.providerPayment)}, consumer ${formatUnits(e.args.consumerRefund)}, slashed ${formatUnits(e.args.slashed)}`);
+    ctx.print(`  resolved   ${await when(e.blockNumber)}  ${RULING_NAMES[Number(e.args.ruling)] ?? e.args.ruling}; provider ${formatUnits(e.args.providerPayment)}, consumer ${formatUnits(e.args.consumerRefund)}, penalty ${formatUnits(e.args.penalty)}, slashed ${formatUnits(e.args.slashed)}`);
   }
   for (const e of await market.queryFilter(market.filters.AgreementSettled(id), from)) {
     ctx.print(`  settled    ${await when(e.blockNumber)}  provider ${formatUnits(e.args.providerPayment)}, consumer refund ${formatUnits(e.args.consumerRefund)}${e.args.cosigned ? " (co-signed)" : ""}`);
