@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { ZeroHash, keccak256, type Signer } from "ethers";
 import { startRpcNode, type RpcNode } from "../helpers/rpc-node.js";
 import { deployMarket, type MarketDeployment } from "../../contracts/client/deploy.js";
-import { signUsageAcceptance, signUsageReport } from "../../contracts/client/signing.js";
+import { signHostKeyProof, signUsageAcceptance, signUsageReport } from "../../contracts/client/signing.js";
 import { Outcome } from "../../contracts/client/typed-data.js";
 import { offerTerms, requestParams, TOKEN } from "../helpers/market.js";
 import { ExplorerClient, GraphQLError } from "../../services/matchmaker/history.js";
@@ -80,8 +80,10 @@ describe("matchmaker history from the explorer's GraphQL API", function () {
       await node.provider.send("evm_increaseTime", [sec]);
       await node.provider.send("evm_mine", []);
     };
-    await (await d.registry.connect(ownerA!).register(await hostA!.getAddress(), 1, 2, 1000n * TOKEN, "ipfs://a")).wait();
-    await (await d.registry.connect(ownerB!).register(await hostB!.getAddress(), 2, 4, 1000n * TOKEN, "ipfs://b")).wait();
+    const chainId = (await node.provider.getNetwork()).chainId;
+    const proof = async (owner: Signer, host: Signer) => signHostKeyProof(host, chainId, registry, await owner.getAddress());
+    await (await d.registry.connect(ownerA!).register(await hostA!.getAddress(), 1, 2, 1000n * TOKEN, "ipfs://a", await proof(ownerA!, hostA!))).wait();
+    await (await d.registry.connect(ownerB!).register(await hostB!.getAddress(), 2, 4, 1000n * TOKEN, "ipfs://b", await proof(ownerB!, hostB!))).wait();
     await (await d.offers.connect(ownerA!).publish(offerTerms({}, await now()))).wait();
     await (await d.offers.connect(ownerB!).publish(offerTerms({ concurrentJobs: 1 }, await now()))).wait();
     // Request 1: A wins and settles with a cosigned report.
@@ -93,7 +95,6 @@ describe("matchmaker history from the explorer's GraphQL API", function () {
     await advance(61);
     await (await d.market.closeAuction(1n)).wait();
     await (await d.market.closeAuction(2n)).wait();
-    const chainId = (await node.provider.getNetwork()).chainId;
     const report = {
       agreementId: 1n, fuelUsed: 600_000_000n, peakMemoryPages: 4, wallMs: 3_000, outcome: Outcome.Exited,
       exitCode: 0, outputHash: keccak256("0x01"), meteringVersion: 1, nonce: 1n,
