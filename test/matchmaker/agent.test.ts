@@ -293,7 +293,13 @@ describe("matchmaker agent against the market contracts", function () {
       });
       const large = await postRequest(f, { maxFuel: 10_000_000_000n });
       const fits = await postRequest(f, { maxFuel: 1_000_000_000n });
+      // With slots and stake to spare, missing content is still no bid (a floor bid on it would reserve ~20 of the ~40 left).
+      const gone = contentFields(contentDir, "gone-c");
+      rmSync(new URL(gone.workloadURI));
+      const missing = await postRequest(f, { ...gone, maxFuel: 1_000_000_000n });
       expect(await agentC.tick()).to.equal(1);
+      expect((await f.deployment.market.bidOf(missing, f.outsider.address)).offerId).to.equal(0n);
+      expect((await agentC.whyNoBid(missing)).summary).to.match(/no bid on content that cannot be run/);
       expect((await f.deployment.market.bidOf(fits, f.outsider.address)).offerId).to.equal(offerC);
       expect((await f.deployment.market.bidOf(large, f.outsider.address)).offerId).to.equal(0n);
       const d = (await agentC.whyNoBid(large)).decisions.find((x) => x.offerId === offerC)!;
