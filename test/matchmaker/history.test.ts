@@ -65,7 +65,7 @@ describe("matchmaker history from the explorer's GraphQL API", function () {
     node = await startRpcNode();
     const s = (i: number) => node.provider.getSigner(i) as Promise<Signer>;
     const [deployer, consumer, ownerA, ownerB, hostA, hostB] = await Promise.all([0, 1, 2, 3, 4, 5].map(s));
-    d = await deployMarket(deployer!);
+    d = await deployMarket(deployer!, { tokenMintable: true });
     const market = await d.market.getAddress();
     const registry = await d.registry.getAddress();
     for (const who of [consumer!, ownerA!, ownerB!]) {
@@ -90,7 +90,7 @@ describe("matchmaker history from the explorer's GraphQL API", function () {
     await (await d.market.connect(consumer!).postRequest(requestParams({ region: 2 }, await now()))).wait();
     await (await d.market.connect(ownerA!).bid(1n, 1n, TOKEN / 100n, TOKEN / 1000n, ZeroHash)).wait();
     // Request 2: B wins and never reports: a breach.
-    await (await d.market.connect(consumer!).postRequest(requestParams({ region: 4, deadline: (await now()) + 300 }, await now()))).wait();
+    await (await d.market.connect(consumer!).postRequest(requestParams({ region: 4, execTime: 200, deadline: (await now()) + 300 }, await now()))).wait();
     await (await d.market.connect(ownerB!).bid(2n, 2n, TOKEN / 100n, TOKEN / 1000n, ZeroHash)).wait();
     await advance(61);
     await (await d.market.closeAuction(1n)).wait();

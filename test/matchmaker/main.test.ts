@@ -52,7 +52,7 @@ describe("matchmaker entry point (npm run matchmaker)", function () {
     node = await startRpcNode();
     const [deployer, consumer, owner, host] = (await Promise.all([0, 1, 2, 3].map((i) => node.provider.getSigner(i)))) as Signer[];
     const agentWallet = HDNodeWallet.fromPhrase(HARDHAT_MNEMONIC, undefined, "m/44'/60'/0'/0/6");
-    d = await deployMarket(deployer!);
+    d = await deployMarket(deployer!, { tokenMintable: true });
     for (const who of [consumer!, owner!]) {
       await (await d.token.mint(await who.getAddress(), 10_000n * TOKEN)).wait();
       await (await d.token.connect(who).approve(d.addresses.market, 2n ** 255n)).wait();
