@@ -12,13 +12,12 @@ import { evaluateRequest, type AgentOffer, type RequestEvaluation, type OfferDec
 import type { ExplanationStore } from "./explanations.js";
 import type { ExplorerClient } from "./history.js";
 import { MarketState, rivalBest, ruleScore, type OfferTerms, type OpenRequest } from "./market-state.js";
-import { DEFAULT_AWARD_PRIOR, failureBps } from "./award-rule.js";
 import { totalFor } from "../../contracts/client/amounts.js";
 import type { OnlineTrainer } from "./online-trainer.js";
 import type { Federation } from "./federation.js";
 import type { PricingParams } from "./pricing.js";
 import { sleep } from "./retry.js";
-import { inputMiB } from "./input-size.js";
+import { inputMiBOf, type ContentGate, type ContentRef } from "./content-gate.js";
 import { GAS_LIMITS, senderFor, type Sender } from "../../contracts/client/sender.js";
 import { STATUS_NAMES } from "../../contracts/client/status.js";
 import { NO_HISTORY, type Candidate, type OfferView, type ProviderStats, type RequestView } from "./types.js";
@@ -39,6 +38,8 @@ export interface AgentOptions {
   providers: string[];
   store: ExplanationStore;
   trainer: OnlineTrainer;
+  /** fetches and checks each request's module and input before any bid (content-gate.ts) */
+  content: ContentGate;
   /** first block to read events from */
   startBlock: number;
   /** skip requests whose window closes within this many seconds */
@@ -71,6 +72,10 @@ interface Profile {
   region: number;
   bonded: boolean;
   stats: ProviderStats;
+  /** the failure rate the contract will attach to this provider's next first bid */
+  failureBps: bigint;
+  /** stake not reserved by open agreements (registry `bidderProfile`), in wei */
+  freeStakeWei: bigint;
 }
 
 export class MatchmakerAgent {
@@ -78,6 +83,7 @@ export class MatchmakerAgent {
   private readonly o: Required<Omit<AgentOptions, "explorer" | "pricing" | "federation">> & Pick<AgentOptions, "explorer" | "pricing" | "federation">;
   private profiles = new Map<string, Profile>();
   private penaltyBps: number | undefined;
+  private disputeBondWei: bigint | undefined;
   /** requests a bid was refused on (revert): not retried */
   readonly refused = new Map<bigint, string>();
   /** the candidate each bid was scored as, to label its outcome for online training */
@@ -97,15 +103,11 @@ export class MatchmakerAgent {
     const latest = await this.o.chain.latestBlock();
     if (latest <= this.state.cursor) return;
     const events = await this.o.chain.events(this.state.cursor + 1, latest);
-    for (const e of events) this.state.apply(e);
+    for (const e of events) {
+      this.state.apply(e);
+      if (e.name === "RequestClosed" || e.name === "AgreementCreated") this.o.content.forget((e.args.requestId ?? e.args.agreementId) as bigint);
+    }
     this.state.cursor = latest;
-    // The input's size is not on chain: look it up once per open request.
-    await Promise.all(
-      [...this.state.open.values()].filter((r) => !r.sized).map(async (r) => {
-        r.view.inputMiB = await inputMiB(r.inputURI);
-        r.sized = true;
-      }),
-    );
     this.learnFromOutcomes();
   }
 
@@ -123,6 +125,7 @@ export class MatchmakerAgent {
 
   private async refreshProfiles(): Promise<void> {
     this.penaltyBps ??= await this.o.chain.penaltyBps();
+    this.disputeBondWei ??= await this.o.chain.disputeBond();
     if (!this.agentAddress) this.agentAddress = await this.o.signer.getAddress();
     let explorerStats: Map<string, ProviderStats> | undefined;
     if (this.o.explorer) {
@@ -133,7 +136,7 @@ export class MatchmakerAgent {
       }
     }
     for (const address of this.state.providers) {
-      const p = await this.o.chain.providerProfile(address);
+      const p = await this.o.chain.providerProfile(address, this.agentAddress);
       const usage = this.state.usage.get(address);
       const fromExplorer = explorerStats?.get(address);
       const stats: ProviderStats = {
@@ -148,9 +151,26 @@ export class MatchmakerAgent {
         completedValue: p.completedValue,
         failedValue: p.failedValue,
       };
-      this.profiles.set(address, { tier: p.tier, region: p.region, bonded: p.bonded && p.registered, stats });
+      this.profiles.set(address, {
+        tier: p.tier,
+        region: p.region,
+        bonded: p.bonded && p.registered,
+        stats,
+        failureBps: p.failureBps,
+        freeStakeWei: p.freeStakeWei,
+      });
     }
     this.profilesReadAt = performance.now();
+  }
+
+  /** Re-reads what changes with every award and settlement: free stake and failure rate (one view call per provider). */
+  private async refreshStakes(): Promise<void> {
+    for (const [address, profile] of this.profiles) {
+      const b = await this.o.chain.call("bidderProfile", () => this.o.chain.registry.bidderProfile(address, this.agentAddress));
+      profile.freeStakeWei = b.freeStake;
+      profile.failureBps = b.failureBps;
+      profile.bonded = b.bonded;
+    }
   }
 
   private offerView(t: OfferTerms, profile: Profile): OfferView {
@@ -167,7 +187,32 @@ export class MatchmakerAgent {
       concurrentJobs: t.concurrentJobs,
       latencyClass: t.latencyClass,
       expiresAt: t.expiresAt,
+      meteringVersion: t.meteringVersion,
     };
+  }
+
+  /** What an agreement of `totalWei` reserves of its provider's stake: the penalty plus the dispute bond. */
+  private reserveWei(totalWei: bigint): bigint {
+    return (totalWei * BigInt(this.penaltyBps ?? 10_000)) / 10_000n + (this.disputeBondWei ?? 0n);
+  }
+
+  /**
+   * The stake `provider` has for one more agreement, in wei: its free stake less what its bids
+   * that may still win would reserve (each can become an agreement, and the contract refunds the
+   * consumer at the award when the winner's free stake no longer covers it).
+   */
+  private uncommittedStakeWei(provider: string, now: number, except?: bigint): bigint {
+    const profile = this.profiles.get(provider);
+    if (!profile) return 0n;
+    let committed = 0n;
+    for (const [requestId, b] of this.state.bids) {
+      if (b.provider !== provider || requestId === except) continue;
+      const request = this.state.open.get(requestId);
+      if (request && (now < request.view.bidWindowEnd || !this.state.beaten(request, b))) {
+        committed += this.reserveWei(totalFor(request.maxFuel, b.pricePerMFuelWei, b.feeWei));
+      }
+    }
+    return profile.freeStakeWei - committed;
   }
 
   private agentOffers(now: number): AgentOffer[] {
@@ -179,6 +224,11 @@ export class MatchmakerAgent {
         offer: this.offerView(t, profile),
         stats: profile.stats ?? NO_HISTORY,
         load: this.state.load(t.id, now),
+        stake: {
+          free: toTokens(this.uncommittedStakeWei(t.provider, now)),
+          penaltyBps: this.penaltyBps ?? 10_000,
+          disputeBond: toTokens(this.disputeBondWei ?? 0n),
+        },
         cost: {
           operatingShare: this.o.operatingShare,
           energyPerMFuel: TIERS[profile.tier]?.energyPerMFuel ?? 0,
@@ -211,6 +261,7 @@ export class MatchmakerAgent {
       // Profiles change slowly (registration, bond, counters): re-read them now and then, not
       // on every tick.
       if (performance.now() - this.profilesReadAt >= this.o.profileRefreshMs) await this.refreshProfiles();
+      else await this.refreshStakes();
       let placed = 0;
       const now = await this.o.chain.chainTime();
       // A bid must be mined before the window closes: the margin is at least the time this
@@ -218,9 +269,18 @@ export class MatchmakerAgent {
       const margin = Math.max(this.o.marginSec, Math.ceil(this.sender.inclusionMs / 1000));
       // Slots are scarce: rank the open requests by what they would earn and bid on the best
       // first (each bid is re-evaluated, since the previous one took a slot).
-      const ranked = [...this.state.open.values()]
+      const candidates = [...this.state.open.values()]
         .filter((r) => !this.state.bids.has(r.view.id) && !this.refused.has(r.view.id))
-        .filter((r) => now + margin < r.view.bidWindowEnd)
+        .filter((r) => now + margin < r.view.bidWindowEnd);
+      // Attack 10: no bid before the request's module and input were fetched and their sha-256
+      // checked (cached by hash); a request whose content fails is skipped, with the reason logged.
+      await this.o.content.checkAll(candidates.map(contentRef));
+      const ranked = candidates
+        .filter((r) => this.o.content.result(r.view.id)?.ok === true)
+        .map((r) => {
+          r.view.inputMiB = inputMiBOf(this.o.content.result(r.view.id));
+          return r;
+        })
         .map((r) => ({ r, profit: this.evaluate(r.view, now, false).chosen?.quote.expectedProfit ?? -Infinity }))
         .filter((x) => x.profit > -Infinity)
         .sort((a, b) => b.profit - a.profit);
@@ -281,10 +341,23 @@ export class MatchmakerAgent {
     const evaluation = this.evaluate(request.view, now);
     const chosen = evaluation.chosen;
     if (!chosen) return undefined;
-    const { price, fee, rival } = this.plannedBid(request, chosen);
+    const planned = this.plannedBid(request, chosen);
+    const { rival } = planned;
+    let { price, fee } = planned;
     // A bid that does not beat the best one wins only if the consumer passes over a better bid
     // (by accepting it early): not worth a slot held until the window closes, nor the gas.
     if (rival) return undefined;
+    // The contract refuses a bid whose provider's free stake does not cover its reserve; the
+    // floor reserves the least (the constraint checked that in tokens; this is exact, in wei).
+    const free = this.uncommittedStakeWei(chosen.provider, now);
+    if (free < this.reserveWei(totalFor(request.maxFuel, price, fee))) {
+      const terms = this.state.offers.get(chosen.offerId)!;
+      if (free < this.reserveWei(totalFor(request.maxFuel, terms.pricePerMFuelWei, terms.feeWei))) {
+        this.o.log(`request ${request.view.id} skipped: ${chosen.provider}'s free stake ${toTokens(free)} does not cover the reserve of a bid`);
+        return undefined;
+      }
+      ({ pricePerMFuelWei: price, feeWei: fee } = terms);
+    }
     const explanation = {
       format: "troupe-bid-explanation/1",
       requestId: request.view.id,
@@ -321,13 +394,9 @@ export class MatchmakerAgent {
     return senderFor(this.o.signer as Signer & { address: string }, { log: this.o.log });
   }
 
-  /**
-   * The failure rate the contract will read for `provider`'s bid, from its value-weighted record
-   * (the registry's, once it keeps one) and the market's default prior.
-   */
+  /** The failure rate the contract will attach to `provider`'s bid: the registry's, as `bidderProfile` reads it. */
   private ownFailureBps(provider: string): bigint {
-    const stats = this.profiles.get(provider.toLowerCase())?.stats ?? NO_HISTORY;
-    return BigInt(failureBps(stats, DEFAULT_AWARD_PRIOR));
+    return this.profiles.get(provider.toLowerCase())?.failureBps ?? 10_000n;
   }
 
   /**
@@ -346,10 +415,12 @@ export class MatchmakerAgent {
   async whyNoBid(requestId: bigint, asOf?: (view: RequestView) => number): Promise<WhyNoBid> {
     await this.sync();
     await this.refreshProfiles();
-    const [{ view, status }, chainNow] = await Promise.all([this.o.chain.request(requestId), this.o.chain.chainTime()]);
+    const [{ view, status, posted }, chainNow] = await Promise.all([this.o.chain.request(requestId), this.o.chain.chainTime()]);
     // A closed request is judged as of a moment inside its window (`asOf`), or nothing but the closed window shows.
     const now = asOf ? asOf(view) : chainNow;
     const statusName = STATUS_NAMES[status] ?? String(status);
+    const content = statusName === "Open" ? await this.o.content.check(contentRef({ view, ...(posted as Omit<ContentRef, "id">) })) : undefined;
+    if (content?.ok) view.inputMiB = inputMiBOf(content);
     const evaluation = this.evaluate(view, now);
     const bid = this.state.bids.get(requestId);
     const answer: WhyNoBid = { requestId, status: statusName, now, bidWindowEnd: view.bidWindowEnd, decisions: evaluation.decisions, summary: "" };
@@ -358,6 +429,7 @@ export class MatchmakerAgent {
     else if (bid) answer.summary = `already bid from offer ${bid.offerId} (explanation ${bid.explanationHash})`;
     else if (statusName !== "Open") answer.summary = `the request is ${statusName}: no bids are taken`;
     else if (this.refused.has(requestId)) answer.summary = `the bid was refused on chain: ${this.refused.get(requestId)}`;
+    else if (content && !content.ok) answer.summary = `no bid on content that cannot be run: ${content.reason}`;
     else if (evaluation.chosen) {
       const open = this.state.open.get(requestId);
       const planned = open && this.plannedBid(open, evaluation.chosen);
@@ -398,4 +470,9 @@ export function bidAmounts(terms: OfferTerms, request: OpenRequest, markup: numb
 function shortError(error: unknown): string {
   const e = error as { shortMessage?: string; message?: string };
   return e?.shortMessage ?? e?.message ?? String(error);
+}
+
+/** What a request names for the host to run. */
+function contentRef(r: Pick<OpenRequest, "workloadHash" | "workloadURI" | "inputHash" | "inputURI"> & { view: Pick<RequestView, "id"> }): ContentRef {
+  return { id: r.view.id, workloadHash: r.workloadHash, workloadURI: r.workloadURI, inputHash: r.inputHash, inputURI: r.inputURI };
 }

@@ -4,11 +4,14 @@
  * agents that watch a live auction, and the same formula over token floats for the simulator.
  *
  *   total          = maxFuel * pricePerMFuel / 1e6 + fee
- *   failureBps(p)  = (failedValue + priorValue * priorFailureBps / 10000) * 10000
+ *   failureBps(p)  = (failedValue * 10000 + priorValue * priorFailureBps)
  *                    / (completedValue + failedValue + priorValue)
- *   expectedCost   = total + valueAtRisk * failureBps(provider) / 10000
+ *   expectedCost   = total + escrow * valueAtRiskBps * failureBps(provider) / 1e8
  *
- * The lowest expected cost wins, then the earlier bid. failureBps is read when the bid is placed.
+ * where escrow * valueAtRiskBps / 1e4 is the consumer's value at risk as the contract stores it
+ * (basis points of the escrow, rounded to the nearest). The lowest expected cost wins, then the
+ * earlier bid. failureBps is read when the provider first bids on the request. The wei version of
+ * the score is `expectedCost` of contracts/client/amounts.ts; `failureBpsWei` is the registry's.
  */
 import type { ProviderStats } from "./types.js";
 
@@ -47,16 +50,11 @@ export interface AwardPriorWei {
   priorFailureBps: bigint;
 }
 
-/** failureBps exactly as the contract computes it (integer division, same order). */
+/** failureBps exactly as the registry computes it (`_failureBps`: integer division, same order). */
 export function failureBpsWei(completedValue: bigint, failedValue: bigint, prior: AwardPriorWei): bigint {
   const denominator = completedValue + failedValue + prior.priorValue;
   if (denominator === 0n) return prior.priorFailureBps;
-  return ((failedValue + (prior.priorValue * prior.priorFailureBps) / 10_000n) * 10_000n) / denominator;
-}
-
-/** The contract's expected cost of a bid, in wei. */
-export function expectedCostWei(total: bigint, valueAtRisk: bigint, failBps: bigint): bigint {
-  return total + (valueAtRisk * failBps) / 10_000n;
+  return (failedValue * 10_000n + prior.priorValue * prior.priorFailureBps) / denominator;
 }
 
 /** A bid as the rule ranks it: its score and its place in the bid order. */

@@ -7,11 +7,11 @@ import { Contract, Interface, type Log, type Provider, type Signer } from "ether
 import { abiOf } from "../../contracts/client/artifacts.js";
 import type { OfferBook, ProviderRegistry, TroupeMarket } from "../../types/ethers-contracts/index.js";
 import { withRetry, type RetryOptions } from "./retry.js";
+import { valueAtRiskBps } from "../../contracts/client/amounts.js";
 import type { RequestView } from "./types.js";
 
 export const WEI_PER_TOKEN = 10n ** 18n;
 export const toTokens = (wei: bigint) => Number(wei) / 1e18;
-const tokensOr0 = (v: unknown) => (typeof v === "bigint" ? toTokens(v) : 0);
 
 export interface MarketAddresses {
   market: string;
@@ -88,49 +88,54 @@ export class MarketChain {
     return { name: parsed.name, args, blockNumber: log.blockNumber, logIndex: log.index };
   }
 
-  /** The stored request `id` as a RequestView, with its status code. */
-  async request(id: bigint): Promise<{ view: RequestView; status: number; consumer: string }> {
-    const r = await this.call("request", () => this.market.request(id));
-    if (r.consumer === "0x0000000000000000000000000000000000000000") throw new Error(`request ${id} does not exist`);
-    return {
-      status: Number(r.status),
-      consumer: r.consumer,
-      view: {
-        id,
-        maxFuel: Number(r.maxFuel),
-        maxPricePerMFuel: toTokens(r.maxPricePerMFuel),
-        maxFee: toTokens(r.maxFee),
-        minMemoryMiB: Number(r.minMemoryMiB),
-        allowedTiers: Number(r.allowedTiers),
-        region: Number(r.region),
-        maxLatencyClass: Number(r.maxLatencyClass),
-        bidWindowEnd: Number(r.bidWindowEnd),
-        deadline: Number(r.deadline),
-        ...newRequestFields(r as unknown as Record<string, unknown>),
-      },
-    };
+  /**
+   * Request `id` as a RequestView, with its status code: the terms as RequestPosted announced them
+   * (the region, the content's hashes and URIs are emitted, never stored) and the stored status.
+   */
+  async request(id: bigint): Promise<{ view: RequestView; status: number; consumer: string; posted: Record<string, unknown> }> {
+    const [r, logs] = await Promise.all([
+      this.call("request", () => this.market.request(id)),
+      this.call("RequestPosted", () => this.market.queryFilter(this.market.filters.RequestPosted(id))),
+    ]);
+    const log = logs[0];
+    if (r.consumer === ZERO_ADDRESS || !log) throw new Error(`request ${id} does not exist`);
+    const posted: Record<string, unknown> = {};
+    log.fragment.inputs.forEach((input, i) => (posted[input.name] = log.args[i]));
+    return { status: Number(r.status), consumer: r.consumer, view: requestFromEvent(posted), posted };
   }
 
   penaltyBps(): Promise<number> {
     return this.call("penaltyBps", async () => Number(await this.market.penaltyBps()));
   }
 
-  async providerProfile(address: string) {
-    const [p, bonded] = await this.call("providerOf", () =>
-      Promise.all([this.registry.providerOf(address), this.registry.isBonded(address)]),
+  /** The dispute bond in wei: part of what each agreement reserves of its provider's stake. */
+  disputeBond(): Promise<bigint> {
+    return this.call("disputeBond", () => this.market.disputeBond());
+  }
+
+  /**
+   * `address`'s registration and record, and what the market's bid check reads for a bid sent by
+   * `agent` (the registry's `bidderProfile`): the failure rate the bid would carry and the stake
+   * not yet reserved by open agreements, both exact.
+   */
+  async providerProfile(address: string, agent: string = address) {
+    const [p, bidder] = await this.call("providerOf", () =>
+      Promise.all([this.registry.providerOf(address), this.registry.bidderProfile(address, agent)]),
     );
     return {
       tier: Number(p.tier),
       region: Number(p.region),
-      bonded,
-      registered: p.hostKey !== "0x0000000000000000000000000000000000000000",
+      bonded: bidder.bonded,
+      authorised: bidder.authorised,
+      registered: p.hostKey !== ZERO_ADDRESS,
       completed: Number(p.completed),
       breached: Number(p.breached),
       disputesWon: Number(p.disputesWon),
       disputesLost: Number(p.disputesLost),
-      // The registry's value-weighted record (the award rule's input), once the registry keeps it.
-      completedValue: tokensOr0(safeField(p as unknown as Record<string, unknown>, "completedValue")),
-      failedValue: tokensOr0(safeField(p as unknown as Record<string, unknown>, "failedValue")),
+      completedValue: toTokens(p.completedValue),
+      failedValue: toTokens(p.failedValue),
+      failureBps: bidder.failureBps,
+      freeStakeWei: bidder.freeStake,
     };
   }
 
@@ -138,6 +143,8 @@ export class MarketChain {
     return this.call("offer", () => this.offers.offer(id));
   }
 }
+
+const ZERO_ADDRESS = "0x0000000000000000000000000000000000000000";
 
 /** A RequestView from a RequestPosted event's arguments. */
 export function requestFromEvent(args: Record<string, unknown>): RequestView {
@@ -152,26 +159,18 @@ export function requestFromEvent(args: Record<string, unknown>): RequestView {
     maxLatencyClass: Number(args.maxLatencyClass as bigint),
     bidWindowEnd: Number(args.bidWindowEnd as bigint),
     deadline: Number(args.deadline as bigint),
-    ...newRequestFields(args),
+    execTime: Number(args.execTime as bigint),
+    meteringVersion: Number(args.meteringVersion as bigint),
+    valueAtRisk: toTokens(contractValueAtRisk(args.valueAtRisk as bigint, args.escrow as bigint)),
+    // Known once the input is fetched and checked (content-gate.ts).
+    inputMiB: 0,
   };
 }
 
 /**
- * The request fields the award-rule change adds (CONTRACT-API.md: `valueAtRisk`, `execTime`),
- * read when the deployed market has them: until then the value at risk is 0 and the winner has
- * from the window's end to the deadline. The input's size is not on chain (see `inputMiB`).
+ * The value at risk the award rule uses, in wei: the contract stores the consumer's value at risk
+ * in basis points of the escrow (rounded to the nearest) and weighs failure rates by escrow × bps.
  */
-export function newRequestFields(r: Record<string, unknown>): Pick<RequestView, "valueAtRisk" | "inputMiB" | "execTime"> {
-  const value = safeField(r, "valueAtRisk");
-  const exec = safeField(r, "execTime");
-  return { valueAtRisk: typeof value === "bigint" ? toTokens(value) : 0, inputMiB: 0, ...(typeof exec === "bigint" ? { execTime: Number(exec) } : {}) };
-}
-
-/** A named field of an ethers Result or event args, or undefined if the ABI has no such field. */
-export function safeField(r: Record<string, unknown>, name: string): unknown {
-  try {
-    return r[name];
-  } catch {
-    return undefined;
-  }
+export function contractValueAtRisk(valueAtRisk: bigint, escrow: bigint): bigint {
+  return escrow === 0n ? 0n : (escrow * valueAtRiskBps(valueAtRisk, escrow)) / 10_000n;
 }

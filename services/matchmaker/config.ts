@@ -24,6 +24,21 @@ export interface MatchmakerConfig {
   federatedMergeSec: number;
   /** the URL this agent's stores are served under, announced with its model updates (default file://) */
   publicUrl?: string;
+  /**
+   * Where fetched modules and inputs are cached by sha-256 (default `$DATA_DIR/content`; point it
+   * at the host's store to fetch each blob once for both, and to see inputs handed to the host).
+   */
+  contentDir: string;
+  /** the largest module / input the agent fetches and bids on (match the host's MAX_MODULE_BYTES / MAX_INPUT_BYTES) */
+  maxModuleBytes: number;
+  maxInputBytes: number;
+  /** how long one content fetch may take, in ms */
+  fetchTimeoutMs: number;
+  /**
+   * Options passed through to the host's fetcher (runtime/host/fetch-blob.ts `FetchOptions`) as
+   * JSON from `FETCH_POLICY`, e.g. which URIs it may fetch; the host's config documents them.
+   */
+  fetchPolicy: Record<string, unknown>;
 }
 
 export class ConfigError extends Error {}
@@ -40,13 +55,28 @@ function address(env: NodeJS.ProcessEnv, name: string): string {
   return v;
 }
 
-function integer(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
   const v = env[name]?.trim();
   if (!v) return fallback;
   const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < 0) throw new ConfigError(`${name} must be a non-negative integer, got ${v}`);
+  if (!Number.isSafeInteger(n) || n < min) throw new ConfigError(`${name} must be an integer of at least ${min}, got ${v}`);
   return n;
 }
+
+function jsonObject(env: NodeJS.ProcessEnv, name: string): Record<string, unknown> {
+  const v = env[name]?.trim();
+  if (!v) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(v);
+  } catch {
+    throw new ConfigError(`${name} is not JSON: ${v}`);
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new ConfigError(`${name} must be a JSON object, got ${v}`);
+  return parsed as Record<string, unknown>;
+}
+
+const MiB = 1024 * 1024;
 
 /** Reads the config; `needsKey: false` for read-only commands (why-no-bid may run without AGENT_KEY). */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, needsKey = true): MatchmakerConfig {
@@ -71,6 +101,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, needsKey = true
     pollMs: integer(env, "POLL_MS", 2_000),
     bidMarginSec: integer(env, "BID_MARGIN_SEC", 2),
     federatedMergeSec: integer(env, "FEDERATED_MERGE_SEC", 300),
+    contentDir: env.CONTENT_DIR?.trim() || join(dataDir, "content"),
+    maxModuleBytes: integer(env, "MAX_MODULE_BYTES", 32 * MiB, 1),
+    maxInputBytes: integer(env, "MAX_INPUT_BYTES", 64 * MiB, 1),
+    fetchTimeoutMs: integer(env, "FETCH_TIMEOUT_MS", 30_000, 1),
+    fetchPolicy: jsonObject(env, "FETCH_POLICY"),
   };
   if (env.MODEL_UPDATES?.trim()) cfg.modelUpdates = address(env, "MODEL_UPDATES");
   if (env.PUBLIC_URL?.trim()) cfg.publicUrl = env.PUBLIC_URL.trim().replace(/\/+$/, "");

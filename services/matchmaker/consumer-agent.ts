@@ -5,10 +5,17 @@
  * the bid of highest expected welfare for the consumer. The explanation is stored like a bid's
  * (canonical JSON under its keccak-256) and its hash returned for the caller to record and print.
  * The caller accepts the chosen bid (`acceptBid`) before the window closes.
+ *
+ * Two modes. `rule` ranks the bids exactly as the contract's award rule does (expected cost =
+ * total + escrow × valueAtRiskBps × failureBps / 1e8 from each BidPlaced, then the earlier bid),
+ * so accepting early gives what closing the auction would. `auto` ranks them by the model's
+ * expected welfare (consumer-choice.ts), with the same value at risk the rule weighs (the
+ * request's, as the contract stores it, unless the consumer states another); each bid's rule
+ * cost and the rule's own pick are in the explanation either way.
  */
 import type { Provider } from "ethers";
 import { MarketChain, toTokens, type MarketAddresses } from "./chain.js";
-import { chooseBid, type BidOption, type ScoredBid } from "./consumer-choice.js";
+import { chooseBid, chooseByRule, type BidOption, type ScoredBid } from "./consumer-choice.js";
 import type { Predictor } from "./evaluate.js";
 import type { ExplanationStore } from "./explanations.js";
 import type { ExplorerClient } from "./history.js";
@@ -30,6 +37,9 @@ export interface ChoiceTerms {
   expectedFuel?: number;
 }
 
+/** `auto`: the model's expected welfare; `rule`: the contract's award rule. */
+export type ChooseMode = "auto" | "rule";
+
 export interface ConsumerDecision {
   requestId: bigint;
   /** the provider whose bid to accept; undefined when there is no bid */
@@ -43,10 +53,13 @@ export interface ConsumerDecision {
 export interface ConsumerExplanation {
   format: "troupe-consumer-choice/1";
   requestId: bigint;
+  mode: ChooseMode;
   valueAtRisk: number;
   expectedFuel: number;
   penaltyBps: number;
   chosen?: string;
+  /** the provider the contract's award rule would pick */
+  ruleChoice?: string;
   bids: {
     provider: string;
     offerId: bigint;
@@ -56,6 +69,8 @@ export interface ConsumerExplanation {
     pMet: number;
     payment: number;
     expectedWelfare: number;
+    failureBps?: number;
+    ruleExpectedCost?: number;
     record: { completed: number; breached: number; disputesLost: number };
   }[];
   reason: string;
@@ -70,18 +85,26 @@ export class ConsumerAgent {
     this.chain = new MarketChain(o.provider, o.addresses);
   }
 
-  /** The live bids on `requestId` (placed from `fromBlock` on), each with its offer and its provider's record. */
+  /**
+   * The live bids on `requestId` (placed from `fromBlock` on), each with its offer, its provider's
+   * record, the failure rate the contract attached and its expected cost under the rule, in the
+   * order the rule breaks ties by (a provider's latest BidPlaced is its live bid).
+   */
   async liveBids(requestId: bigint, fromBlock: number): Promise<BidOption[]> {
     const market = this.chain.market;
     const events = await this.chain.call("BidPlaced", () => market.queryFilter(market.filters.BidPlaced(requestId), fromBlock));
-    const providers = [...new Set(events.map((e) => e.args.provider))];
+    const latest = new Map<string, (typeof events)[number]>();
+    for (const e of events) latest.set(e.args.provider, e); // queryFilter returns logs in chain order
+    const ordered = [...latest.values()].sort((a, b) => a.blockNumber - b.blockNumber || a.index - b.index);
+    const providers = ordered.map((e) => e.args.provider);
     let explorerStats: Map<string, ProviderStats> | undefined;
     if (this.o.explorer && providers.length > 0) explorerStats = await this.o.explorer.providerStats(providers).catch(() => undefined);
     const options: BidOption[] = [];
-    for (const provider of providers) {
-      // A replacement bid supersedes the provider's earlier one: the contract holds the live one.
+    for (const [i, event] of ordered.entries()) {
+      const provider = event.args.provider;
+      // The contract holds the live bid; its event carries the failure rate and the rule's cost.
       const bid = await this.chain.call("bidOf", () => market.bidOf(requestId, provider));
-      if (bid.seq === 0n) continue;
+      if (bid.offerId === 0n || bid.pricePerMFuel !== event.args.pricePerMFuel || bid.fee !== event.args.fee) continue;
       const [terms, profile] = await Promise.all([this.chain.offer(bid.offerId), this.chain.providerProfile(provider)]);
       const fromExplorer = explorerStats?.get(provider.toLowerCase());
       const stats: ProviderStats = {
@@ -111,12 +134,15 @@ export class ConsumerAgent {
           concurrentJobs: Number(terms.concurrentJobs),
           latencyClass: Number(terms.latencyClass),
           expiresAt: Number(terms.expiresAt),
+          meteringVersion: Number(terms.meteringVersion),
         },
         stats,
         load: 0,
         pricePerMFuel: toTokens(bid.pricePerMFuel),
         fee: toTokens(bid.fee),
-        seq: Number(bid.seq),
+        seq: i + 1,
+        failureBps: Number(event.args.failureBps),
+        ruleCostWei: event.args.expectedCost,
       });
     }
     return options;
@@ -126,35 +152,61 @@ export class ConsumerAgent {
    * Scores the live bids and names the best for the consumer, with its stored explanation.
    * `terms` may depend on the request (a value at risk in proportion to its escrow).
    */
-  async decide(requestId: bigint, termsOf: ChoiceTerms | ((view: RequestView) => ChoiceTerms) = {}, fromBlock = 0): Promise<ConsumerDecision> {
+  async decide(
+    requestId: bigint,
+    termsOf: ChoiceTerms | ((view: RequestView) => ChoiceTerms) = {},
+    fromBlock = 0,
+    mode: ChooseMode = "auto",
+  ): Promise<ConsumerDecision> {
     this.penaltyBps ??= await this.chain.penaltyBps();
     const { view } = await this.chain.request(requestId);
     const terms = typeof termsOf === "function" ? termsOf(view) : termsOf;
-    const valueAtRisk = terms.valueAtRisk ?? view.valueAtRisk;
+    // The rule weighs failure by the request's own value at risk; the model may take the consumer's word.
+    const valueAtRisk = mode === "rule" ? view.valueAtRisk : (terms.valueAtRisk ?? view.valueAtRisk);
     const expectedFuel = terms.expectedFuel ?? view.maxFuel;
     const bids = await this.liveBids(requestId, fromBlock);
     const choice = chooseBid(view, bids, { valueAtRisk, expectedFuel, penaltyBps: this.penaltyBps }, this.o.model);
+    const byRule = chooseByRule(bids);
+    const ruleRanked = [...choice.ranked].sort((a, b) => cmpRule(a.bid, b.bid));
+    const ranked = mode === "rule" ? ruleRanked : choice.ranked;
+    const chosen = ranked[0];
+    const reason = !chosen
+      ? choice.reason
+      : mode === "rule"
+        ? `bid ${chosen.bid.seq} of ${chosen.bid.provider} by the award rule: expected cost ${toTokens(chosen.bid.ruleCostWei!)} ` +
+          `(failure rate ${chosen.bid.failureBps} bps on a value at risk of ${valueAtRisk})` +
+          (ranked[1] ? `; next: ${ranked[1].bid.provider} at ${toTokens(ranked[1].bid.ruleCostWei!)}` : "; the only bid")
+        : choice.reason + (byRule && byRule.provider !== chosen.bid.provider ? `; the award rule would pick ${byRule.provider}` : "");
     const explanation: ConsumerExplanation = {
       format: "troupe-consumer-choice/1",
       requestId,
+      mode,
       valueAtRisk,
       expectedFuel,
       penaltyBps: this.penaltyBps,
-      ...(choice.chosen ? { chosen: choice.chosen.bid.provider } : {}),
-      bids: choice.ranked.map(row),
-      reason: choice.reason,
+      ...(chosen ? { chosen: chosen.bid.provider } : {}),
+      ...(byRule ? { ruleChoice: byRule.provider } : {}),
+      bids: ranked.map(row),
+      reason,
       ...(this.o.model.file ? { modelTrainedOn: this.o.model.file.trainedOn } : {}),
     };
-    if (!choice.chosen) return { requestId, explanation, summary: `request ${requestId}: ${choice.reason}` };
+    if (!chosen) return { requestId, explanation, summary: `request ${requestId}: ${reason}` };
     const explanationHash = this.o.store.put(explanation);
     return {
       requestId,
-      provider: choice.chosen.bid.provider,
+      provider: chosen.bid.provider,
       explanationHash,
       explanation,
-      summary: `request ${requestId}: chose ${choice.reason} (explanation ${explanationHash})`,
+      summary: `request ${requestId}: chose ${reason} (explanation ${explanationHash})`,
     };
   }
+}
+
+/** The award rule's order: the lower expected cost, then the earlier bid. */
+function cmpRule(a: BidOption, b: BidOption): number {
+  const x = a.ruleCostWei!;
+  const y = b.ruleCostWei!;
+  return x < y ? -1 : x > y ? 1 : a.seq - b.seq;
 }
 
 function row(s: ScoredBid): ConsumerExplanation["bids"][number] {
@@ -168,6 +220,8 @@ function row(s: ScoredBid): ConsumerExplanation["bids"][number] {
     pMet: r(s.pMet),
     payment: r(s.payment),
     expectedWelfare: r(s.expectedWelfare),
+    ...(s.bid.failureBps !== undefined ? { failureBps: s.bid.failureBps } : {}),
+    ...(s.bid.ruleCostWei !== undefined ? { ruleExpectedCost: toTokens(s.bid.ruleCostWei) } : {}),
     record: { completed: s.bid.stats.completed, breached: s.bid.stats.breached, disputesLost: s.bid.stats.disputesLost },
   };
 }
@@ -181,6 +235,8 @@ export interface ConsumerChooserConfig {
   dataDir: string;
   explorerUrl?: string;
   terms: ChoiceTerms | ((view: RequestView) => ChoiceTerms);
+  /** how to choose (default auto: the model) */
+  mode?: ChooseMode;
   log?: (line: string) => void;
 }
 
@@ -201,7 +257,7 @@ export async function consumerChooser(cfg: ConsumerChooserConfig): Promise<Choos
     ...(cfg.explorerUrl ? { explorer: new ExplorerClient(cfg.explorerUrl, 3_000) } : {}),
   });
   return async (requestId, fromBlock) => {
-    const d = await agent.decide(requestId, cfg.terms, fromBlock);
+    const d = await agent.decide(requestId, cfg.terms, fromBlock, cfg.mode ?? "auto");
     return d.provider && d.explanationHash ? { provider: d.provider, summary: d.summary, explanationHash: d.explanationHash } : undefined;
   };
 }

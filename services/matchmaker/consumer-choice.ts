@@ -25,8 +25,15 @@ export interface BidOption {
   load: number;
   pricePerMFuel: number;
   fee: number;
-  /** the bid's place in the request's bid order, from 1 */
+  /**
+   * The bid's place in the order the award rule breaks ties by, from 1: when it reached its
+   * current price (a provider's replacement bid takes the place of its latest BidPlaced).
+   */
   seq: number;
+  /** the failure rate the contract attached to the bid (BidPlaced `failureBps`), when read from the chain */
+  failureBps?: number;
+  /** the bid's expected cost under the contract's award rule, in wei (BidPlaced `expectedCost`) */
+  ruleCostWei?: bigint;
 }
 
 /** What the consumer knows of its own job. */
@@ -57,6 +64,20 @@ export interface ConsumerChoice {
 }
 
 const fmt = (x: number) => (Math.abs(x) >= 100 ? x.toFixed(1) : x.toPrecision(3));
+
+/**
+ * The bid the contract's award rule picks: the lowest expected cost (total + escrow ×
+ * valueAtRiskBps × failureBps / 1e8, exact in wei), then the earlier bid. Every bid needs its
+ * `ruleCostWei`.
+ */
+export function chooseByRule(bids: readonly BidOption[]): BidOption | undefined {
+  let best: BidOption | undefined;
+  for (const b of bids) {
+    if (b.ruleCostWei === undefined) throw new Error(`the bid of ${b.provider} has no expected cost under the rule`);
+    if (!best || b.ruleCostWei < best.ruleCostWei! || (b.ruleCostWei === best.ruleCostWei && b.seq < best.seq)) best = b;
+  }
+  return best;
+}
 
 /** Scores every bid with one batched prediction and ranks them, best first. */
 export function chooseBid(request: RequestView, bids: readonly BidOption[], terms: ConsumerTerms, model: Predictor): ConsumerChoice {

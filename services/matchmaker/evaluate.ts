@@ -3,7 +3,7 @@
  * prediction for the offers left, then a price per offer. The result says, per offer, whether
  * and why it bids: the same answer drives the bid, its explanation and "why no bid".
  */
-import { checkConstraints, type ConstraintCode } from "./constraints.js";
+import { checkConstraints, type ConstraintCode, type StakeCover } from "./constraints.js";
 import type { Factor } from "./model.js";
 import { decodeRuntime } from "./features.js";
 import { bestQuote, type BidQuote, type CostModel, type PricingParams } from "./pricing.js";
@@ -26,6 +26,8 @@ export interface AgentOffer {
   /** jobs committed on the offer now */
   load: number;
   cost: CostModel;
+  /** the provider's stake available to back a new agreement (unset: not checked, as in the simulator) */
+  stake?: StakeCover;
 }
 
 /** An offer kept out by a hard constraint. */
@@ -78,7 +80,7 @@ export function evaluateRequest(
   const decisions: OfferDecision[] = [];
   const passing: AgentOffer[] = [];
   for (const a of offers) {
-    const check = checkConstraints(request, a.offer, a.load, opts.now, opts.marginSec ?? 0);
+    const check = checkConstraints(request, a.offer, a.load, opts.now, opts.marginSec ?? 0, a.stake);
     if (check.ok) passing.push(a);
     else decisions.push({ offerId: a.offer.id, provider: a.offer.provider, kind: "constraint", code: check.code, reason: check.reason });
   }

@@ -4,34 +4,37 @@
  * outcomes, and the fuel and wall time every provider has reported.
  */
 import type { ChainEvent } from "./chain.js";
-import { requestFromEvent, safeField } from "./chain.js";
-import { expectedCostWei } from "./award-rule.js";
+import { requestFromEvent } from "./chain.js";
 import type { RequestView } from "./types.js";
-import { totalFor } from "../../contracts/client/amounts.js";
+import { expectedCost, totalFor, valueAtRiskBps } from "../../contracts/client/amounts.js";
 
 /** An open request with its ceilings in wei (bids are sent in wei) and the best bid so far. */
 export interface OpenRequest {
   view: RequestView;
-  /** where the input is (its size is looked up off chain: input-size.ts) */
+  /** the module's sha-256 (bytes32) and where to fetch it */
+  workloadHash: string;
+  workloadURI: string;
+  /** the input bundle's sha-256 and where to fetch it ("" when the consumer hands it to the host directly) */
+  inputHash: string;
   inputURI: string;
-  /** whether `view.inputMiB` was looked up */
-  sized?: boolean;
   maxFuel: bigint;
   maxPricePerMFuelWei: bigint;
   maxFeeWei: bigint;
-  /** the consumer's value at risk in wei (0 on a market without it) */
-  valueAtRiskWei: bigint;
+  /** what the consumer escrowed: the request's total at its ceilings */
+  escrowWei: bigint;
+  /** the consumer's value at risk as the contract stores it: basis points of the escrow */
+  valueAtRiskBps: bigint;
   /** the best bid by the award rule so far (lowest expected cost, then the earlier), and whose it is */
   best?: { score: bigint; total: bigint; provider: string };
 }
 
 /**
- * A bid's score under the award rule: its total plus the value at risk times the failure rate
- * the contract read when the bid was placed (`failureBps` of BidPlaced; 0 on a market without
- * it, where the rule is the lowest total).
+ * A bid's score under the award rule, exactly as the contract computes it: its total plus
+ * escrow × valueAtRiskBps × failureBps / 1e8, with the failure rate the contract read when the
+ * provider first bid on the request (`failureBps` of BidPlaced).
  */
-export function ruleScore(request: Pick<OpenRequest, "valueAtRiskWei">, total: bigint, failureBps: bigint): bigint {
-  return expectedCostWei(total, request.valueAtRiskWei, failureBps);
+export function ruleScore(request: Pick<OpenRequest, "escrowWei" | "valueAtRiskBps">, total: bigint, failureBps: bigint): bigint {
+  return expectedCost(total, request.escrowWei, request.valueAtRiskBps, failureBps);
 }
 
 
@@ -51,6 +54,7 @@ export interface OfferTerms {
   concurrentJobs: number;
   latencyClass: number;
   expiresAt: number;
+  meteringVersion: number;
 }
 
 export interface OurBid {
@@ -97,29 +101,38 @@ export class MarketState {
   apply(e: ChainEvent): void {
     const a = e.args;
     switch (e.name) {
-      case "RequestPosted":
+      case "RequestPosted": {
+        const escrow = a.escrow as bigint;
         this.open.set(a.requestId as bigint, {
           view: requestFromEvent(a),
-          inputURI: String(a.inputURI ?? ""),
-          valueAtRiskWei: bigintOr0(safeField(a, "valueAtRisk")),
+          workloadHash: a.workloadHash as string,
+          workloadURI: a.workloadURI as string,
+          inputHash: a.inputHash as string,
+          inputURI: a.inputURI as string,
+          escrowWei: escrow,
+          valueAtRiskBps: escrow === 0n ? 0n : valueAtRiskBps(a.valueAtRisk as bigint, escrow),
           maxFuel: a.maxFuel as bigint,
           maxPricePerMFuelWei: a.maxPricePerMFuel as bigint,
           maxFeeWei: a.maxFee as bigint,
         });
         break;
+      }
       case "RequestClosed":
         this.open.delete(a.requestId as bigint);
         this.bids.delete(a.requestId as bigint);
         break;
       case "BidPlaced": {
         const request = this.open.get(a.requestId as bigint);
-        const failureBps = bigintOr0(safeField(a, "failureBps"));
+        const failureBps = a.failureBps as bigint;
         if (request) {
-          // Bids are never withdrawn and a replacement always undercuts, so the lowest score seen
-          // is the best bid (on an equal score the earlier bid keeps its place).
+          // The contract's own bookkeeping: bids are never withdrawn and a replacement always
+          // undercuts, so the best bid changes hands only to a strictly lower expected cost (on an
+          // equal one the earlier bid keeps its place), and the holder's replacement lowers its own.
+          const provider = (a.provider as string).toLowerCase();
           const total = totalFor(request.maxFuel, a.pricePerMFuel as bigint, a.fee as bigint);
+          // The contract's formula (equal to BidPlaced's `expectedCost`: the event carries the failure rate it used).
           const score = ruleScore(request, total, failureBps);
-          if (!request.best || score < request.best.score) request.best = { score, total, provider: (a.provider as string).toLowerCase() };
+          if (!request.best || request.best.provider === provider || score < request.best.score) request.best = { score, total, provider };
         }
         if (this.isOurs(a.provider)) {
           this.bids.set(a.requestId as bigint, {
@@ -161,9 +174,14 @@ export class MarketState {
       case "AgreementBreached":
         this.finish(a.agreementId as bigint, false);
         break;
-      case "DisputeResolved":
-        if (a.upheld === false) this.finish(a.agreementId as bigint, false);
+      case "DisputeResolved": {
+        // Ruling: 1 upheld, 2 overturned, 3 content withheld (the consumer's fault), 4 void.
+        const ruling = Number(a.ruling as bigint);
+        if (ruling === 1 || ruling === 3) this.finish(a.agreementId as bigint, true);
+        else if (ruling === 2) this.finish(a.agreementId as bigint, false);
+        else this.finishUnlabelled(a.agreementId as bigint);
         break;
+      }
       case "OfferPublished":
       case "OfferUpdated":
         if (this.isOurs(a.provider)) {
@@ -177,6 +195,7 @@ export class MarketState {
             concurrentJobs: Number(a.concurrentJobs as bigint),
             latencyClass: Number(a.latencyClass as bigint),
             expiresAt: Number(a.expiresAt as bigint),
+            meteringVersion: Number(a.meteringVersion as bigint),
           });
         }
         break;
@@ -219,6 +238,12 @@ export class MarketState {
     return !!rival && rival.score < ruleScore(request, totalFor(request.maxFuel, bid.pricePerMFuelWei, bid.feeWei), bid.failureBps);
   }
 
+  /** An agreement that ended without a verdict on the provider: it frees its slot, teaches nothing. */
+  private finishUnlabelled(id: bigint): void {
+    const ag = this.agreements.get(id);
+    if (ag) ag.running = false;
+  }
+
   /** Agreements of ours that reached an outcome since the last call. */
   takeOutcomes(): bigint[] {
     const out = this.fresh;
@@ -227,4 +252,3 @@ export class MarketState {
   }
 }
 
-const bigintOr0 = (v: unknown): bigint => (typeof v === "bigint" ? v : 0n);

@@ -17,6 +17,8 @@ import { OnlineTrainer } from "./online-trainer.js";
 import { withRetry } from "./retry.js";
 import { Federation } from "./federation.js";
 import { ChainBoard } from "./update-board.js";
+import { ContentGate, type FetchPolicy } from "./content-gate.js";
+import { ContentStore } from "../../runtime/host/content-store.js";
 
 /** Seeds the bootstrap model trains on; the benchmark evaluates on other seeds. */
 export const BOOTSTRAP_SEEDS = [1, 2, 3, 4, 5, 6];
@@ -89,6 +91,13 @@ export async function createAgent(cfg: MatchmakerConfig, log = console.log): Pro
     signer,
     providers: cfg.providers,
     store: new ExplanationStore(cfg.dataDir),
+    content: new ContentGate({
+      store: new ContentStore(cfg.contentDir),
+      maxModuleBytes: cfg.maxModuleBytes,
+      maxInputBytes: cfg.maxInputBytes,
+      fetch: { ...(cfg.fetchPolicy as FetchPolicy), timeoutMs: cfg.fetchTimeoutMs },
+      log,
+    }),
     ...(federation ? { federation } : {}),
     trainer,
     startBlock: cfg.startBlock,

@@ -33,6 +33,11 @@ export interface RequestView {
    * input at its URI); moving it costs time that grows with distance. 0 when unknown.
    */
   inputMiB: number;
+  /**
+   * The metering version every report on it must use (the request's `meteringVersion`); an offer
+   * of another version cannot bid. Undefined in the simulator, where there is one version.
+   */
+  meteringVersion?: number;
 }
 
 /** One offer of a provider the agent bids for, with the provider's registration. */
@@ -50,6 +55,8 @@ export interface OfferView {
   latencyClass: number;
   /** unix seconds; zero once withdrawn */
   expiresAt: number;
+  /** the metering version the provider's host runs (undefined in the simulator) */
+  meteringVersion?: number;
 }
 
 /** A provider's public on-chain history (the explorer's Provider entity). */

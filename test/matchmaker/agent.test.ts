@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { keccak256, toUtf8Bytes, type Provider } from "ethers";
-import { marketFixture, registerProvider, postRequest, TOKEN, type Fixture } from "../helpers/market.js";
+import { marketFixture, registerProvider, postRequest as postBare, TOKEN, type Fixture } from "../helpers/market.js";
+import type { RequestParamsStruct } from "../../types/ethers-contracts/TroupeMarket.js";
 import { MatchmakerAgent } from "../../services/matchmaker/agent.js";
 import { MarketChain } from "../../services/matchmaker/chain.js";
 import { ExplanationStore } from "../../services/matchmaker/explanations.js";
@@ -13,6 +14,14 @@ import { Tier } from "../../contracts/client/status.js";
 import { signUsageAcceptance, signUsageReport } from "../../contracts/client/signing.js";
 import { Outcome, type UsageReport } from "../../contracts/client/typed-data.js";
 import { smallModel } from "./small-model.js";
+import { ContentGate } from "../../services/matchmaker/content-gate.js";
+import { ContentStore } from "../../runtime/host/content-store.js";
+import { contentFields, publish } from "./content.js";
+
+/** A gate over a fresh store in `dir`: the agent fetches and checks content before it bids. */
+function gate(dir: string, log: (m: string) => void): ContentGate {
+  return new ContentGate({ store: new ContentStore(join(dir, "store")), maxModuleBytes: 1 << 20, maxInputBytes: 1 << 20, retryMs: 0, log });
+}
 
 /** Wraps a provider so its first `failures` getLogs calls fail like a dropped connection. */
 function flaky(provider: Provider, failures: number): { provider: Provider; failed: () => number } {
@@ -45,6 +54,10 @@ describe("matchmaker agent against the market contracts", function () {
   let rpc: ReturnType<typeof flaky>;
   let trainer: OnlineTrainer;
   const logs: string[] = [];
+  let contentDir: string;
+  let good: Partial<RequestParamsStruct>;
+  /** Posts a request whose module and input are published (the agent checks them before it bids). */
+  const postRequest = (fx: Fixture, overrides: Partial<RequestParamsStruct> = {}) => postBare(fx, { ...good, ...overrides });
 
   before(async () => {
     f = await marketFixture();
@@ -64,6 +77,8 @@ describe("matchmaker agent against the market contracts", function () {
     });
     trainer = new OnlineTrainer(smallModel(), { retrainEvery: 1000 });
     dataDir = mkdtempSync(join(tmpdir(), "matchmaker-agent-"));
+    contentDir = join(dataDir, "published");
+    good = contentFields(contentDir, "good");
     rpc = flaky(f.ethers.provider as unknown as Provider, 2);
     const chain = new MarketChain(rpc.provider, f.deployment.addresses, f.agent, { baseMs: 1, retries: 4 });
     agent = new MatchmakerAgent({
@@ -72,6 +87,7 @@ describe("matchmaker agent against the market contracts", function () {
       providers: [f.providerA.address],
       store: new ExplanationStore(dataDir),
       trainer,
+      content: gate(dataDir, (m) => logs.push(m)),
       startBlock: f.deployment.startBlock,
       log: (m) => logs.push(m),
     });
@@ -132,7 +148,7 @@ describe("matchmaker agent against the market contracts", function () {
     expect(await agent.tick()).to.be.greaterThan(0);
     expect(trainer.samples).to.equal(1); // the settled agreement became a training outcome
     const bidA = await f.deployment.market.bidOf(id, f.providerA.address);
-    expect(bidA.seq).to.not.equal(0n);
+    expect(bidA.offerId).to.not.equal(0n);
     // Provider B undercuts: below provider A's floor, so A cannot follow.
     await (await f.deployment.market.connect(f.providerB).bid(id, offerB, TOKEN / 400n, TOKEN / 4000n, keccak256("0x02"))).wait();
     await f.networkHelpers.time.increase(61);
@@ -144,7 +160,7 @@ describe("matchmaker agent against the market contracts", function () {
     const id = await postRequest(f, { bidWindow: 30 });
     await f.networkHelpers.time.increase(31);
     expect(await agent.tick()).to.equal(0);
-    expect((await f.deployment.market.bidOf(id, f.providerA.address)).seq).to.equal(0n);
+    expect((await f.deployment.market.bidOf(id, f.providerA.address)).offerId).to.equal(0n);
     const why = await agent.whyNoBid(id);
     expect(why.decisions.every((d) => d.kind === "constraint" && d.code === "window-closed")).to.equal(true);
   });
@@ -162,8 +178,8 @@ describe("matchmaker agent against the market contracts", function () {
     const small = await postRequest(f, { maxFuel: 100_000_000n });
     const large = await postRequest(f, { maxFuel: 2_000_000_000n });
     expect(await agent.tick()).to.equal(1);
-    expect((await f.deployment.market.bidOf(large, f.providerA.address)).seq).to.not.equal(0n);
-    expect((await f.deployment.market.bidOf(small, f.providerA.address)).seq).to.equal(0n);
+    expect((await f.deployment.market.bidOf(large, f.providerA.address)).offerId).to.not.equal(0n);
+    expect((await f.deployment.market.bidOf(small, f.providerA.address)).offerId).to.equal(0n);
     const why = await agent.whyNoBid(small);
     expect(why.decisions[0]).to.include({ kind: "constraint", code: "capacity" });
   });
@@ -178,8 +194,8 @@ describe("matchmaker agent against the market contracts", function () {
     await f.networkHelpers.time.increaseTo(r.bidWindowEnd);
     const next = await postRequest(f);
     expect(await agent.tick()).to.equal(1);
-    expect((await f.deployment.market.bidOf(next, f.providerA.address)).seq).to.not.equal(0n);
-    expect((await f.deployment.market.bidOf(small, f.providerA.address)).seq).to.equal(0n); // its window closed too
+    expect((await f.deployment.market.bidOf(next, f.providerA.address)).offerId).to.not.equal(0n);
+    expect((await f.deployment.market.bidOf(small, f.providerA.address)).offerId).to.equal(0n); // its window closed too
   });
 
   it("does not bid where a competitor already bids lower than it would, and says why", async () => {
@@ -190,13 +206,13 @@ describe("matchmaker agent against the market contracts", function () {
     const id = await postRequest(f);
     await (await f.deployment.market.connect(f.providerB).bid(id, offerB, TOKEN / 400n, TOKEN / 4000n, keccak256("0x05"))).wait();
     expect(await agent.tick()).to.equal(0);
-    expect((await f.deployment.market.bidOf(id, f.providerA.address)).seq).to.equal(0n);
+    expect((await f.deployment.market.bidOf(id, f.providerA.address)).offerId).to.equal(0n);
     const why = await agent.whyNoBid(id);
     expect(why.summary).to.match(new RegExp(`${f.providerB.address.toLowerCase()} already bids .*passes over the better one`));
     // Without B's bid it would have bid: a request of the same shape gets A's bid.
     const other = await postRequest(f);
     expect(await agent.tick()).to.equal(1);
-    expect((await f.deployment.market.bidOf(other, f.providerA.address)).seq).to.not.equal(0n);
+    expect((await f.deployment.market.bidOf(other, f.providerA.address)).offerId).to.not.equal(0n);
   });
 
   it("records a bid the chain refuses and does not send it again", async () => {
@@ -216,6 +232,81 @@ describe("matchmaker agent against the market contracts", function () {
       expect(logs.filter((l) => l.startsWith(`bid on request ${id} refused`))).to.have.length(1);
     } finally {
       await (await registry.connect(f.providerA).authoriseAgent(f.agent.address, true)).wait();
+    }
+  });
+
+  it("bids only on content it fetched and checked: a missing module or a mismatched input gets no bid, a good request does", async () => {
+    const { market } = f.deployment;
+    // Free A's slot: its last bid is undercut and that window has closed.
+    const previous = await market.requestCount();
+    await (await market.connect(f.providerB).bid(previous, offerB, TOKEN / 400n, TOKEN / 4000n, keccak256("0x07"))).wait();
+    await f.networkHelpers.time.increaseTo((await market.request(previous)).bidWindowEnd);
+    // A module that is not where the request says (published, then gone), and an input that is not what its hash names.
+    const gone = contentFields(contentDir, "gone");
+    rmSync(new URL(gone.workloadURI));
+    const missing = await postRequest(f, gone);
+    const other = publish(contentDir, "other.input", new TextEncoder().encode("not the input the hash names"));
+    const mismatched = await postRequest(f, { ...contentFields(contentDir, "mismatched"), inputURI: other.uri });
+    const ok = await postRequest(f, contentFields(contentDir, "fresh"));
+    expect(await agent.tick()).to.equal(1);
+    expect((await market.bidOf(ok, f.providerA.address)).offerId).to.equal(offerA);
+    for (const id of [missing, mismatched]) expect((await market.bidOf(id, f.providerA.address)).offerId).to.equal(0n);
+    expect(logs.find((l) => l.startsWith(`request ${missing} skipped: the module cannot be fetched and checked`))).to.match(/gone\.wasm|ENOENT/);
+    expect(logs.find((l) => l.startsWith(`request ${mismatched} skipped: the input cannot be fetched and checked`))).to.match(/hash mismatch/);
+    expect((await agent.whyNoBid(missing)).summary).to.match(/no bid on content that cannot be run: the module/);
+  });
+
+  it("ranks by the contract's expected cost: its view of the best bid is what the contract computes", async () => {
+    const { market } = f.deployment;
+    const id = await postRequest(f, { valueAtRisk: 30n * TOKEN });
+    await (await market.connect(f.providerB).bid(id, offerB, TOKEN / 400n, TOKEN / 4000n, keccak256("0x09"))).wait();
+    await agent.sync();
+    const best = agent.state.open.get(id)!.best!;
+    expect(best.provider).to.equal(f.providerB.address.toLowerCase());
+    expect(best.score).to.equal(await market.expectedCostOf(id, f.providerB.address));
+    expect(best.score).to.be.greaterThan(best.total); // the value at risk weighs B's failure rate
+  });
+
+  it("does not bid from an offer of another metering version", async () => {
+    const id = await postRequest(f, { meteringVersion: 2 });
+    expect(await agent.tick()).to.equal(0);
+    const why = await agent.whyNoBid(id);
+    expect(why.decisions.find((d) => d.offerId === offerA)).to.include({ kind: "constraint", code: "metering" });
+  });
+
+  it("skips a request whose reserve (penalty + dispute bond) the provider's free stake cannot cover", async () => {
+    const { registry } = f.deployment;
+    // A provider with the minimum stake, 100 tokens: a bid of 100 tokens reserves 100 + a 10-token bond.
+    const offerC = await registerProvider(f, f.outsider, f.verifiers[0]!, { tier: Tier.Edge, region: 1, stake: 100n * TOKEN });
+    expect((await registry.bidderProfile(f.outsider.address, f.outsider.address)).freeStake).to.equal(100n * TOKEN);
+    const small = mkdtempSync(join(tmpdir(), "matchmaker-agent-c-"));
+    try {
+      const agentC = new MatchmakerAgent({
+        chain: new MarketChain(f.ethers.provider as unknown as Provider, f.deployment.addresses, f.outsider),
+        signer: f.outsider,
+        providers: [f.outsider.address],
+        store: new ExplanationStore(small),
+        trainer: new OnlineTrainer(smallModel(), { retrainEvery: 1000 }),
+        content: gate(small, () => {}),
+        startBlock: f.deployment.startBlock,
+        log: () => {},
+      });
+      const large = await postRequest(f, { maxFuel: 10_000_000_000n });
+      const fits = await postRequest(f, { maxFuel: 1_000_000_000n });
+      // With slots and stake to spare, missing content is still no bid (a floor bid on it would reserve ~20 of the ~40 left).
+      const gone = contentFields(contentDir, "gone-c");
+      rmSync(new URL(gone.workloadURI));
+      const missing = await postRequest(f, { ...gone, maxFuel: 1_000_000_000n });
+      expect(await agentC.tick()).to.equal(1);
+      expect((await f.deployment.market.bidOf(missing, f.outsider.address)).offerId).to.equal(0n);
+      expect((await agentC.whyNoBid(missing)).summary).to.match(/no bid on content that cannot be run/);
+      expect((await f.deployment.market.bidOf(fits, f.outsider.address)).offerId).to.equal(offerC);
+      expect((await f.deployment.market.bidOf(large, f.outsider.address)).offerId).to.equal(0n);
+      const d = (await agentC.whyNoBid(large)).decisions.find((x) => x.offerId === offerC)!;
+      expect(d).to.include({ kind: "constraint", code: "stake" });
+      expect(d.reason).to.match(/free stake .* does not cover/);
+    } finally {
+      rmSync(small, { recursive: true, force: true });
     }
   });
 });

@@ -1,13 +1,14 @@
 import { expect } from "chai";
-import { beats, expectedCost, expectedCostWei, failureBps, failureBpsWei } from "../../services/matchmaker/award-rule.js";
+import { beats, expectedCost, failureBps, failureBpsWei } from "../../services/matchmaker/award-rule.js";
+import { expectedCost as expectedCostWei, valueAtRiskBps } from "../../contracts/client/amounts.js";
 
-describe("matchmaker award rule (CONTRACT-API.md)", () => {
+describe("matchmaker award rule (DeploymentAuction, ProviderRegistry)", () => {
   const TOKEN = 10n ** 18n;
   const prior = { priorValue: 100, priorFailureBps: 1_000 };
   const priorWei = { priorValue: 100n * TOKEN, priorFailureBps: 1_000n };
 
   it("computes failureBps with the contract's integer arithmetic, in its order", () => {
-    // (failed + prior * bps / 10000) * 10000 / (completed + failed + prior)
+    // (failed * 10000 + prior * bps) / (completed + failed + prior)
     expect(failureBpsWei(0n, 0n, priorWei)).to.equal(1_000n); // a newcomer gets the prior rate
     expect(failureBpsWei(900n * TOKEN, 0n, priorWei)).to.equal(100n); // 10 tokens of prior failure in 1000
     expect(failureBpsWei(0n, 100n * TOKEN, priorWei)).to.equal(5_500n); // (100 + 10) / 200
@@ -37,6 +38,9 @@ describe("matchmaker award rule (CONTRACT-API.md)", () => {
     // Equal scores: the earlier bid wins.
     expect(beats({ score: 5, seq: 1 }, { score: 5, seq: 2 })).to.equal(true);
     expect(beats({ score: 5, seq: 2 }, { score: 5, seq: 1 })).to.equal(false);
-    expect(expectedCostWei(10n * TOKEN, 50n * TOKEN, 1_000n)).to.equal(15n * TOKEN);
+    // In wei the value at risk is escrow x bps of it (rounded to the nearest): 50 of a 100 escrow.
+    const risk = valueAtRiskBps(50n * TOKEN, 100n * TOKEN);
+    expect(risk).to.equal(5_000n);
+    expect(expectedCostWei(10n * TOKEN, 100n * TOKEN, risk, 1_000n)).to.equal(15n * TOKEN);
   });
 });

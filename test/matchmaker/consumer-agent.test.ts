@@ -45,7 +45,10 @@ describe("the consumer's agent against the market contracts", function () {
     const bids = await agent.liveBids(id, 0);
     expect(bids.map((b) => b.provider)).to.have.members([f.providerA.address, f.providerB.address]);
     const b = bids.find((x) => x.provider === f.providerB.address)!;
-    expect(b.seq).to.equal(3);
+    // B's replacement is its live bid, and it came after A's: second in the rule's tie order.
+    expect(b.seq).to.equal(2);
+    expect(b.failureBps).to.equal(1_000); // a newcomer: the registry's prior
+    expect(b.ruleCostWei).to.equal(await market.expectedCostOf(id, f.providerB.address));
     expectNear(b.pricePerMFuel, Number(TOKEN / 120n) / 1e18, 1e-15);
     expect(b.offer).to.include({ tier: Tier.Cloud, latencyClass: 2, region: 1 });
 
@@ -54,7 +57,7 @@ describe("the consumer's agent against the market contracts", function () {
     const text = new ExplanationStore(dir, "consumer-choices").getText(d.explanationHash!)!;
     expect(keccak256(toUtf8Bytes(text))).to.equal(d.explanationHash);
     const e = JSON.parse(text) as { format: string; requestId: string; chosen: string; bids: { pMet: number; expectedWelfare: number }[]; valueAtRisk: number };
-    expect(e).to.include({ format: "troupe-consumer-choice/1", requestId: id.toString(), chosen: d.provider, valueAtRisk: 40 });
+    expect(e).to.include({ format: "troupe-consumer-choice/1", requestId: id.toString(), mode: "auto", chosen: d.provider, valueAtRisk: 40 });
     expect(e.bids).to.have.length(2);
     expect(e.bids[0]!.expectedWelfare).to.be.at.least(e.bids[1]!.expectedWelfare);
     expect(d.summary).to.match(new RegExp(`chose bid \\d of ${d.provider}: P\\(SLA met\\)`));
@@ -75,6 +78,33 @@ describe("the consumer's agent against the market contracts", function () {
     const d = await agentWith(trusting).decide(id, { valueAtRisk: 100 });
     expect(d.provider).to.equal(f.providerA.address);
     expect((await market.request(id)).winner).to.equal(f.providerB.address); // what the rule alone would award
+  });
+
+  it("in rule mode picks what the contract's award rule would: expected cost with the request's value at risk, then the earlier bid", async () => {
+    const { market, registry } = f.deployment;
+    // A value at risk of 200 tokens: B's failure rate now weighs more than its lower price.
+    const id = await postRequest(f, { valueAtRisk: 200n * TOKEN });
+    await (await market.connect(f.providerA).bid(id, offerA, TOKEN / 100n, TOKEN / 1000n, keccak256("0x06"))).wait();
+    await (await market.connect(f.providerB).bid(id, offerB, TOKEN / 110n, TOKEN / 1000n, keccak256("0x07"))).wait();
+    const trustsA: Predictor = {
+      predictBatch: (cs) => Float64Array.from(cs.flatMap((c) => [c.offer.provider === f.providerA.address ? 0.99 : 0.5, 0.5])),
+      explain: () => [],
+    };
+    const agent = agentWith(trustsA); // the model would pick A: the rule mode does not ask it
+    const byRule = await agent.decide(id, { valueAtRisk: 1 }, 0, "rule");
+    // Both are newcomers at the prior rate, so the lower total wins by the rule: B.
+    expect(await registry.failureBpsOf(f.providerA.address)).to.equal(await registry.failureBpsOf(f.providerB.address));
+    expect(byRule.provider).to.equal(f.providerB.address);
+    expect(byRule.explanation).to.include({ mode: "rule", ruleChoice: f.providerB.address });
+    // The rule weighs the request's own value at risk as the contract stores it (escrow x bps), whatever the consumer says.
+    expect(byRule.explanation.valueAtRisk).to.equal(Number(await market.valueAtRiskOf(id)) / 1e18);
+    const costs = byRule.explanation.bids.map((b) => b.ruleExpectedCost!);
+    expect(costs[0]).to.be.lessThan(costs[1]!);
+    expect(byRule.summary).to.match(/by the award rule: expected cost/);
+    // Closing the auction awards the same bid.
+    await f.networkHelpers.time.increase(61);
+    await (await market.closeAuction(id)).wait();
+    expect((await market.request(id)).winner).to.equal(byRule.provider);
   });
 
   it("names no bid when there is none", async () => {

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { ZeroHash, keccak256, type Signer } from "ethers";
 import { startRpcNode, type RpcNode } from "../helpers/rpc-node.js";
 import { deployMarket, type MarketDeployment } from "../../contracts/client/deploy.js";
-import { signUsageAcceptance, signUsageReport } from "../../contracts/client/signing.js";
+import { signHostKeyProof, signUsageAcceptance, signUsageReport } from "../../contracts/client/signing.js";
 import { Outcome } from "../../contracts/client/typed-data.js";
 import { offerTerms, requestParams, TOKEN } from "../helpers/market.js";
 import { ExplorerClient, GraphQLError } from "../../services/matchmaker/history.js";
@@ -65,7 +65,7 @@ describe("matchmaker history from the explorer's GraphQL API", function () {
     node = await startRpcNode();
     const s = (i: number) => node.provider.getSigner(i) as Promise<Signer>;
     const [deployer, consumer, ownerA, ownerB, hostA, hostB] = await Promise.all([0, 1, 2, 3, 4, 5].map(s));
-    d = await deployMarket(deployer!);
+    d = await deployMarket(deployer!, { tokenMintable: true });
     const market = await d.market.getAddress();
     const registry = await d.registry.getAddress();
     for (const who of [consumer!, ownerA!, ownerB!]) {
@@ -80,20 +80,21 @@ describe("matchmaker history from the explorer's GraphQL API", function () {
       await node.provider.send("evm_increaseTime", [sec]);
       await node.provider.send("evm_mine", []);
     };
-    await (await d.registry.connect(ownerA!).register(await hostA!.getAddress(), 1, 2, 1000n * TOKEN, "ipfs://a")).wait();
-    await (await d.registry.connect(ownerB!).register(await hostB!.getAddress(), 2, 4, 1000n * TOKEN, "ipfs://b")).wait();
+    const chainId = (await node.provider.getNetwork()).chainId;
+    const proof = async (owner: Signer, host: Signer) => signHostKeyProof(host, chainId, registry, await owner.getAddress());
+    await (await d.registry.connect(ownerA!).register(await hostA!.getAddress(), 1, 2, 1000n * TOKEN, "ipfs://a", await proof(ownerA!, hostA!))).wait();
+    await (await d.registry.connect(ownerB!).register(await hostB!.getAddress(), 2, 4, 1000n * TOKEN, "ipfs://b", await proof(ownerB!, hostB!))).wait();
     await (await d.offers.connect(ownerA!).publish(offerTerms({}, await now()))).wait();
     await (await d.offers.connect(ownerB!).publish(offerTerms({ concurrentJobs: 1 }, await now()))).wait();
     // Request 1: A wins and settles with a cosigned report.
     await (await d.market.connect(consumer!).postRequest(requestParams({ region: 2 }, await now()))).wait();
     await (await d.market.connect(ownerA!).bid(1n, 1n, TOKEN / 100n, TOKEN / 1000n, ZeroHash)).wait();
     // Request 2: B wins and never reports: a breach.
-    await (await d.market.connect(consumer!).postRequest(requestParams({ region: 4, deadline: (await now()) + 300 }, await now()))).wait();
+    await (await d.market.connect(consumer!).postRequest(requestParams({ region: 4, execTime: 200, deadline: (await now()) + 300 }, await now()))).wait();
     await (await d.market.connect(ownerB!).bid(2n, 2n, TOKEN / 100n, TOKEN / 1000n, ZeroHash)).wait();
     await advance(61);
     await (await d.market.closeAuction(1n)).wait();
     await (await d.market.closeAuction(2n)).wait();
-    const chainId = (await node.provider.getNetwork()).chainId;
     const report = {
       agreementId: 1n, fuelUsed: 600_000_000n, peakMemoryPages: 4, wallMs: 3_000, outcome: Outcome.Exited,
       exitCode: 0, outputHash: keccak256("0x01"), meteringVersion: 1, nonce: 1n,

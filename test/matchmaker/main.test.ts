@@ -12,6 +12,8 @@ import { startRpcNode, type RpcNode } from "../helpers/rpc-node.js";
 import { deployMarket, type MarketDeployment } from "../../contracts/client/deploy.js";
 import { offerTerms, requestParams, TOKEN } from "../helpers/market.js";
 import { smallModel } from "./small-model.js";
+import { signHostKeyProof } from "../../contracts/client/signing.js";
+import { contentFields } from "./content.js";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const HARDHAT_MNEMONIC = "test test test test test test test test test test test junk";
@@ -50,17 +52,18 @@ describe("matchmaker entry point (npm run matchmaker)", function () {
     node = await startRpcNode();
     const [deployer, consumer, owner, host] = (await Promise.all([0, 1, 2, 3].map((i) => node.provider.getSigner(i)))) as Signer[];
     const agentWallet = HDNodeWallet.fromPhrase(HARDHAT_MNEMONIC, undefined, "m/44'/60'/0'/0/6");
-    d = await deployMarket(deployer!);
+    d = await deployMarket(deployer!, { tokenMintable: true });
     for (const who of [consumer!, owner!]) {
       await (await d.token.mint(await who.getAddress(), 10_000n * TOKEN)).wait();
       await (await d.token.connect(who).approve(d.addresses.market, 2n ** 255n)).wait();
       await (await d.token.connect(who).approve(d.addresses.registry, 2n ** 255n)).wait();
     }
     const now = async () => (await node.provider.getBlock("latest"))!.timestamp;
-    await (await d.registry.connect(owner!).register(await host!.getAddress(), 1, 1, 1000n * TOKEN, "ipfs://a")).wait();
+    const proof = await signHostKeyProof(host!, (await node.provider.getNetwork()).chainId, d.addresses.registry, await owner!.getAddress());
+    await (await d.registry.connect(owner!).register(await host!.getAddress(), 1, 1, 1000n * TOKEN, "ipfs://a", proof)).wait();
     await (await d.registry.connect(owner!).authoriseAgent(agentWallet.address, true)).wait();
     await (await d.offers.connect(owner!).publish(offerTerms({}, await now()))).wait();
-    await (await d.market.connect(consumer!).postRequest(requestParams({ bidWindow: 600 }, await now()))).wait();
+    await (await d.market.connect(consumer!).postRequest(requestParams({ bidWindow: 600, ...contentFields(join(dir, "published"), "job") }, await now()))).wait();
     const modelPath = join(dir, "model.json");
     smallModel().save(modelPath);
     env = {
