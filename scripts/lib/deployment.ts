@@ -10,7 +10,7 @@ export interface DeploymentInfo {
   chainId: string;
   rpcUrl: string;
   startBlock: number;
-  addresses: { token: string; registry: string; offers: string; market: string };
+  addresses: { token: string; registry: string; offers: string; market: string; court?: string; models?: string };
 }
 
 /** The default deployment file of the local market. */

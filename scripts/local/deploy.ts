@@ -12,7 +12,7 @@ const connection = await network.getOrCreate();
 const { ignition, ethers } = connection;
 const startBlock = await ethers.provider.getBlockNumber();
 const parameters = process.env.TROUPE_PARAMETERS ? JSON.parse(process.env.TROUPE_PARAMETERS) : {};
-const { token, registry, offers, market } = await ignition.deploy(TroupeModule, {
+const { token, registry, offers, court, market, models } = await ignition.deploy(TroupeModule, {
   parameters: { Troupe: parameters },
   deploymentId: `troupe-${Date.now()}`,
   displayUi: false,
@@ -30,6 +30,8 @@ writeDeployment({
     registry: await registry.getAddress(),
     offers: await offers.getAddress(),
     market: await market.getAddress(),
+    court: await court.getAddress(),
+    models: await models.getAddress(),
   },
 });
 console.log(`deployed the market on chain ${chainId} (${rpcUrl}); wrote ${deploymentFile()}`);
