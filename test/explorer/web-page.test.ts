@@ -230,7 +230,7 @@ describe("explorer: the web page in headless Chromium", function () {
     await (await market.connect(f.scenario.signers.consumer).postRequest({
       workloadHash: "0x" + "22".repeat(32), workloadURI: "ipfs://live", inputHash: "0x" + "00".repeat(32), inputURI: "",
       maxFuel: 10n ** 9n, maxPricePerMFuel: 10n ** 16n, maxFee: 0n, minMemoryMiB: 1, allowedTiers: 7, region: 1,
-      maxLatencyClass: 3, bidWindow: 3600, deadline: now + 7200,
+      maxLatencyClass: 3, bidWindow: 3600, execTime: 600, deadline: now + 7200, meteringVersion: 1, valueAtRisk: 0n,
     })).wait();
     await f.indexer.syncOnce();
     const id = (await market.requestCount()).toString();
