@@ -5,7 +5,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 const root = new URL("../artifacts/contracts/", import.meta.url);
 const out = new URL("./abis/", import.meta.url);
 mkdirSync(out, { recursive: true });
-for (const name of ["ProviderRegistry", "OfferBook", "TroupeMarket"]) {
+for (const name of ["ProviderRegistry", "OfferBook", "TroupeMarket", "VerifierCourt", "ModelUpdates"]) {
   const file = new URL(`${name}.sol/${name}.json`, root);
   let artifact;
   try {

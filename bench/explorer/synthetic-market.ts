@@ -1,4 +1,4 @@
-import { Interface, type EventFragment, type InterfaceAbi } from "ethers";
+import { AbiCoder, Interface, keccak256, type EventFragment, type InterfaceAbi } from "ethers";
 import { abiOf } from "../../contracts/client/artifacts.js";
 import type { BlockInput, RawLog } from "../../services/indexer/mapping/subgraph-runner.js";
 
@@ -12,6 +12,8 @@ export const ADDRESSES = {
   registry: "0x00000000000000000000000000000000000000a1",
   offers: "0x00000000000000000000000000000000000000a2",
   market: "0x00000000000000000000000000000000000000a3",
+  court: "0x00000000000000000000000000000000000000a4",
+  models: "0x00000000000000000000000000000000000000a5",
 };
 
 /** Encodes events like ethers' `encodeEventLog`, without hashing per call (generation is not what is measured). */
@@ -55,11 +57,13 @@ class LeanEncoder {
 const registry = new LeanEncoder(abiOf("ProviderRegistry") as InterfaceAbi);
 const offers = new LeanEncoder(abiOf("OfferBook") as InterfaceAbi);
 const market = new LeanEncoder(abiOf("TroupeMarket") as InterfaceAbi);
+const court = new LeanEncoder(abiOf("VerifierCourt") as InterfaceAbi);
 const TOKEN = 10n ** 18n;
 const ZERO32 = "0x" + "00".repeat(32);
 
 const address = (n: number) => "0x" + n.toString(16).padStart(40, "0");
 const hash = (n: number) => "0x" + n.toString(16).padStart(64, "0");
+const claimKey = (fuel: bigint, output: string) => keccak256(AbiCoder.defaultAbiCoder().encode(["uint64", "bytes32"], [fuel, output]));
 
 /** A small deterministic PRNG, so every run ingests the same market. */
 function random(seed: number) {
@@ -80,7 +84,8 @@ export function syntheticMarket(opts: { providers: number; agreements: number; d
   const providers = [...Array(opts.providers).keys()].map((i) => address(0x1000 + i));
   const consumers = [...Array(50).keys()].map((i) => address(0x9000 + i));
   const rand = random(42);
-  const rep = providers.map(() => ({ open: 0, completed: 0, breached: 0, won: 0, lost: 0 }));
+  const verifiers = [...Array(5).keys()].map((i) => address(0x7000 + i));
+  const rep = providers.map(() => ({ open: 0, exposure: 0n }));
 
   function* blocks(): Generator<BlockInput> {
     let number = 1;
@@ -98,44 +103,56 @@ export function syntheticMarket(opts: { providers: number; agreements: number; d
       logIndex = 0;
       logs = [];
     };
-    const reputation = (i: number) => {
+    // IProviderRegistry.Outcome: 0 completed, 1 breached, 2 dispute won, 3 dispute lost.
+    const opened = (i: number, reserve: bigint) => {
       const r = rep[i]!;
-      emit(ADDRESSES.registry, registry.encodeEventLog("ReputationChanged", [providers[i], r.open, r.completed, r.breached, r.won, r.lost]));
+      r.open++;
+      r.exposure += reserve;
+      emit(ADDRESSES.registry, registry.encodeEventLog("AgreementOpened", [providers[i], reserve, r.exposure, r.open]));
+    };
+    const closed = (i: number, outcome: number, reserve: bigint, value: bigint) => {
+      const r = rep[i]!;
+      r.open--;
+      r.exposure -= reserve;
+      emit(ADDRESSES.registry, registry.encodeEventLog("AgreementClosed", [providers[i], outcome, value, r.exposure, r.open]));
     };
 
+    emit(ADDRESSES.registry, registry.encodeEventLog("RegistryConfigured", [address(0xe0), 100n * TOKEN, 7 * 86_400, 10n * TOKEN, 1000]));
     providers.forEach((p, i) => {
       emit(ADDRESSES.registry, registry.encodeEventLog("ProviderRegistered", [p, p, i % 3, 1 + (i % 8), 1000n * TOKEN, `ipfs://provider-${i}`]));
-      emit(ADDRESSES.offers, offers.encodeEventLog("OfferPublished", [i + 1, p, TOKEN / 100n + BigInt(i) * 10n ** 13n, TOKEN / 1000n, 10n ** 10n, 256, 4, i % 3, opts.start + 400 * 86_400]));
+      emit(ADDRESSES.offers, offers.encodeEventLog("OfferPublished", [i + 1, p, TOKEN / 100n + BigInt(i) * 10n ** 13n, TOKEN / 1000n, 10n ** 10n, 256, 1, 4, i % 3, opts.start + 400 * 86_400]));
     });
+    verifiers.forEach((v) => emit(ADDRESSES.court, court.encodeEventLog("VerifierStaked", [v, 100n * TOKEN, 100n * TOKEN])));
     yield* cut();
 
     for (let id = 1; id <= opts.agreements; id++) {
       timestamp += secondsPerAgreement;
       const consumer = consumers[id % consumers.length]!;
       const maxFuel = 1_000_000_000n;
+      const escrow = 5n * TOKEN / 100n * 1000n + TOKEN / 100n;
       emit(ADDRESSES.market, market.encodeEventLog("RequestPosted", [
         id, consumer, hash(id), "ipfs://workload", ZERO32, "", maxFuel, 5n * TOKEN / 100n, TOKEN / 100n, 64, 7, 1 + (id % 8), 3,
-        timestamp + 60, timestamp + 3600, 5n * TOKEN / 100n * 1000n + TOKEN / 100n,
+        timestamp + 60, 600, timestamp + 3600, 1, 0n, escrow,
       ]));
       const a = Math.floor(rand() * providers.length);
       const b = (a + 1 + Math.floor(rand() * (providers.length - 1))) % providers.length;
       const priceA = TOKEN / 100n + BigInt(Math.floor(rand() * 1000)) * 10n ** 13n;
       const priceB = TOKEN / 100n + BigInt(Math.floor(rand() * 1000)) * 10n ** 13n;
-      emit(ADDRESSES.market, market.encodeEventLog("BidPlaced", [id, providers[a], a + 1, providers[a], priceA, TOKEN / 1000n, 1, ZERO32]));
-      emit(ADDRESSES.market, market.encodeEventLog("BidPlaced", [id, providers[b], b + 1, providers[b], priceB, TOKEN / 1000n, 2, ZERO32]));
+      // No value at risk: the expected cost is the total.
+      const total = (p: bigint) => (maxFuel * p) / 1_000_000n + TOKEN / 1000n;
+      emit(ADDRESSES.market, market.encodeEventLog("BidPlaced", [id, providers[a], a + 1, providers[a], priceA, TOKEN / 1000n, 1000, total(priceA), ZERO32]));
+      emit(ADDRESSES.market, market.encodeEventLog("BidPlaced", [id, providers[b], b + 1, providers[b], priceB, TOKEN / 1000n, 1000, total(priceB), ZERO32]));
       if (id % 500 === 0) continue; // left open, with its bids
       const w = priceA <= priceB ? a : b;
       const price = priceA <= priceB ? priceA : priceB;
-      rep[w]!.open++;
-      reputation(w);
       const penalty = (maxFuel * price) / 1_000_000n + TOKEN / 1000n;
+      const reserve = penalty + 10n * TOKEN;
+      opened(w, reserve);
       emit(ADDRESSES.market, market.encodeEventLog("AgreementCreated", [id, providers[w], consumer, w + 1, price, TOKEN / 1000n, maxFuel, timestamp + 3600, penalty, 3600, false]));
       const fate = rand();
-      rep[w]!.open--;
       if (fate < 0.04) {
-        rep[w]!.breached++;
-        reputation(w);
-        emit(ADDRESSES.registry, registry.encodeEventLog("Slashed", [providers[w], penalty, 1000n * TOKEN]));
+        closed(w, 1, reserve, penalty);
+        emit(ADDRESSES.registry, registry.encodeEventLog("Slashed", [providers[w], penalty, 1000n * TOKEN, 0n]));
         emit(ADDRESSES.market, market.encodeEventLog("AgreementBreached", [id, 5n * TOKEN, penalty]));
         continue;
       }
@@ -143,21 +160,33 @@ export function syntheticMarket(opts: { providers: number; agreements: number; d
       emit(ADDRESSES.market, market.encodeEventLog("UsageReported", [id, providers[w], fuel, 20, 150, 0, 0, hash(id * 7), 1, id]));
       const payment = (fuel * price) / 1_000_000n + TOKEN / 1000n;
       if (fate < 0.06) {
-        emit(ADDRESSES.market, market.encodeEventLog("DisputeOpened", [id, consumer, 10n * TOKEN, timestamp + 7200]));
+        // A three-seat panel (no appeal): it upholds the report or finds another claim.
         const upheld = fate < 0.05;
-        for (const v of [0, 1]) {
-          emit(ADDRESSES.market, market.encodeEventLog("VerdictSubmitted", [id, providers[(w + 1 + v) % providers.length], upheld ? fuel : 1n, hash(id), upheld]));
-        }
+        const reportKey = claimKey(fuel, hash(id * 7));
+        const verdict = upheld ? { fuel, out: hash(id * 7) } : { fuel: 1n, out: hash(id) };
+        const bond = 10n * TOKEN;
+        emit(ADDRESSES.court, court.encodeEventLog("CaseOpened", [id, consumer, providers[w], reportKey, bond]));
+        emit(ADDRESSES.court, court.encodeEventLog("RoundOpened", [id, 0, 3, number]));
+        emit(ADDRESSES.market, market.encodeEventLog("DisputeOpened", [id, consumer, bond]));
+        const panel = [0, 1, 2].map((k) => verifiers[(id + k) % verifiers.length]!);
+        for (const v of panel) emit(ADDRESSES.court, court.encodeEventLog("VerifierDrawn", [id, 0, v]));
+        emit(ADDRESSES.court, court.encodeEventLog("PanelDrawn", [id, 0, 3, timestamp + 100, timestamp + 200]));
+        for (const v of panel) emit(ADDRESSES.court, court.encodeEventLog("VerdictCommitted", [id, 0, v, 1]));
+        for (const v of panel) emit(ADDRESSES.court, court.encodeEventLog("VerdictRevealed", [id, 0, v, verdict.fuel, verdict.out, 1]));
+        const key = claimKey(verdict.fuel, verdict.out);
+        emit(ADDRESSES.court, court.encodeEventLog("RoundTallied", [id, 0, key, 3, 3, 3, timestamp + 300]));
         if (upheld) {
-          rep[w]!.won++;
-          rep[w]!.completed++;
+          closed(w, 2, reserve, payment);
+          emit(ADDRESSES.market, market.encodeEventLog("DisputeResolved", [id, 1, payment, 1n, 0n, 0n]));
+        } else {
+          closed(w, 3, reserve, penalty);
+          emit(ADDRESSES.registry, registry.encodeEventLog("Slashed", [providers[w], penalty + bond, 1000n * TOKEN, 0n]));
+          emit(ADDRESSES.market, market.encodeEventLog("DisputeResolved", [id, 2, 0n, escrow + penalty, penalty, penalty + bond]));
         }
-        else rep[w]!.lost++;
-        reputation(w);
-        emit(ADDRESSES.market, market.encodeEventLog("DisputeResolved", [id, upheld, true, upheld ? 0n : penalty, upheld ? payment : 0n, 1n, TOKEN]));
+        emit(ADDRESSES.court, court.encodeEventLog("CaseClosed", [id, upheld ? 1 : 2, key, bond, 0n, bond / 2n, bond / 2n]));
+        for (const v of panel) emit(ADDRESSES.court, court.encodeEventLog("BallotClaimed", [id, 0, v, true, bond / 6n]));
       } else {
-        rep[w]!.completed++;
-        reputation(w);
+        closed(w, 0, reserve, payment);
         emit(ADDRESSES.market, market.encodeEventLog("AgreementSettled", [id, payment, 1n, fate < 0.5]));
       }
       if (logs.length >= opts.perBlock) yield* cut();

@@ -27,7 +27,7 @@ function address(value: unknown, name: string): string {
   return value;
 }
 
-/** Reads a deployment file: `{ addresses: { registry, offers, market }, startBlock }` or the same keys flat. */
+/** Reads a deployment file: `{ addresses: { registry, offers, market, court, models }, startBlock }` or the same keys flat. */
 function fromDeploymentFile(path: string): { addresses: MarketAddresses; startBlock: number } {
   let json: Record<string, unknown>;
   try {
@@ -42,6 +42,8 @@ function fromDeploymentFile(path: string): { addresses: MarketAddresses; startBl
     registry: address(a.registry, `${path}: registry`),
     offers: address(a.offers, `${path}: offers`),
     market: address(a.market, `${path}: market`),
+    court: a.court === undefined ? undefined : address(a.court, `${path}: court`),
+    models: a.models === undefined ? undefined : address(a.models, `${path}: models`),
   };
   // Further contracts (new data sources) by their deployment key or data source name.
   for (const [k, v] of Object.entries(a)) if (!(k in addresses) && typeof v === "string" && isAddress(v)) addresses[k] = v;
@@ -57,6 +59,8 @@ export function indexerConfig(env: Env = process.env): IndexerConfig {
           registry: address(env.REGISTRY_ADDRESS, "REGISTRY_ADDRESS"),
           offers: address(env.OFFERS_ADDRESS, "OFFERS_ADDRESS"),
           market: address(env.MARKET_ADDRESS, "MARKET_ADDRESS"),
+          court: env.COURT_ADDRESS ? address(env.COURT_ADDRESS, "COURT_ADDRESS") : undefined,
+          models: env.MODELS_ADDRESS ? address(env.MODELS_ADDRESS, "MODELS_ADDRESS") : undefined,
         },
         startBlock: integer(env, "START_BLOCK", 0),
       };

@@ -17,16 +17,26 @@ export interface MarketAddresses {
   registry: string;
   offers: string;
   market: string;
-  [name: string]: string;
+  /** The verifier court; without it disputes are not indexed (with a warning). */
+  court?: string;
+  /** The model-update board; without it model updates are not indexed (with a warning). */
+  models?: string;
+  [name: string]: string | undefined;
 }
 
 /** Deployment-file keys of the market's data sources (other data sources are named as in the manifest). */
-const ADDRESS_KEYS: Record<string, string> = { registry: "ProviderRegistry", offers: "OfferBook", market: "TroupeMarket" };
+const ADDRESS_KEYS: Record<string, string> = {
+  registry: "ProviderRegistry",
+  offers: "OfferBook",
+  market: "TroupeMarket",
+  court: "VerifierCourt",
+  models: "ModelUpdates",
+};
 
 export interface IndexerOptions {
   provider: JsonRpc;
-  /** Contract addresses replacing the manifest's, by deployment key (registry, offers, market) or data source name. */
-  addresses?: Record<string, string>;
+  /** Contract addresses replacing the manifest's, by deployment key (registry, offers, market, court, models) or data source name. */
+  addresses?: Record<string, string | undefined>;
   /** The first block to read (default: the manifest's lowest startBlock). */
   startBlock?: number;
   dbPath: string;
@@ -65,13 +75,24 @@ interface RpcBlock extends BlockData {
 /** Raised when the chain changed under a batch being read; the next round sees the reorg. */
 class ChainMoved extends Error {}
 
-/** The manifest with the configured addresses and start block applied. */
-export function configureManifest(manifest: SubgraphManifest, addresses: Record<string, string> | undefined, startBlock: number | undefined): SubgraphManifest {
+/** The data sources of the manifest that `addresses` gives no address for (they are left out). */
+export function unaddressedSources(manifest: SubgraphManifest, addresses: Record<string, string | undefined> | undefined): string[] {
+  if (!addresses) return [];
+  const named = new Set(Object.entries(addresses).filter(([, v]) => v).map(([k]) => ADDRESS_KEYS[k] ?? k));
+  return manifest.dataSources.filter((d) => !named.has(d.name)).map((d) => d.name);
+}
+
+/**
+ * The manifest with the configured addresses and start block applied. With `addresses`, a data
+ * source they name no address for is left out (its checked-in address belongs to no deployment).
+ */
+export function configureManifest(manifest: SubgraphManifest, addresses: Record<string, string | undefined> | undefined, startBlock: number | undefined): SubgraphManifest {
   const byName = new Map<string, string>();
-  for (const [k, v] of Object.entries(addresses ?? {})) byName.set(ADDRESS_KEYS[k] ?? k, v.toLowerCase());
+  for (const [k, v] of Object.entries(addresses ?? {})) if (v) byName.set(ADDRESS_KEYS[k] ?? k, v.toLowerCase());
+  const left = new Set(unaddressedSources(manifest, addresses));
   return {
     ...manifest,
-    dataSources: manifest.dataSources.map((d) => ({
+    dataSources: manifest.dataSources.filter((d) => !left.has(d.name)).map((d) => ({
       ...d,
       address: byName.get(d.name) ?? d.address,
       startBlock: startBlock ?? d.startBlock,
@@ -97,12 +118,17 @@ export class Indexer {
   private range: number;
 
   constructor(private readonly options: IndexerOptions) {
-    const manifest = configureManifest(options.manifest ?? loadSubgraphManifest(), options.addresses, options.startBlock);
+    const full = options.manifest ?? loadSubgraphManifest();
+    const manifest = configureManifest(full, options.addresses, options.startBlock);
     this.db = openIndexDb(options.dbPath, options.schema);
     const historyBlocks = manifest.prune === "never" ? undefined : manifest.prune === "auto" ? 10_000 : manifest.prune;
     this.store = new EntityStore(this.db, options.schema, historyBlocks);
     this.warn = options.warn ?? ((m) => console.warn(`indexer: ${m}`));
     this.log = options.log ?? (() => {});
+    for (const name of unaddressedSources(full, options.addresses)) {
+      const key = Object.entries(ADDRESS_KEYS).find(([, n]) => n === name)?.[0] ?? name;
+      this.warn(`no address for data source ${name} (deployment key "${key}"): its events are not indexed`);
+    }
     this.manifest = manifest;
     this.runner = this.newRunner();
     this.startBlock = this.runner.startBlock();

@@ -10,7 +10,8 @@ import { ensureSubgraphBuilt } from "./mapping/ensure-build.js";
  * The embedded indexer: follows the market on RPC_URL into the SQLite file DB_PATH.
  * It runs the compiled subgraph (SUBGRAPH_MANIFEST, default subgraph/build/subgraph.yaml, built
  * first when missing or older than subgraph/src) with the deployment's addresses.
- * Env: RPC_URL, DEPLOYMENT_FILE or REGISTRY_ADDRESS + OFFERS_ADDRESS + MARKET_ADDRESS (+ START_BLOCK),
+ * Env: RPC_URL, DEPLOYMENT_FILE or REGISTRY_ADDRESS + OFFERS_ADDRESS + MARKET_ADDRESS + COURT_ADDRESS
+ * + MODELS_ADDRESS (+ START_BLOCK; without the court or the board, disputes or model updates go unindexed, with a warning),
  * DB_PATH, CONFIRMATIONS, POLL_MS, MAX_BLOCK_RANGE (blocks per getLogs). With ONCE=1 it catches up once and exits.
  */
 async function main(): Promise<void> {

@@ -9,7 +9,6 @@ import {
   RequestClosed,
   RequestPosted,
   UsageReported,
-  VerdictSubmitted,
 } from "../generated/TroupeMarket/TroupeMarket";
 import {
   Agreement,
@@ -20,17 +19,37 @@ import {
   Provider,
   Settlement,
   UsageReport,
-  Verdict,
 } from "../generated/schema";
 import { recordAgreementCreated, recordJobEnded } from "./stats";
 import { loadSummary } from "./summary";
 
-const STATUS_NAMES = ["None", "Open", "Awarded", "Reported", "Disputed", "Settled", "Breached", "Overturned", "Cancelled", "Expired"];
-const OUTCOME_NAMES = ["Exited", "OutOfFuel", "OutOfMemory", "StackLimit", "Trap", "InvalidModule"];
+const STATUS_NAMES = ["None", "Open", "Awarded", "Reported", "Disputed", "Settled", "Breached", "Overturned", "Cancelled", "Expired", "Annulled"];
+const CLOSE_REASONS = ["NoBid", "Cancelled", "TooLate", "StakeShort"];
+const OUTCOME_NAMES = ["Exited", "OutOfFuel", "OutOfMemory", "StackLimit", "Trap", "InvalidModule", "ContentUnavailable"];
+const RULING_NAMES = ["None", "Upheld", "Overturned", "ContentWithheld", "Void"];
+const RULING_UPHELD = 1;
+const RULING_OVERTURNED = 2;
+const RULING_CONTENT_WITHHELD = 3;
 const FUEL_UNIT = BigInt.fromI32(1000000);
+const BPS = BigInt.fromI32(10000);
 const END_SETTLED = 0;
 const END_BREACHED = 1;
 const END_OVERTURNED = 2;
+const END_ANNULLED = 3;
+
+function nameOf(names: string[], code: i32, prefix: string): string {
+  return code < names.length ? names[code] : prefix + code.toString();
+}
+
+/** The value at risk in basis points of the escrow, rounded to the nearest (as DeploymentAuction._post). */
+export function valueAtRiskBps(valueAtRisk: BigInt, escrow: BigInt): BigInt {
+  return valueAtRisk.times(BPS).plus(escrow.div(BigInt.fromI32(2))).div(escrow);
+}
+
+/** What the award rule ranks a bid by: total + escrow * riskBps * failureBps / 1e8 (contracts/client/amounts.ts expectedCost). */
+export function expectedCost(total: BigInt, escrow: BigInt, riskBps: BigInt, failureBps: i32): BigInt {
+  return total.plus(escrow.times(riskBps).times(BigInt.fromI32(failureBps)).div(BPS.times(BPS)));
+}
 
 export function handleRequestPosted(event: RequestPosted): void {
   let p = event.params;
@@ -43,12 +62,16 @@ export function handleRequestPosted(event: RequestPosted): void {
   r.maxFuel = p.maxFuel;
   r.maxPricePerMFuel = p.maxPricePerMFuel;
   r.maxFee = p.maxFee;
-  r.minMemoryMiB = p.minMemoryMiB.toI32();
+  r.minMemoryMiB = p.minMemoryMiB;
   r.allowedTiers = p.allowedTiers;
   r.region = p.region;
   r.maxLatencyClass = p.maxLatencyClass;
   r.bidWindowEnd = p.bidWindowEnd;
+  r.execTime = p.execTime;
   r.deadline = p.deadline;
+  r.meteringVersion = p.meteringVersion;
+  r.valueAtRisk = p.valueAtRisk;
+  r.valueAtRiskBps = p.escrow.isZero() ? 0 : valueAtRiskBps(p.valueAtRisk, p.escrow).toI32();
   r.escrow = p.escrow;
   r.status = "Open";
   r.bidCount = 0;
@@ -70,7 +93,7 @@ export function handleBidPlaced(event: BidPlaced): void {
     return;
   }
   let provider = p.provider.toHexString();
-  let seq = p.seq.toI32();
+  let seq = r.bidCount + 1;
   let id = requestId + "-" + seq.toString();
   let b = new Bid(id);
   b.request = requestId;
@@ -80,6 +103,11 @@ export function handleBidPlaced(event: BidPlaced): void {
   b.pricePerMFuel = p.pricePerMFuel;
   b.fee = p.fee;
   b.total = r.maxFuel.times(p.pricePerMFuel).div(FUEL_UNIT).plus(p.fee);
+  b.failureBps = p.failureBps;
+  b.expectedCost = expectedCost(b.total, r.escrow, BigInt.fromI32(r.valueAtRiskBps), p.failureBps);
+  if (!b.expectedCost.equals(p.expectedCost)) {
+    log.warning("bid {}: expected cost {} differs from the contract's {}", [id, b.expectedCost.toString(), p.expectedCost.toString()]);
+  }
   b.seq = seq;
   b.explanationHash = p.explanationHash;
   b.createdAt = event.block.timestamp;
@@ -98,8 +126,8 @@ export function handleBidPlaced(event: BidPlaced): void {
 export function handleRequestClosed(event: RequestClosed): void {
   let r = DeploymentRequest.load(event.params.requestId.toString());
   if (r == null) return;
-  let code = event.params.status;
-  r.status = code < STATUS_NAMES.length ? STATUS_NAMES[code] : "Status" + code.toString();
+  r.status = nameOf(STATUS_NAMES, event.params.status, "Status");
+  r.closeReason = nameOf(CLOSE_REASONS, event.params.reason, "Reason");
   r.refund = event.params.refund;
   r.closedAt = event.block.timestamp;
   r.save();
@@ -170,7 +198,7 @@ function close(event: ethereum.Event, a: Agreement, kind: string, end: i32, paym
   a.providerPayment = payment;
   a.consumerRefund = refund;
   a.settlement = a.id;
-  setStatus(a, end == END_SETTLED ? "Settled" : end == END_BREACHED ? "Breached" : "Overturned", event.block.timestamp);
+  setStatus(a, end == END_SETTLED ? "Settled" : end == END_BREACHED ? "Breached" : end == END_OVERTURNED ? "Overturned" : "Annulled", event.block.timestamp);
   let provider = Provider.load(a.provider);
   if (provider == null) return;
   provider.earnings = provider.earnings.plus(payment);
@@ -184,7 +212,8 @@ function close(event: ethereum.Event, a: Agreement, kind: string, end: i32, paym
   let summary = loadSummary();
   if (end == END_SETTLED) summary.settled = summary.settled + 1;
   else if (end == END_BREACHED) summary.breached = summary.breached + 1;
-  else summary.overturned = summary.overturned + 1;
+  else if (end == END_OVERTURNED) summary.overturned = summary.overturned + 1;
+  else summary.annulled = summary.annulled + 1;
   summary.fuel = summary.fuel.plus(fuel);
   summary.volume = summary.volume.plus(payment);
   summary.save();
@@ -202,7 +231,7 @@ export function handleUsageReported(event: UsageReported): void {
   u.peakMemoryPages = p.peakMemoryPages.toI32();
   u.wallMs = p.wallMs.toI32();
   u.outcome = p.outcome;
-  u.outcomeName = p.outcome < OUTCOME_NAMES.length ? OUTCOME_NAMES[p.outcome] : "Outcome" + p.outcome.toString();
+  u.outcomeName = nameOf(OUTCOME_NAMES, p.outcome, "Outcome");
   u.exitCode = p.exitCode;
   u.outputHash = p.outputHash;
   u.meteringVersion = p.meteringVersion;
@@ -235,54 +264,47 @@ export function handleAgreementBreached(event: AgreementBreached): void {
   close(event, a, "Breach", END_BREACHED, BigInt.zero(), event.params.refund.plus(penalty), penalty);
 }
 
+/** The court's CaseOpened (earlier in the same transaction) created the Dispute; this marks the agreement. */
 export function handleDisputeOpened(event: DisputeOpened): void {
   let id = event.params.agreementId.toString();
   let a = Agreement.load(id);
   if (a == null) return;
-  let d = new Dispute(id);
-  d.agreement = id;
-  d.consumer = event.params.consumer;
-  d.bond = event.params.bond;
-  d.openedAt = event.block.timestamp;
-  d.verdictDeadline = event.params.verdictDeadline;
-  d.resolved = false;
-  d.save();
   a.disputedAt = event.block.timestamp;
-  a.dispute = id;
+  if (Dispute.load(id) != null) a.dispute = id;
+  else log.warning("dispute {} opened without a court case: is the VerifierCourt data source indexed?", [id]);
   setStatus(a, "Disputed", null);
   let s = loadSummary();
   s.disputes = s.disputes + 1;
   s.save();
 }
 
-export function handleVerdictSubmitted(event: VerdictSubmitted): void {
-  let id = event.params.agreementId.toString();
-  if (Dispute.load(id) == null) return;
-  let verifier = event.params.verifier.toHexString();
-  let v = new Verdict(id + "-" + verifier);
-  v.dispute = id;
-  v.verifier = verifier;
-  v.fuelUsed = event.params.fuelUsed;
-  v.outputHash = event.params.outputHash;
-  v.agrees = event.params.agrees;
-  v.submittedAt = event.block.timestamp;
-  v.txHash = event.transaction.hash;
-  v.save();
-}
-
+/** The market carries out the court's ruling (the court's CaseClosed follows in the same transaction). */
 export function handleDisputeResolved(event: DisputeResolved): void {
   let p = event.params;
   let id = p.agreementId.toString();
   let a = Agreement.load(id);
+  if (a == null) return;
+  let ruling = p.ruling;
   let d = Dispute.load(id);
-  if (a == null || d == null) return;
-  d.resolved = true;
-  d.upheld = p.upheld;
-  d.quorum = p.quorum;
-  d.slashed = p.slashed;
-  d.verifierRewardEach = p.verifierRewardEach;
-  d.resolvedAt = event.block.timestamp;
-  d.save();
-  let kind = !p.upheld ? "Overturned" : p.quorum ? "DisputeUpheld" : "DisputeTimeout";
-  close(event, a, kind, p.upheld ? END_SETTLED : END_OVERTURNED, p.providerPayment, p.consumerRefund, p.slashed);
+  if (d != null) {
+    d.ruling = nameOf(RULING_NAMES, ruling, "Ruling");
+    d.upheld = ruling == RULING_UPHELD || ruling == RULING_CONTENT_WITHHELD;
+    d.quorum = ruling == RULING_UPHELD || ruling == RULING_CONTENT_WITHHELD || ruling == RULING_OVERTURNED;
+    d.providerPayment = p.providerPayment;
+    d.consumerRefund = p.consumerRefund;
+    d.penalty = p.penalty;
+    d.slashed = p.slashed;
+    d.resolved = true;
+    d.phase = "Closed";
+    d.resolvedAt = event.block.timestamp;
+    d.save();
+  }
+  if (ruling == RULING_UPHELD || ruling == RULING_CONTENT_WITHHELD) {
+    let kind = ruling == RULING_UPHELD ? "DisputeUpheld" : "ContentWithheld";
+    close(event, a, kind, END_SETTLED, p.providerPayment, p.consumerRefund, BigInt.zero());
+  } else if (ruling == RULING_OVERTURNED) {
+    close(event, a, "Overturned", END_OVERTURNED, p.providerPayment, p.consumerRefund, p.slashed);
+  } else {
+    close(event, a, "Void", END_ANNULLED, p.providerPayment, p.consumerRefund, p.slashed);
+  }
 }

@@ -14,7 +14,8 @@ export function handleOfferPublished(event: OfferPublished): void {
   o.pricePerMFuel = event.params.pricePerMFuel;
   o.fee = event.params.fee;
   o.maxFuel = event.params.maxFuel;
-  o.memoryMiB = event.params.memoryMiB.toI32();
+  o.memoryMiB = event.params.memoryMiB;
+  o.meteringVersion = event.params.meteringVersion;
   o.concurrentJobs = event.params.concurrentJobs;
   o.latencyClass = event.params.latencyClass;
   o.expiresAt = event.params.expiresAt;
@@ -33,7 +34,8 @@ export function handleOfferUpdated(event: OfferUpdated): void {
   o.pricePerMFuel = event.params.pricePerMFuel;
   o.fee = event.params.fee;
   o.maxFuel = event.params.maxFuel;
-  o.memoryMiB = event.params.memoryMiB.toI32();
+  o.memoryMiB = event.params.memoryMiB;
+  o.meteringVersion = event.params.meteringVersion;
   o.concurrentJobs = event.params.concurrentJobs;
   o.latencyClass = event.params.latencyClass;
   o.expiresAt = event.params.expiresAt;

@@ -1,24 +1,63 @@
-import { BigInt, log } from "@graphprotocol/graph-ts";
+import { Address, BigInt, log } from "@graphprotocol/graph-ts";
 import {
   AgentAuthorised,
+  AgreementClosed,
+  AgreementOpened,
   HostKeyChanged,
   MetadataChanged,
   ProviderRegistered,
-  ReputationChanged,
+  RegistryConfigured,
   Slashed,
   StakeAdded,
   UnbondRequested,
   Unbonded,
-  VerifierChanged,
 } from "../generated/ProviderRegistry/ProviderRegistry";
-import { Agent, Provider } from "../generated/schema";
+import { Agent, Provider, RegistryConfig, Verifier } from "../generated/schema";
 import { loadSummary } from "./summary";
 
 const TIER_NAMES = ["cloud", "edge", "iot"];
+const BPS = BigInt.fromI32(10000);
+// IProviderRegistry.Outcome
+const COMPLETED = 0;
+const BREACHED = 1;
+const DISPUTE_WON = 2;
+const DISPUTE_LOST = 3;
+// The registry's defaults (DEFAULT_MARKET_PARAMS) until RegistryConfigured is seen.
+const DEFAULT_PRIOR_VALUE = "10000000000000000000";
+const DEFAULT_PRIOR_FAILURE_BPS = 1000;
 
-/** (completed + 1) * 10000 / (completed + breached + disputesLost + 2), as ProviderRegistry.reputationOf. */
-export function reputationOf(completed: i32, breached: i32, disputesLost: i32): i32 {
-  return ((completed + 1) * 10000) / (completed + breached + disputesLost + 2);
+function loadConfig(): RegistryConfig {
+  let c = RegistryConfig.load("registry");
+  if (c == null) {
+    log.warning("no RegistryConfigured event seen: failure rates use the default prior", []);
+    c = new RegistryConfig("registry");
+    c.token = Address.zero();
+    c.minStake = BigInt.zero();
+    c.unbondingDelay = BigInt.zero();
+    c.priorValue = BigInt.fromString(DEFAULT_PRIOR_VALUE);
+    c.priorFailureBps = DEFAULT_PRIOR_FAILURE_BPS;
+  }
+  return c;
+}
+
+/**
+ * The smoothed, value-weighted failure rate, as ProviderRegistry._failureBps:
+ * (failedValue * 10000 + priorValue * priorFailureBps) / (completedValue + failedValue + priorValue).
+ */
+export function failureBpsOf(completedValue: BigInt, failedValue: BigInt): i32 {
+  let c = loadConfig();
+  let failed = failedValue.times(BPS).plus(c.priorValue.times(BigInt.fromI32(c.priorFailureBps)));
+  return failed.div(completedValue.plus(failedValue).plus(c.priorValue)).toI32();
+}
+
+export function handleRegistryConfigured(event: RegistryConfigured): void {
+  let c = new RegistryConfig("registry");
+  c.token = event.params.token;
+  c.minStake = event.params.minStake;
+  c.unbondingDelay = event.params.unbondingDelay;
+  c.priorValue = event.params.priorValue;
+  c.priorFailureBps = event.params.priorFailureBps;
+  c.save();
 }
 
 export function handleProviderRegistered(event: ProviderRegistered): void {
@@ -34,13 +73,18 @@ export function handleProviderRegistered(event: ProviderRegistered): void {
   p.unbonding = BigInt.zero();
   p.unbondReadyAt = BigInt.zero();
   p.slashed = BigInt.zero();
-  p.verifier = false;
+  let v = Verifier.load(id);
+  p.verifier = v != null && v.stake.gt(BigInt.zero());
   p.openAgreements = 0;
+  p.exposure = BigInt.zero();
   p.completed = 0;
   p.breached = 0;
   p.disputesWon = 0;
   p.disputesLost = 0;
-  p.reputation = reputationOf(0, 0, 0);
+  p.completedValue = BigInt.zero();
+  p.failedValue = BigInt.zero();
+  p.failureBps = failureBpsOf(p.completedValue, p.failedValue);
+  p.reputation = 10000 - p.failureBps;
   p.earnings = BigInt.zero();
   p.fuelReported = BigInt.zero();
   p.wallMsReported = BigInt.zero();
@@ -83,13 +127,6 @@ export function handleMetadataChanged(event: MetadataChanged): void {
   p.save();
 }
 
-export function handleVerifierChanged(event: VerifierChanged): void {
-  let p = loadProvider(event.params.provider.toHexString());
-  if (p == null) return;
-  p.verifier = event.params.verifier;
-  p.save();
-}
-
 export function handleUnbondRequested(event: UnbondRequested): void {
   let p = loadProvider(event.params.provider.toHexString());
   if (p == null) return;
@@ -113,23 +150,47 @@ export function handleUnbonded(event: Unbonded): void {
 export function handleSlashed(event: Slashed): void {
   let p = loadProvider(event.params.provider.toHexString());
   if (p == null) return;
+  let fromStake = p.stake.minus(event.params.stake);
   p.stake = event.params.stake;
+  p.unbonding = event.params.unbonding;
   p.slashed = p.slashed.plus(event.params.amount);
   p.save();
   let s = loadSummary();
-  s.stake = s.stake.minus(event.params.amount);
+  s.stake = s.stake.minus(fromStake);
   s.save();
 }
 
-export function handleReputationChanged(event: ReputationChanged): void {
+export function handleAgreementOpened(event: AgreementOpened): void {
   let p = loadProvider(event.params.provider.toHexString());
   if (p == null) return;
+  p.exposure = event.params.exposure;
   p.openAgreements = event.params.openAgreements.toI32();
-  p.completed = event.params.completed.toI32();
-  p.breached = event.params.breached.toI32();
-  p.disputesWon = event.params.disputesWon.toI32();
-  p.disputesLost = event.params.disputesLost.toI32();
-  p.reputation = reputationOf(p.completed, p.breached, p.disputesLost);
+  p.save();
+}
+
+export function handleAgreementClosed(event: AgreementClosed): void {
+  let p = loadProvider(event.params.provider.toHexString());
+  if (p == null) return;
+  let outcome = event.params.outcome;
+  let value = event.params.value;
+  p.exposure = event.params.exposure;
+  p.openAgreements = event.params.openAgreements.toI32();
+  if (outcome == COMPLETED) {
+    p.completed = p.completed + 1;
+    p.completedValue = p.completedValue.plus(value);
+  } else if (outcome == DISPUTE_WON) {
+    p.completed = p.completed + 1;
+    p.disputesWon = p.disputesWon + 1;
+    p.completedValue = p.completedValue.plus(value);
+  } else if (outcome == BREACHED) {
+    p.breached = p.breached + 1;
+    p.failedValue = p.failedValue.plus(value);
+  } else if (outcome == DISPUTE_LOST) {
+    p.disputesLost = p.disputesLost + 1;
+    p.failedValue = p.failedValue.plus(value);
+  }
+  p.failureBps = failureBpsOf(p.completedValue, p.failedValue);
+  p.reputation = 10000 - p.failureBps;
   p.save();
 }
 

@@ -20,6 +20,7 @@ function dayStats(timestamp: BigInt, provider: Provider): MarketStats {
     s.settled = 0;
     s.breached = 0;
     s.overturned = 0;
+    s.annulled = 0;
     s.fuel = BigInt.zero();
     s.volume = BigInt.zero();
     s.priceSum = BigInt.zero();
@@ -37,13 +38,14 @@ export function recordAgreementCreated(provider: Provider, timestamp: BigInt, pr
   s.save();
 }
 
-/** end: 0 settled, 1 breached, 2 overturned */
+/** end: 0 settled, 1 breached, 2 overturned, 3 annulled (a Void ruling) */
 export function recordJobEnded(provider: Provider, timestamp: BigInt, end: i32, fuel: BigInt, payment: BigInt): void {
   let s = dayStats(timestamp, provider);
   s.jobs = s.jobs + 1;
   if (end == 0) s.settled = s.settled + 1;
   else if (end == 1) s.breached = s.breached + 1;
-  else s.overturned = s.overturned + 1;
+  else if (end == 2) s.overturned = s.overturned + 1;
+  else s.annulled = s.annulled + 1;
   s.fuel = s.fuel.plus(fuel);
   s.volume = s.volume.plus(payment);
   // Six decimals, rounded down.

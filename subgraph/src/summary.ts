@@ -13,10 +13,14 @@ export function loadSummary(): MarketSummary {
     s.settled = 0;
     s.breached = 0;
     s.overturned = 0;
+    s.annulled = 0;
     s.disputes = 0;
     s.fuel = BigInt.zero();
     s.volume = BigInt.zero();
     s.stake = BigInt.zero();
+    s.verifiers = 0;
+    s.verifierStake = BigInt.zero();
+    s.modelUpdates = 0;
   }
   return s;
 }

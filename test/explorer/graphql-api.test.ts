@@ -84,8 +84,15 @@ describe("explorer: The Graph's query conventions over the indexed market", func
     expect(p.agreements!.map((a) => a.id)).to.deep.equal([String(ids.overturned)]);
     expect(p.offers).to.deep.equal([{ id: "2", withdrawn: false }, { id: "3", withdrawn: true }]);
     expect(p.agents).to.deep.equal([{ authorised: true }]);
-    const dispute = await f.data(`{ dispute(id: "${ids.overturned}") { verdicts { agrees verifier { verifier } } } }`);
-    expect((dispute.dispute as { verdicts: Rows }).verdicts).to.have.length(2);
+    const dispute = await f.data(`{ dispute(id: "${ids.overturned}") {
+      verdicts(where: { round: 1 }) { agrees verifier { id } }
+      rounds(orderBy: round, orderDirection: desc, first: 1) { round fullCourt ballots(where: { coherent: true }) { id } } } }`);
+    const court = dispute.dispute as { verdicts: Rows; rounds: Rows };
+    expect(court.verdicts).to.have.length(4);
+    expect(court.verdicts.every((v) => v.agrees === false)).to.equal(true);
+    expect(court.rounds).to.have.length(1);
+    expect(court.rounds[0]).to.include({ round: 1, fullCourt: true });
+    expect(court.rounds[0]!.ballots).to.have.length(4);
   });
 
   it("answers _meta with the indexed block and serves daily stats", async () => {

@@ -67,9 +67,13 @@ describe("explorer: the web page in headless Chromium", function () {
     const { providerA, providerB } = f.scenario.signers;
     await page.locator(`#providers tr[data-provider="${providerA.address.toLowerCase()}"]`).waitFor();
     const rows = await page.locator("#providers tbody tr").count();
-    expect(rows).to.equal(5);
+    expect(rows).to.equal(3);
     const rowB = await page.locator(`#providers tr[data-provider="${providerB.address.toLowerCase()}"]`).innerText();
-    expect(rowB).to.contain("edge").and.to.contain("485"); // 500 staked, 15 slashed for the overturned report
+    // 500 staked; 10 penalty and 10 verification fee slashed for the overturned report; its failure rate as the registry computes it
+    expect(rowB).to.contain("edge").and.to.contain("480");
+    const failureB = await f.scenario.deployment.registry.failureBpsOf(providerB.address);
+    expect(rowB).to.contain(`${(Number(failureB) / 100).toFixed(2)}%`);
+    expect(await page.locator("#verifiers tbody tr").count()).to.equal(4);
     const open = await page.locator("#open-requests").innerText();
     expect(open).to.contain(`#${f.scenario.ids.open}`);
     expect(await page.locator("#open-requests .bids li").count()).to.equal(2);
@@ -95,17 +99,42 @@ describe("explorer: the web page in headless Chromium", function () {
     // Three placements; two carry an explanation hash (its document is not published yet), one none.
     const bids = await page.locator("#bids tbody tr").allInnerTexts();
     expect(bids).to.have.length(3);
+    // Each bid's expected cost, as the award rule ranks it (the request states a value at risk: it exceeds the total).
+    const costs = await page.locator("#bids .expected-cost").evaluateAll((els) => els.map((e) => e.getAttribute("data-wei")));
+    const indexed = (await f.data(`{ bids(where: { request: "${f.scenario.ids.cosigned}" }, orderBy: seq) { expectedCost total } }`)).bids as { expectedCost: string; total: string }[];
+    expect(costs).to.deep.equal(indexed.map((b) => b.expectedCost));
+    expect(indexed.every((b) => BigInt(b.expectedCost) > BigInt(b.total))).to.equal(true);
     const explained = await page.locator("#bids .explanation").evaluateAll((els) => els.map((e) => e.getAttribute("data-hash")));
     expect(explained).to.have.length(2);
     for (const h of explained) expect(h).to.match(/^0x[0-9a-f]{64}$/);
     expect(bids.filter((b) => b.includes("none given"))).to.have.length(1);
     await page.screenshot({ path: `${SCREENSHOTS}/explorer-agreement.png`, fullPage: true });
 
-    await page.goto(`${f.explorer.url}/#/agreement/${f.scenario.ids.overturned}`);
+  });
+
+  it("shows a dispute: the ruling, each round's panel, commits and reveals, the appeal, and who was rewarded or slashed", async () => {
+    const { ids, dispute, signers } = f.scenario;
+    await page.goto(`${f.explorer.url}/#/agreement/${ids.overturned}`);
     await page.locator("#dispute").waitFor();
     const overturned = await page.locator("#timeline").innerText();
     expect(overturned).to.contain("disputed").and.to.contain("overturned");
-    expect(await page.locator("#dispute tbody tr").count()).to.equal(2);
+    expect(await page.locator("#dispute .ruling").innerText()).to.equal("Overturned");
+    expect(await page.locator("#dispute section.round").count()).to.equal(2);
+    const first = page.locator('#dispute section.round[data-round="0"]');
+    expect(await first.locator("h3").innerText()).to.contain("panel of 3 seats").and.to.contain("for the report");
+    const seated = [...new Set(dispute.seats.map((a) => a.toLowerCase()))];
+    const firstBallots = await first.locator("tr.ballot").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-verifier")));
+    expect([...firstBallots].sort()).to.deep.equal([...seated].sort());
+    expect(await first.locator("span.slashed").count()).to.equal(seated.length);
+    const court = page.locator('#dispute section.round[data-round="1"]');
+    expect(await court.locator("h3").innerText()).to.contain("full court").and.to.contain("against the report");
+    expect(await court.locator("tr.ballot").count()).to.equal(signers.verifiers.length);
+    expect(await court.locator("span.rewarded").count()).to.equal(signers.verifiers.length);
+    expect(await court.locator("tr.ballot").first().innerText()).to.contain("123,000,000 fuel").and.to.contain("another claim");
+    const appeal = await page.locator("#dispute tr.appeal").allInnerTexts();
+    expect(appeal).to.have.length(1);
+    expect(appeal[0]).to.contain("20"); // twice the 10-token dispute bond
+    await page.screenshot({ path: `${SCREENSHOTS}/explorer-dispute.png`, fullPage: true });
   });
 
   it("shows a clear not-found page for an unknown id, address or route", async () => {
@@ -230,7 +259,7 @@ describe("explorer: the web page in headless Chromium", function () {
     await (await market.connect(f.scenario.signers.consumer).postRequest({
       workloadHash: "0x" + "22".repeat(32), workloadURI: "ipfs://live", inputHash: "0x" + "00".repeat(32), inputURI: "",
       maxFuel: 10n ** 9n, maxPricePerMFuel: 10n ** 16n, maxFee: 0n, minMemoryMiB: 1, allowedTiers: 7, region: 1,
-      maxLatencyClass: 3, bidWindow: 3600, deadline: now + 7200,
+      maxLatencyClass: 3, bidWindow: 3600, execTime: 600, deadline: now + 7200, meteringVersion: 1, valueAtRisk: 0n,
     })).wait();
     await f.indexer.syncOnce();
     const id = (await market.requestCount()).toString();

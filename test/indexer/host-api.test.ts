@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { AbiCoder, encodeBase58, JsonRpcProvider, keccak256, toUtf8Bytes, type JsonRpcSigner } from "ethers";
 import { deployMarket, type MarketDeployment } from "../../contracts/client/deploy.js";
+import { signHostKeyProof } from "../../contracts/client/signing.js";
 import { loadSchemaModel } from "../../services/common/entity-model.js";
 import { Indexer } from "../../services/indexer/indexer.js";
 import { loadSubgraphManifest } from "../../services/indexer/mapping/manifest.js";
@@ -75,7 +76,7 @@ describe("indexer: the graph-ts host API through a compiled fixture subgraph", f
     deployment = await deployMarket(signers[0]!);
     const { token, registry } = deployment;
     for (const who of [a, b]) {
-      await (await token.mint(who.address, 10_000n * TOKEN)).wait();
+      await (await token.transfer(who.address, 10_000n * TOKEN)).wait();
       await (await token.connect(who).approve(deployment.addresses.registry, 2n ** 255n)).wait();
     }
     const step = async (name: string, tx: Promise<{ wait(): Promise<{ blockNumber: number } | null> }>) => {
@@ -83,13 +84,15 @@ describe("indexer: the graph-ts host API through a compiled fixture subgraph", f
       const block = (await node.provider.getBlock(receipt.blockNumber))!;
       blocks[name] = { number: block.number, hash: block.hash!, timestamp: block.timestamp };
     };
-    await step("registerA", registry.connect(a).register(host.address, 1, 3, 1000n * TOKEN, metadataA));
-    await step("registerB", registry.connect(b).register(host.address, 2, 4, 777n * TOKEN, "plain"));
+    const { chainId } = await node.provider.getNetwork();
+    const proof = (owner: JsonRpcSigner) => signHostKeyProof(host, chainId, deployment.addresses.registry, owner.address);
+    await step("registerA", registry.connect(a).register(host.address, 1, 3, 1000n * TOKEN, metadataA, await proof(a)));
+    await step("registerB", registry.connect(b).register(host.address, 2, 4, 777n * TOKEN, "plain", await proof(b)));
     await step("stakeA", registry.connect(a).addStake(5n));
     await step("abortB", registry.connect(b).setMetadata("abort"));
     await step("helloB", registry.connect(b).setMetadata("hello"));
     await step("immutableB", registry.connect(b).setMetadata("immutable"));
-    await step("removeA", registry.connect(a).setVerifier(true));
+    await step("removeA", registry.connect(a).authoriseAgent(b.address, true));
     dir = mkdtempSync(join(tmpdir(), "troupe-host-api-"));
     chain = new SyncRpcChain(node.url);
     indexer = new Indexer({
@@ -167,7 +170,7 @@ describe("indexer: the graph-ts host API through a compiled fixture subgraph", f
   it("sees entities written in the block, loads derived lists with pending changes, removes and versions them", () => {
     expect(probeOf(b)).to.include({ sawItselfInBlock: true, relatedAtSave: 2 });
     expect(indexer.store.get("Owner", host.address.toLowerCase())).to.include({ probeCount: 2 });
-    // A was removed by handleVerifier; its versions stay in the history.
+    // A was removed by handleAgent; its versions stay in the history.
     expect(probeOf(a)).to.equal(undefined);
     const history = indexer.db.prepare("SELECT stake, sawItselfInBlock, __block_start, __block_end FROM Probe__history WHERE id = ? ORDER BY __block_end").all(a.address.toLowerCase()) as Record<string, unknown>[];
     expect(history.map((h) => [h.__block_start, h.__block_end])).to.deep.equal([

@@ -42,14 +42,19 @@ describe("indexer: the compiled mappings on bad and failing logs", () => {
     const truncated = log(addresses.registry, { ...registry.encodeEventLog("StakeAdded", [provider, 1n, 501n]), data: "0x1234" });
     // A request whose uint8 `allowedTiers` word holds 2^40: the mapping's toI32() aborts (an ABI-invalid log).
     const request = market.encodeEventLog("RequestPosted", [
-      1n, provider, "0x" + "11".repeat(32), "ipfs://w", "0x" + "00".repeat(32), "", 1000n, 10n, 1n, 64, 7, 1, 3, 2000, 3000, 5000n,
+      1n, provider, "0x" + "11".repeat(32), "ipfs://w", "0x" + "00".repeat(32), "", 1000n, 10n, 1n, 64, 7, 1, 3, 2000, 600, 3000, 1, 0n, 5000n,
     ]);
     const words = request.data.slice(2).match(/.{64}/g)!;
     words[8] = (2n ** 40n).toString(16).padStart(64, "0"); // allowedTiers is the 9th non-indexed word
     const aborting = log(addresses.market, { topics: request.topics, data: "0x" + words.join("") });
     const stake = log(addresses.registry, registry.encodeEventLog("StakeAdded", [provider, 1n, 501n]));
     const BEFORE = { number: 4, hash: "0x" + "44".repeat(32), parentHash: "0x" + "33".repeat(32), timestamp: 990 };
-    runner.processBlock({ block: BEFORE, logs: [] });
+    // The registry announces its parameters at deployment (failure rates are computed with them).
+    const configured: RawLog = {
+      address: addresses.registry, ...registry.encodeEventLog("RegistryConfigured", [provider, 100n, 3600, 10n, 1000]),
+      blockNumber: 4, blockHash: BEFORE.hash, transactionHash: "0x" + "77".repeat(32), index: 0,
+    };
+    runner.processBlock({ block: BEFORE, logs: [configured] });
     store.flush(BEFORE, () => runner.persist(db));
     const applied = runner.processBlock({ block: BLOCK, logs: [registered, unknownContract, unknownTopic, truncated, aborting, stake] });
     store.flush(BLOCK, () => runner.persist(db));

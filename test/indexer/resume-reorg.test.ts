@@ -90,6 +90,8 @@ describe("indexer: resume after a kill, roll back after a reorg", function () {
       REGISTRY_ADDRESS: scenario.deployment.addresses.registry,
       OFFERS_ADDRESS: scenario.deployment.addresses.offers,
       MARKET_ADDRESS: scenario.deployment.addresses.market,
+      COURT_ADDRESS: scenario.deployment.addresses.court,
+      MODELS_ADDRESS: scenario.deployment.addresses.models,
       START_BLOCK: String(scenario.deployment.startBlock),
       DB_PATH: dbPath,
       MAX_BLOCK_RANGE: "1",
@@ -148,8 +150,8 @@ describe("indexer: resume after a kill, roll back after a reorg", function () {
     const now = (await node.provider.getBlock("latest"))!.timestamp;
     const params = {
       workloadHash: "0x" + "11".repeat(32), workloadURI: "ipfs://doomed", inputHash: "0x" + "00".repeat(32), inputURI: "",
-      maxFuel: 1000n, maxPricePerMFuel: 1000n, maxFee: 1000n, minMemoryMiB: 1, allowedTiers: 1, region: 9,
-      maxLatencyClass: 3, bidWindow: 60, deadline: now + 3600,
+      maxFuel: 1000n, maxPricePerMFuel: 1000n, maxFee: 10n ** 16n, minMemoryMiB: 1, allowedTiers: 1, region: 9,
+      maxLatencyClass: 3, bidWindow: 60, execTime: 600, deadline: now + 3600, meteringVersion: 1, valueAtRisk: 0n,
     };
     await (await market.connect(consumer).postRequest(params)).wait();
     await (await registry.connect(providerA).addStake(5n)).wait();

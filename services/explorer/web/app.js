@@ -80,7 +80,7 @@
     ];
     if (a.status !== "Breached") steps.push(["reported", a.reportedAt, a.reportedAt ? "done" : ""]);
     if (a.disputedAt) steps.push(["disputed", a.disputedAt, "warn"]);
-    steps.push(end || [a.status === "Disputed" ? "verdicts pending" : "settled", null, ""]);
+    steps.push(end || (a.status === "Annulled" ? ["annulled", a.closedAt, "warn"] : [a.status === "Disputed" ? "court pending" : "settled", null, ""]));
     return steps;
   }
   const miniTimeline = (a) =>
@@ -94,15 +94,23 @@
 
   const AGREEMENT_FIELDS = `id status pricePerMFuel fee requestedAt awardedAt reportedAt disputedAt closedAt providerPayment consumerRefund
     provider { id tierName region } usageReport { fuelUsed }`;
-  const PROVIDER_FIELDS = "id tierName region stake reputation completed breached disputesLost earnings verifier";
-  const BID_FIELDS = "id seq total pricePerMFuel fee explanationHash createdAt provider { id metadataURI }";
+  const PROVIDER_FIELDS = "id tierName region stake reputation failureBps completed breached disputesLost completedValue failedValue earnings verifier";
+  const BID_FIELDS = "id seq total failureBps expectedCost pricePerMFuel fee explanationHash createdAt provider { id metadataURI }";
+  const CLOSE_REASONS = {
+    NoBid: "no provider bid before the window closed",
+    Cancelled: "the consumer cancelled the request",
+    TooLate: "the award came too late: the execution time would have passed the request's deadline",
+    StakeShort: "the winning provider's free stake no longer covered the agreement's penalty and dispute bond",
+  };
+  const pct = (bps) => `${(Number(bps) / 100).toFixed(2)}%`;
 
   function providerTable(list) {
     return table(
-      ["provider", "tier", "region ", "stake (TRP) ", "reputation ", "completed ", "breached ", "earnings (TRP) ", "verifier"],
+      ["provider", "tier", "region ", "stake (TRP) ", "failure rate ", "completed (TRP) ", "failed (TRP) ", "earnings (TRP) ", "verifier"],
       list.map((p) => `<tr data-provider="${esc(p.id)}"><td>${providerLink(p)}</td><td>${esc(p.tierName)}</td><td class="num">${esc(p.region)}</td>
-        <td class="num">${tokens(p.stake)}</td><td class="num">${(p.reputation / 100).toFixed(2)}%</td><td class="num">${esc(p.completed)}</td>
-        <td class="num">${esc(p.breached + p.disputesLost)}</td><td class="num">${tokens(p.earnings)}</td><td>${p.verifier ? "yes" : ""}</td></tr>`),
+        <td class="num">${tokens(p.stake)}</td><td class="num" title="reputation ${pct(p.reputation)}">${pct(p.failureBps)}</td>
+        <td class="num" title="${esc(p.completed)} jobs">${tokens(p.completedValue)}</td><td class="num" title="${esc(p.breached + p.disputesLost)} jobs">${tokens(p.failedValue)}</td>
+        <td class="num">${tokens(p.earnings)}</td><td>${p.verifier ? "yes" : ""}</td></tr>`),
       "No provider matches.",
     );
   }
@@ -133,9 +141,10 @@
 
   const bidTable = (bids) =>
     table(
-      ["#", "provider", "price / M fuel ", "fee ", "total (TRP) ", "placed", "explanation"],
+      ["#", "provider", "price / M fuel ", "fee ", "total (TRP) ", "failure rate ", "expected cost (TRP) ", "placed", "explanation"],
       bids.map((b) => `<tr data-bid="${esc(b.id)}"><td>${esc(b.seq)}</td><td>${providerLink(b.provider)}</td><td class="num">${tokens(b.pricePerMFuel)}</td><td class="num">${tokens(b.fee)}</td>
-        <td class="num">${tokens(b.total)}</td><td>${esc(time(b.createdAt))}</td><td>${explanation(b)}</td></tr>`),
+        <td class="num">${tokens(b.total)}</td><td class="num">${pct(b.failureBps)}</td><td class="num expected-cost" data-wei="${esc(b.expectedCost)}">${tokens(b.expectedCost)}</td>
+        <td>${esc(time(b.createdAt))}</td><td>${explanation(b)}</td></tr>`),
       "No bids.",
     );
 
@@ -167,15 +176,73 @@
       .join("")}</select>`;
   }
 
+  const VERIFIER_FIELDS = "id stake leaving seats rewarded slashed coherentBallots incoherentBallots";
+  const verifierTable = (list) =>
+    table(
+      ["verifier", "stake (TRP) ", "leaving (TRP) ", "seats drawn ", "coherent ", "incoherent ", "rewarded (TRP) ", "slashed (TRP) "],
+      list.map((v) => `<tr data-verifier="${esc(v.id)}"><td><code title="${esc(v.id)}">${esc(short(v.id))}</code></td><td class="num">${tokens(v.stake)}</td>
+        <td class="num">${tokens(v.leaving)}</td><td class="num">${esc(v.seats)}</td><td class="num">${esc(v.coherentBallots)}</td><td class="num">${esc(v.incoherentBallots)}</td>
+        <td class="num">${tokens(v.rewarded)}</td><td class="num">${tokens(v.slashed)}</td></tr>`),
+      "No verifier has staked.",
+    );
+
+  async function renderVerifiers(params) {
+    const page = Math.max(0, Number(params.get("page") || 0));
+    const skip = page * PAGE;
+    if (skip > 5000) throw new Error("pages beyond 5,000 verifiers");
+    const d = await gql(`query ($skip: Int!) { verifiers(first: ${PAGE + 1}, skip: $skip, orderBy: stake, orderDirection: desc, subgraphError: allow) { ${VERIFIER_FIELDS} } }`, { skip });
+    const link = (p) => href("verifiers", { page: p || undefined });
+    view.innerHTML = `<h1>Verifiers</h1><section id="verifiers">${verifierTable(d.verifiers.slice(0, PAGE))}
+      <nav class="pager">${page > 0 ? `<a href="${link(page - 1)}">‹ more stake</a>` : '<span class="muted">‹ more stake</span>'} <span>page ${page + 1}</span>
+      ${d.verifiers.length > PAGE ? `<a class="older" href="${link(page + 1)}">less stake ›</a>` : '<span class="muted">less stake ›</span>'}</nav></section>`;
+  }
+
+  const DISPUTE_FIELDS = `bond reportKey openedAt verdictDeadline round phase resolved ruling upheld finalKey providerPayment consumerRefund penalty slashed
+    forfeited slashedStake rewardPool winner winnerPayout resolvedAt
+    rounds(orderBy: round) { id round panelSize fullCourt seatsDrawn drawn drawBlock reschedules commitDeadline revealDeadline appellant bond
+      committedVotes revealedVotes totalVotes leadingVotes tallied decided decidedKey decidedForReport appealDeadline
+      ballots(first: 200, orderBy: votes, orderDirection: desc) { id verifier { id } seats votes committed revealed fuelUsed outputHash agreesWithReport claimed coherent reward slashed } }
+    appeals(orderBy: round) { round appellant bond appealedAt }`;
+  const yesNo = (v) => (v == null ? "–" : v ? "yes" : "no");
+
+  /** A dispute: its ruling, each round's panel, commits, reveals and tally, the appeals and every ballot's claim. */
+  function disputeView(d, consumer) {
+    const ruling = d.ruling ? badge(d.ruling === "Upheld" || d.ruling === "ContentWithheld" ? "Settled" : d.ruling === "Void" ? "Annulled" : "Overturned", d.ruling) : badge("Disputed", d.phase);
+    const claim = (b) => (b.revealed ? `${fuel(b.fuelUsed)} fuel, <code title="${esc(b.outputHash)}">${esc(short(b.outputHash))}</code> ${b.agreesWithReport ? "(the report's)" : "(another claim)"}` : b.committed ? "sealed" : "–");
+    const settled = (b) =>
+      !b.claimed ? '<span class="muted">unclaimed</span>' : b.coherent ? `<span class="ok rewarded">rewarded ${tokens(b.reward)}</span>` : `<span class="bad slashed">slashed ${tokens(b.slashed)}</span>`;
+    const rounds = d.rounds.map((r) => `<section class="round" data-round="${esc(r.round)}"><h3>Round ${esc(r.round)} — ${r.fullCourt ? "full court (every verifier, by stake)" : `panel of ${esc(r.panelSize)} seats`}
+        ${r.tallied ? (r.decided ? (r.decidedForReport ? badge("Settled", "for the report") : badge("Overturned", "against the report")) : badge("Annulled", "no majority")) : ""}</h3>
+      <dl class="kv">
+        <dt>opened by</dt><dd>${r.appellant ? `<code>${esc(short(r.appellant))}</code> with a bond of ${tokens(r.bond)} TRP` : "escalation (no majority in the previous round)"}</dd>
+        <dt>draw</dt><dd>${r.fullCourt ? "none: the full court" : r.drawn ? `${esc(r.seatsDrawn)} of ${esc(r.panelSize)} seats filled` : `pending (block ${esc(r.drawBlock)}${r.reschedules ? `, rescheduled ${esc(r.reschedules)}×` : ""})`}</dd>
+        <dt>commit / reveal until</dt><dd>${esc(time(r.commitDeadline)) || "–"} / ${esc(time(r.revealDeadline)) || "–"}</dd>
+        <dt>votes</dt><dd>${esc(r.committedVotes)} committed, ${esc(r.revealedVotes)} revealed${r.totalVotes != null ? ` of ${esc(r.totalVotes)}` : ""}${r.leadingVotes != null ? `; leading claim ${esc(r.leadingVotes)}` : ""}</dd>
+        ${r.appealDeadline ? `<dt>appealable until</dt><dd>${esc(time(r.appealDeadline))}</dd>` : ""}
+      </dl>
+      ${table(["verifier", "seats ", "votes ", "committed", "revealed claim", "outcome"], r.ballots.map((b) => `<tr class="ballot" data-verifier="${esc(b.verifier.id)}">
+        <td><code title="${esc(b.verifier.id)}">${esc(short(b.verifier.id))}</code></td><td class="num">${esc(b.seats)}</td><td class="num">${esc(r.fullCourt ? tokens(b.votes) : b.votes)}</td>
+        <td>${yesNo(b.committed)}</td><td>${claim(b)}</td><td>${settled(b)}</td></tr>`), "No ballot yet.")}</section>`).join("");
+    return `<section id="dispute"><h2>Dispute ${ruling}</h2><dl class="kv">
+        <dt>disputed by</dt><dd><code>${esc(consumer)}</code>, bond ${tokens(d.bond)} TRP, ${esc(time(d.openedAt))}</dd>
+        <dt>state</dt><dd>${d.resolved ? `ruled <b class="ruling">${esc(d.ruling)}</b> ${esc(time(d.resolvedAt))}` : `${esc(d.phase)} (round ${esc(d.round)})${d.verdictDeadline ? `, reveals until ${esc(time(d.verdictDeadline))}` : ""}`}</dd>
+        ${d.resolved ? `<dt>paid</dt><dd>provider ${tokens(d.providerPayment)} TRP, consumer ${tokens(d.consumerRefund)} TRP (penalty ${tokens(d.penalty)}); taken from the provider's stake ${tokens(d.slashed)} TRP</dd>
+        <dt>court</dt><dd>forfeited bonds ${tokens(d.forfeited)} TRP, verifier stake slashed ${tokens(d.slashedStake)} TRP, reward pool ${tokens(d.rewardPool)} TRP; the winner <code>${esc(short(d.winner))}</code> got ${tokens(d.winnerPayout)} TRP</dd>` : ""}
+      </dl>
+      ${d.appeals.length ? `<h3>Appeals</h3>${table(["into round ", "appellant", "bond (TRP) ", "when"], d.appeals.map((a) => `<tr class="appeal"><td class="num">${esc(a.round)}</td><td><code>${esc(short(a.appellant))}</code></td><td class="num">${tokens(a.bond)}</td><td>${esc(time(a.appealedAt))}</td></tr>`), "")}` : ""}
+      ${rounds}</section>`;
+  }
+
   async function renderMarket() {
     const d = await gql(`{
-      marketSummary(id: "market", subgraphError: allow) { providers offers requests agreements settled breached overturned disputes fuel volume stake }
+      marketSummary(id: "market", subgraphError: allow) { providers offers requests agreements settled breached overturned disputes fuel volume stake verifiers verifierStake }
       providers(first: ${PAGE}, orderBy: reputation, orderDirection: desc, subgraphError: allow) { ${PROVIDER_FIELDS} }
       open: deploymentRequests(first: 20, where: { status: "Open" }, orderBy: createdAt, orderDirection: desc, subgraphError: allow) {
         id consumer maxPricePerMFuel maxFuel bidWindowEnd bidCount
         bids(first: 5, orderBy: total) { id total pricePerMFuel provider { id } } }
       agreements(first: ${PAGE}, orderBy: awardedAt, orderDirection: desc, subgraphError: allow) { ${AGREEMENT_FIELDS} }
       marketStats_collection(first: 1000, orderBy: day, orderDirection: desc, subgraphError: allow) { day tier agreementsCreated priceSum jobs breached overturned volume }
+      verifiers(first: 10, orderBy: stake, orderDirection: desc, subgraphError: allow) { ${VERIFIER_FIELDS} }
     }`);
     const s = d.marketSummary || { providers: 0, offers: 0, requests: 0, agreements: 0, settled: 0, breached: 0, overturned: 0, disputes: 0, fuel: "0", volume: "0", stake: "0" };
     view.innerHTML = `
@@ -198,7 +265,8 @@
           <td>${r.bids.length ? `<ul class="bids">${r.bids.map((b) => `<li>${providerLink(b.provider)} ${tokens(b.pricePerMFuel)}/M (total ${tokens(b.total)})</li>`).join("")}</ul>` : '<span class="muted">none yet</span>'}</td></tr>`),
         "No open request.",
       )}</section>
-      <section id="agreements"><h2>Latest agreements <a class="more" href="#/agreements">all agreements ›</a></h2>${agreementTable(d.agreements, true)}</section>`;
+      <section id="agreements"><h2>Latest agreements <a class="more" href="#/agreements">all agreements ›</a></h2>${agreementTable(d.agreements, true)}</section>
+      <section id="verifiers"><h2>Verifiers by stake <a class="more" href="#/verifiers">all ${esc(s.verifiers ?? "")} ›</a></h2>${verifierTable(d.verifiers)}</section>`;
     drawCharts(d.marketStats_collection);
   }
 
@@ -264,7 +332,7 @@
         id status consumer workloadURI maxPricePerMFuel maxFuel bidCount createdAt } }`, { where });
     const rows = d.deploymentRequests;
     view.innerHTML = `<h1>Requests</h1>
-      ${searchForm("requests", params, "request id, consumer address or workload text", statusSelect(params, ["Open", "Awarded", "Reported", "Disputed", "Settled", "Breached", "Overturned", "Cancelled", "Expired"]))}
+      ${searchForm("requests", params, "request id, consumer address or workload text", statusSelect(params, ["Open", "Awarded", "Reported", "Disputed", "Settled", "Breached", "Overturned", "Annulled", "Cancelled", "Expired"]))}
       <section id="requests">${table(
         ["request", "status", "consumer", "workload", "max price / M fuel ", "max fuel ", "bids ", "posted"],
         rows.slice(0, PAGE).map((r) => `<tr data-request="${esc(r.id)}"><td>${requestLink(r.id)}</td><td>${badge(r.status)}</td><td>${esc(short(r.consumer))}</td>
@@ -289,7 +357,7 @@
       agreements(first: ${PAGE + 1}, where: $where, orderBy: awardedAt, orderDirection: desc, subgraphError: allow) { ${AGREEMENT_FIELDS} } }`, { where });
     const rows = d.agreements;
     view.innerHTML = `<h1>Agreements</h1>
-      ${searchForm("agreements", params, "agreement id, or a provider / consumer address", statusSelect(params, ["Awarded", "Reported", "Disputed", "Settled", "Breached", "Overturned"]))}
+      ${searchForm("agreements", params, "agreement id, or a provider / consumer address", statusSelect(params, ["Awarded", "Reported", "Disputed", "Settled", "Breached", "Overturned", "Annulled"]))}
       <section id="agreements">${agreementTable(rows.slice(0, PAGE), true)}${pager("agreements", params, rows, (a) => `${a.awardedAt}.${a.id}`)}</section>`;
   }
 
@@ -322,7 +390,7 @@
 
   async function renderProvider(id, params) {
     const d = await gql(`query ($id: ID!, $where: Agreement_filter) { provider(id: $id, subgraphError: allow) {
-      id hostKey tierName region metadataURI stake unbonding slashed verifier reputation openAgreements completed breached disputesWon disputesLost
+      id hostKey tierName region metadataURI stake unbonding slashed verifier reputation failureBps completedValue failedValue exposure openAgreements completed breached disputesWon disputesLost
       earnings fuelReported wallMsReported registeredAt
       offers(first: 100, orderBy: createdAt, orderDirection: desc) { id pricePerMFuel fee maxFuel memoryMiB latencyClass expiresAt withdrawn }
       agreements(first: ${PAGE + 1}, where: $where, orderBy: awardedAt, orderDirection: desc) { ${AGREEMENT_FIELDS} }
@@ -336,7 +404,9 @@
       <section><dl class="kv">
         <dt>tier / region</dt><dd>${esc(p.tierName)} / ${esc(p.region)}</dd>
         <dt>stake</dt><dd>${tokens(p.stake)} TRP (unbonding ${tokens(p.unbonding)}, slashed ${tokens(p.slashed)})</dd>
-        <dt>reputation</dt><dd>${(p.reputation / 100).toFixed(2)}% — ${esc(p.completed)} completed, ${esc(p.breached)} breached, disputes ${esc(p.disputesWon)} won / ${esc(p.disputesLost)} lost, ${esc(p.openAgreements)} open</dd>
+        <dt>record</dt><dd id="record">completed ${tokens(p.completedValue)} TRP (${esc(p.completed)} jobs), failed ${tokens(p.failedValue)} TRP (${esc(p.breached)} breached, ${esc(p.disputesLost)} disputes lost; ${esc(p.disputesWon)} won)</dd>
+        <dt>failure rate</dt><dd>${pct(p.failureBps)} (value-weighted, with the registry's prior; reputation ${pct(p.reputation)})</dd>
+        <dt>open agreements</dt><dd>${esc(p.openAgreements)}, reserving ${tokens(p.exposure)} TRP of the stake</dd>
         <dt>earnings</dt><dd>${tokens(p.earnings)} TRP</dd>
         <dt>fuel reported</dt><dd>${fuel(p.fuelReported)}${fuelPerSecond !== null ? ` (${fuel(fuelPerSecond)} fuel/s)` : ""}</dd>
         <dt>host key</dt><dd>${esc(p.hostKey)}</dd>
@@ -363,7 +433,7 @@
       ${AGREEMENT_FIELDS} consumer maxFuel deadline penalty disputeWindow acceptedEarly txHash offer { id } winningBid { id seq agent }
       usageReport { fuelUsed peakMemoryPages wallMs outcomeName exitCode outputHash meteringVersion reportedAt txHash }
       settlement { kind providerPayment consumerRefund slashed settledAt txHash }
-      dispute { bond openedAt verdictDeadline resolved upheld quorum slashed verifierRewardEach verdicts { verifier { id } fuelUsed agrees submittedAt } }
+      dispute { ${DISPUTE_FIELDS} }
       request { id workloadHash workloadURI inputHash escrow bids(first: 100, orderBy: seq) { ${BID_FIELDS} } }
     } }`, { id });
     const a = d.agreement;
@@ -396,15 +466,14 @@
           <dt>refunded to consumer</dt><dd>${tokens(st.consumerRefund)} TRP</dd><dt>slashed</dt><dd>${tokens(st.slashed)} TRP</dd></dl>` : ""}
         </section>
       </div>
-      ${dispute ? `<section id="dispute"><h2>Dispute</h2><dl class="kv"><dt>bond</dt><dd>${tokens(dispute.bond)} TRP</dd>
-        <dt>state</dt><dd>${dispute.resolved ? (dispute.upheld ? "report upheld" : "report overturned") + (dispute.quorum ? " by a verifier quorum" : " (verdict window timed out)") : "waiting for verdicts until " + esc(time(dispute.verdictDeadline))}</dd></dl>
-        ${table(["verifier", "fuel ", "agrees", "submitted"], dispute.verdicts.map((v) => `<tr><td>${providerLink(v.verifier)}</td><td class="num">${fuel(v.fuelUsed)}</td><td>${v.agrees ? "yes" : "no"}</td><td>${esc(time(v.submittedAt))}</td></tr>`), "No verdict yet.")}</section>` : ""}
+      ${dispute ? disputeView(dispute, a.consumer) : ""}
       <section id="bids"><h2>Bids on request ${requestLink(a.request.id)} and their explanations</h2>${bidTable(a.request.bids)}</section>`;
   }
 
   async function renderRequest(id) {
     const d = await gql(`query ($id: ID!) { deploymentRequest(id: $id, subgraphError: allow) {
-      id status consumer workloadURI workloadHash maxFuel maxPricePerMFuel maxFee allowedTiers region bidWindowEnd deadline escrow refund createdAt closedAt
+      id status consumer workloadURI workloadHash maxFuel maxPricePerMFuel maxFee allowedTiers region bidWindowEnd execTime deadline meteringVersion
+      valueAtRisk valueAtRiskBps escrow refund closeReason createdAt closedAt
       agreement { id } bids(first: 100, orderBy: seq) { ${BID_FIELDS} } } }`, { id });
     const r = d.deploymentRequest;
     if (!r) return notFound("request or agreement", id);
@@ -419,7 +488,10 @@
         <dt>consumer</dt><dd>${esc(r.consumer)}</dd><dt>workload</dt><dd>${esc(r.workloadURI)}</dd>
         <dt>max price / M fuel</dt><dd>${tokens(r.maxPricePerMFuel)} TRP + fee ${tokens(r.maxFee)}</dd><dt>fuel cap</dt><dd>${fuel(r.maxFuel)}</dd>
         <dt>tiers / region</dt><dd>${esc(tiers)} / ${esc(r.region)}</dd><dt>escrow</dt><dd>${tokens(r.escrow)} TRP${r.refund ? ` (refunded ${tokens(r.refund)})` : ""}</dd>
+        <dt>value at risk</dt><dd>${tokens(r.valueAtRisk)} TRP (${pct(r.valueAtRiskBps)} of the escrow: the award adds it × each provider's failure rate to the bid)</dd>
+        <dt>execution</dt><dd>${esc(r.execTime)} s to report after the award, metering version ${esc(r.meteringVersion)}</dd>
         <dt>posted</dt><dd>${esc(time(r.createdAt))}</dd><dt>bid window ends</dt><dd>${esc(time(r.bidWindowEnd))}</dd><dt>deadline</dt><dd>${esc(time(r.deadline))}</dd>
+        ${r.closeReason ? `<dt>closed</dt><dd class="close-reason">${esc(CLOSE_REASONS[r.closeReason] || r.closeReason)}</dd>` : ""}
       </dl></section>
       <section id="bids"><h2>Bids and their explanations</h2>${bidTable(r.bids)}</section>`;
   }
@@ -440,6 +512,7 @@
     provider: (r) => (r.id ? renderProvider(r.id, r.params) : renderProviders(r.params)),
     agreement: (r) => (r.id ? renderAgreement(r.id) : renderAgreements(r.params)),
     request: (r) => (r.id ? renderRequest(r.id) : renderRequests(r.params)),
+    verifiers: (r) => renderVerifiers(r.params),
   };
 
   async function render() {
