@@ -24,7 +24,16 @@ export interface FetchOptions {
   timeoutMs?: number;
   /** Redirects followed at most (default 5); each target is checked like the first URI. */
   maxRedirects?: number;
+  /** Resolves a host name to its addresses (default: the system's resolver, `dns.lookup`). */
+  resolveHost?: (host: string) => Promise<ResolvedAddress[]>;
 }
+
+export interface ResolvedAddress {
+  address: string;
+  family: number;
+}
+
+const systemResolver = (host: string): Promise<ResolvedAddress[]> => lookup(host, { all: true, verbatim: true });
 
 /** The URI schemes a request may name. */
 export const SUPPORTED_SCHEMES = ["http:", "https:", "file:", "cas:"] as const;
@@ -131,7 +140,7 @@ async function fetchHttp(start: URL, opts: FetchOptions, signal: AbortSignal): P
   const maxRedirects = opts.maxRedirects ?? 5;
   let url = start;
   for (let hop = 0; ; hop++) {
-    const address = await checkedAddress(url, opts.policy, signal);
+    const address = await checkedAddress(url, opts.policy, opts.resolveHost ?? systemResolver, signal);
     const response = await get(url, address, signal);
     const status = response.statusCode ?? 0;
     if (REDIRECTS.has(status)) {
@@ -155,9 +164,14 @@ async function fetchHttp(start: URL, opts: FetchOptions, signal: AbortSignal): P
 }
 
 /** The address to connect to for `url`: its host's first address that the policy allows; throws `UriRefused` when none is. */
-async function checkedAddress(url: URL, policy: UriPolicy, signal: AbortSignal): Promise<{ address: string; family: number }> {
+async function checkedAddress(
+  url: URL,
+  policy: UriPolicy,
+  resolveHost: (host: string) => Promise<ResolvedAddress[]>,
+  signal: AbortSignal,
+): Promise<ResolvedAddress> {
   const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
-  let addresses: { address: string; family: number }[];
+  let addresses: ResolvedAddress[];
   if (isIP(host) !== 0) {
     addresses = [{ address: host, family: isIP(host) }];
   } else {
@@ -166,7 +180,7 @@ async function checkedAddress(url: URL, policy: UriPolicy, signal: AbortSignal):
       signal.addEventListener("abort", () => reject(signal.reason), { once: true });
     });
     try {
-      addresses = await Promise.race([lookup(host, { all: true, verbatim: true }), aborted]);
+      addresses = await Promise.race([resolveHost(host), aborted]);
     } catch (error) {
       if (signal.aborted) throw error;
       throw new Error(`cannot resolve ${host} (${url.href}): ${(error as Error).message}`);
@@ -182,7 +196,7 @@ async function checkedAddress(url: URL, policy: UriPolicy, signal: AbortSignal):
 }
 
 /** One GET to `url`, connected to `address` whatever the host name resolves to by then. */
-function get(url: URL, pinned: { address: string; family: number }, signal: AbortSignal): Promise<IncomingMessage> {
+function get(url: URL, pinned: ResolvedAddress, signal: AbortSignal): Promise<IncomingMessage> {
   const lookupPinned = ((_host: string, options: { all?: boolean }, callback: (...args: unknown[]) => void) => {
     if (options?.all) callback(null, [pinned]);
     else callback(null, pinned.address, pinned.family);

@@ -162,6 +162,25 @@ describe("runtime-host: content store and fetching", () => {
     expect(() => uriPolicyFromEnv({ FETCH_ALLOW_ADDRESSES: "127.0.0.1,example.org" })).to.throw(/FETCH_ALLOW_ADDRESSES: not an IP address or range: "example.org"/);
   });
 
+  it("connects to the address it checked: a name that resolves elsewhere a moment later (DNS rebinding) changes nothing", async () => {
+    served.set("/m.wasm", bytes("pinned"));
+    const answers: string[] = [];
+    // the first answer passes the check; any later one points into the LAN (and the system resolver does not know the name)
+    const rebinding = async (host: string) => {
+      answers.push(host);
+      return [{ address: answers.length === 1 ? "127.0.0.1" : "10.0.0.1", family: 4 }];
+    };
+    const got = await fetchBlob(`http://rebind.invalid:${port}/m.wasm`, { sha256: sha256Hex(bytes("pinned")), maxBytes: 1024, store, policy, resolveHost: rebinding });
+    expect(new TextDecoder().decode(got)).to.equal("pinned");
+    expect(answers, "resolved once, by the check; the connection used the checked address").to.deep.equal(["rebind.invalid"]);
+    // a name whose every address is forbidden is refused, naming them
+    const lan = async () => [{ address: "10.0.0.1", family: 4 }, { address: "fd00::1", family: 6 }];
+    await expectRefused(
+      fetchBlob(`http://lan.invalid:${port}/x`, { sha256: sha256Hex(bytes("x")), maxBytes: 1024, store, policy, resolveHost: lan }),
+      /lan\.invalid is 10\.0\.0\.1 \(private.*\), fd00::1 \(private/,
+    );
+  });
+
   it("follows redirects by hand, checking every target: none to loopback, link-local or file:, at most five", async () => {
     served.set("/final.wasm", bytes("after two hops"));
     redirects.set("/a", "/b");
