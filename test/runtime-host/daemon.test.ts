@@ -139,7 +139,8 @@ describe("runtime-host: the daemon on a live chain", function () {
 
     // An agreement whose deadline passes while the host is cut off is not reported late.
     await proxy.stop();
-    const late = await award(m, p, { ...job(["sum"], "late"), bidWindow: 30, deadline: (await m.provider.getBlock("latest"))!.timestamp + 60 });
+    // 20 s to report, counted from the award
+    const late = await award(m, p, { ...job(["sum"], "late"), bidWindow: 30, execTime: 20, deadline: (await m.provider.getBlock("latest"))!.timestamp + 60 });
     await advanceTime(m.provider, 120);
     await proxy.start();
     await host.waitFor(new RegExp(`agreement ${late} not run: the deadline \\d+ passed`));
