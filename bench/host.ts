@@ -9,12 +9,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { ZeroHash } from "ethers";
-import { encodeInputBundle } from "../runtime/job/index.js";
+import { encodeInputBundle, METERING_VERSION } from "../runtime/job/index.js";
 import { sha256Hex } from "../runtime/host/sha256.js";
 import { startRpcNode } from "../test/helpers/rpc-node.js";
 import { spawnHost } from "../test/runtime-host/host-process.js";
 import { advanceTime, award, chainNow, liveMarket, liveProvider, Status, TOKEN } from "../test/runtime-host/market-setup.js";
-import { buildChecksumWorkload } from "../test/runtime-host/workload.js";
+import { buildChecksumWorkload, contentDirs } from "../test/runtime-host/workload.js";
 
 const ROUNDS = 7;
 const BATCH = Number(process.env.BATCH ?? 24);
@@ -48,7 +48,7 @@ async function reported(id: bigint): Promise<boolean> {
 
 const host = spawnHost({
   RPC_URL: node.url, HOST_KEY: p.hostKey.privateKey, PROVIDER: p.owner.address, MARKET: m.deployment.addresses.market,
-  MARKET_START_BLOCK: String(m.deployment.startBlock), DATA_DIR: join(dir, "host"), HOST_PORT: "0",
+  MARKET_START_BLOCK: String(m.deployment.startBlock), DATA_DIR: join(dir, "host"), HOST_PORT: "0", CONTENT_DIRS: contentDirs(dir),
   POLL_INTERVAL_MS: "50", MAX_CONCURRENT_JOBS: String(CONCURRENCY),
 });
 try {
@@ -72,7 +72,8 @@ try {
     await (
       await market.connect(m.consumer).postRequest({
         ...request(`batch ${i} `.repeat(50)), maxFuel: 1_000_000_000n, maxPricePerMFuel: TOKEN / 20n, maxFee: TOKEN / 100n,
-        minMemoryMiB: 32, allowedTiers: 7, region: 1, maxLatencyClass: 3, bidWindow: 30, deadline: now + 3600,
+        minMemoryMiB: 32, allowedTiers: 7, region: 1, maxLatencyClass: 3, bidWindow: 30, execTime: 1800,
+        deadline: now + 3600, meteringVersion: METERING_VERSION, valueAtRisk: 0n,
       })
     ).wait();
     const id = await market.requestCount();

@@ -2,7 +2,7 @@
 // Run `npm run verify -- --help`. (Judging a dispute is the verifier agent's: runtime/verifier.)
 import { parseArgs } from "node:util";
 import { readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { tmpdir } from "node:os";
 import { pathToFileURL } from "node:url";
 import * as engine from "./job/index.js";
@@ -11,6 +11,7 @@ import { agreementMemoryMiB, inputLocation } from "./host/agreement.js";
 import { ContentStore } from "./host/content-store.js";
 import { fetchBlob } from "./host/fetch-blob.js";
 import { toJson } from "./host/json.js";
+import { uriPolicyFromEnv } from "./host/uri-policy.js";
 import { briefError } from "./host/rpc.js";
 import { pinnedProvider, probeChainId } from "../contracts/client/rpc.js";
 import { verifyUsage, type ClaimedUsage, type Reexecution, type Verification } from "./host/verification.js";
@@ -85,9 +86,12 @@ export async function loadJob(opts: Options, timeoutMs: number): Promise<ChainJo
     const reported = (await market.queryFilter(market.filters.UsageReported(id), fromBlock)).at(-1);
     const p = posted.args;
     const store = new ContentStore(join(tmpdir(), "troupe-verify-store"));
+    // The consumer's URIs reach only what CONTENT_DIRS and FETCH_ALLOW_ADDRESSES allow (as the host's do); a file given here is trusted.
+    const uriPolicy = uriPolicyFromEnv(process.env);
     const load = async (file: string | undefined, uri: string, sha256: string, what: string) => {
       try {
-        const bytes = await fetchBlob(file ? pathToFileURL(resolve(file)).href : uri, { sha256, maxBytes: 256 * 1024 * 1024, store });
+        const policy = file ? { contentDirs: [dirname(resolve(file))], allowAddresses: [] } : uriPolicy;
+        const bytes = await fetchBlob(file ? pathToFileURL(resolve(file)).href : uri, { sha256, maxBytes: 256 * 1024 * 1024, store, policy });
         if (bytes.length === 0 && what === "module") throw new Error("the module is empty");
         return bytes;
       } catch (error) {

@@ -13,6 +13,8 @@ export interface Agreement {
   workloadURI: string;
   inputHash: string;
   inputURI: string;
+  /** The metering version the request fixed (absent in records written before it was kept). */
+  meteringVersion?: number;
   /** The block the agreement was created in. */
   blockNumber: number;
 }

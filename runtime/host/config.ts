@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
+import { uriPolicyFromEnv, type UriPolicy } from "./uri-policy.js";
 import { getAddress, isHexString, Wallet } from "ethers";
 
 /** Where the daemon's crash-test hook pauses, so a test can SIGKILL it at that exact point. */
@@ -22,6 +23,11 @@ export interface HostConfig {
   fetchTimeoutMs: number;
   maxModuleBytes: number;
   maxInputBytes: number;
+  /** Where `file:` URIs may read and which non-public addresses http(s) may reach. */
+  fetchPolicy: UriPolicy;
+  /** Tries to fetch a job's content before it is reported unavailable, and the first wait between them. */
+  fetchAttempts: number;
+  fetchRetryMs: number;
   maxJobAttempts: number;
   maxConcurrentJobs: number;
   cosignWaitMs: number;
@@ -49,6 +55,11 @@ const MiB = 1024 * 1024;
  *   LOG_RANGE           widest getLogs range in blocks (default 2000); CONFIRMATIONS (default 0)
  *   JOB_TIMEOUT_MS      wall-clock watchdog per job (default 60000); FETCH_TIMEOUT_MS (default 30000)
  *   MAX_MODULE_BYTES    (default 32 MiB); MAX_INPUT_BYTES (default 64 MiB)
+ *   CONTENT_DIRS        directories file: URIs may be read from (path-delimited; default none: file: is refused)
+ *   FETCH_ALLOW_ADDRESSES  addresses or ranges (comma-separated, e.g. 127.0.0.0/8,::1) http(s) may reach
+ *                       although they are loopback, private, link-local, unspecified or multicast (default none)
+ *   FETCH_ATTEMPTS      tries before a job's content counts as unavailable (default 3); FETCH_RETRY_MS the
+ *                       first wait between them, doubling (default 1000)
  *   MAX_JOB_ATTEMPTS    runs of a job ending in a host fault before it is given up (default 3)
  *   MAX_CONCURRENT_JOBS jobs run at once (default 1; the core's process pool caps it at the cores)
  *   COSIGN_WAIT_MS      how long a report waits for the consumer's co-signature (default 0)
@@ -75,12 +86,23 @@ export async function loadHostConfig(env: NodeJS.ProcessEnv = process.env): Prom
     fetchTimeoutMs: integer(env, "FETCH_TIMEOUT_MS", 30_000, 1),
     maxModuleBytes: integer(env, "MAX_MODULE_BYTES", 32 * MiB, 1),
     maxInputBytes: integer(env, "MAX_INPUT_BYTES", 64 * MiB, 1),
+    fetchPolicy: fetchPolicy(env),
+    fetchAttempts: integer(env, "FETCH_ATTEMPTS", 3, 1, 20),
+    fetchRetryMs: integer(env, "FETCH_RETRY_MS", 1000, 0),
     maxJobAttempts: integer(env, "MAX_JOB_ATTEMPTS", 3, 1),
     maxConcurrentJobs: integer(env, "MAX_CONCURRENT_JOBS", 1, 1, 256),
     cosignWaitMs: integer(env, "COSIGN_WAIT_MS", 0, 0),
     maxBackoffMs: integer(env, "MAX_BACKOFF_MS", 30_000, 1),
     ...(crash ? { crashPoint: crash } : {}),
   };
+}
+
+function fetchPolicy(env: NodeJS.ProcessEnv): UriPolicy {
+  try {
+    return uriPolicyFromEnv(env);
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
 }
 
 function required(env: NodeJS.ProcessEnv, name: string): string {

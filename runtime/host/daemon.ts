@@ -3,14 +3,15 @@ import { Wallet, verifyTypedData, type JsonRpcProvider } from "ethers";
 import { ProviderRegistry__factory, TroupeMarket__factory, type TroupeMarket } from "../../types/ethers-contracts/index.js";
 import { Status, STATUS_NAMES } from "../../contracts/client/status.js";
 import { usageReportHash, type SigningContext } from "../../contracts/client/signing.js";
-import { USAGE_ACCEPTANCE_TYPES, marketDomain } from "../../contracts/client/typed-data.js";
+import { Outcome, USAGE_ACCEPTANCE_TYPES, marketDomain } from "../../contracts/client/typed-data.js";
 import { readJsonFile, writeJsonAtomic } from "./atomic-file.js";
 import { Backoff } from "./backoff.js";
 import { ChainWatcher, type AgreementCreatedLog } from "./chain-watcher.js";
 import type { CrashPoint, HostConfig } from "./config.js";
 import { ContentStore } from "./content-store.js";
 import type { JobEngine } from "./job-engine.js";
-import { JobExecutor } from "./job-executor.js";
+import { JobExecutor, type Unavailable } from "./job-executor.js";
+import { NoteBook, unavailableNote } from "./unavailable-note.js";
 import { JobQueue, type Job } from "./job-queue.js";
 import { MarketReader } from "./market-reader.js";
 import { Outbox, type OutboxEntry } from "./outbox.js";
@@ -60,6 +61,7 @@ export class HostDaemon {
     private readonly executor: JobExecutor,
     private readonly submitter: Submitter,
     private readonly server: OutputServer,
+    private readonly notes: NoteBook,
     private readonly log: Log,
     public readonly port: number,
   ) {
@@ -96,7 +98,11 @@ export class HostDaemon {
       maxInputBytes: config.maxInputBytes,
       jobTimeoutMs: config.jobTimeoutMs,
       fetchTimeoutMs: config.fetchTimeoutMs,
+      policy: config.fetchPolicy,
+      fetchAttempts: config.fetchAttempts,
+      fetchRetryMs: config.fetchRetryMs,
     });
+    const notes = new NoteBook(join(config.dataDir, "notes"));
     // The submitter's hook and the server call back into the daemon, which is built last.
     const self: { daemon?: HostDaemon } = {};
     const submitter = new Submitter({
@@ -115,12 +121,13 @@ export class HostDaemon {
       consumerOf: (id) => jobs.get(id)?.agreement.consumer,
       entry: (id) => outbox.get(id),
       blob: (hash) => store.get(hash),
+      note: (hash) => notes.get(hash),
       accept: (id, signature) => self.daemon!.accept(id, signature),
       health: () => self.daemon!.health(),
     };
     const server = new OutputServer(source);
     const port = await server.listen(config.port, config.bind);
-    const daemon = new HostDaemon(config, chainId, provider, wallet, market, jobs, outbox, watcher, reader, engine, executor, submitter, server, log, port);
+    const daemon = new HostDaemon(config, chainId, provider, wallet, market, jobs, outbox, watcher, reader, engine, executor, submitter, server, notes, log, port);
     self.daemon = daemon;
     watcher.onReorg = (reorg) => log(`chain reorganised below the confirmation depth (was at block ${reorg.was}): reading again from block ${reorg.from}`);
     log(`serving provider ${config.provider} on market ${config.market} (chain ${chainId}); outputs on http://${config.bind}:${port}`);
@@ -236,6 +243,7 @@ export class HostDaemon {
     } catch (error) {
       return this.fault(job, briefError(error));
     }
+    if ("unavailable" in result) return this.reportUnavailable(job, result);
     if (result.hostFault !== undefined) return this.fault(job, `host fault: ${result.hostFault}`);
 
     let report;
@@ -249,6 +257,29 @@ export class HostDaemon {
     this.outbox.add({ report, signature, outputs });
     this.jobs.update(id, { state: "attested", detail: result.detail });
     this.log(`agreement ${id} ran: outcome ${result.outcome}, exit ${result.exitCode}, fuel ${result.fuelUsed}, output ${report.outputHash}`);
+    await this.crashPoint("after-outbox", id);
+  }
+
+  /**
+   * The consumer's content could not be had: attest that (outcome 6, no fuel) with the sha-256 of
+   * the note of what was missing as the output hash, instead of letting the agreement breach.
+   */
+  private async reportUnavailable(job: Job, result: Unavailable): Promise<void> {
+    const { agreement } = job;
+    const id = agreement.agreementId;
+    const noteHash = this.notes.put(unavailableNote(this.chainId, this.config.market, id, result.missing));
+    const meteringVersion = agreement.meteringVersion ?? Number((await this.market.request(id)).meteringVersion);
+    const report = buildUsageReport(
+      id,
+      { outcome: Outcome.Unavailable, exitCode: 0, fuelUsed: 0n, peakMemoryPages: 0, wallMs: 0, outputHash: noteHash, meteringVersion },
+      this.outbox.reserveNonce(),
+    );
+    const { signature } = await signReport(this.wallet, this.signingContext, report);
+    this.outbox.add({ report, signature, outputs: this.executor.emptyOutputs(), unavailable: { note: noteHash, attempts: result.attempts } });
+    const last = result.attempts.at(-1);
+    const detail = `content unavailable (${result.missing.map((m) => m.what).join(" and ")}) after ${result.attempts.length} failed fetches; last: ${last?.what} ${last?.error}`;
+    this.jobs.update(id, { state: "attested", detail });
+    this.log(`agreement ${id}: ${detail}: reporting outcome 6 with note ${noteHash}`);
     await this.crashPoint("after-outbox", id);
   }
 

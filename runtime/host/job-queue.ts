@@ -2,8 +2,8 @@ import type { Agreement } from "./agreement.js";
 import { RecordDir } from "./record-dir.js";
 
 /**
- * Where a job stands: queued to run; attested (its report is in the outbox); failed (given up
- * after host faults or an unfetchable module: never attested); missed (the deadline passed or
+ * Where a job stands: queued to run; attested (its report is in the outbox, also one saying its
+ * content was unavailable); failed (given up after host faults or a malformed input bundle: never attested); missed (the deadline passed or
  * the agreement ended before it could be reported).
  */
 export type JobState = "queued" | "attested" | "failed" | "missed";

@@ -35,6 +35,7 @@ export class MarketReader {
       workloadURI: posted.workloadURI,
       inputHash: posted.inputHash,
       inputURI: posted.inputURI,
+      meteringVersion: Number(posted.meteringVersion),
       blockNumber: event.blockNumber,
     };
   }

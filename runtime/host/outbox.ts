@@ -1,5 +1,6 @@
 import type { UsageReport } from "../../contracts/client/typed-data.js";
 import { RecordDir } from "./record-dir.js";
+import type { FetchAttempt } from "./unavailable-note.js";
 
 /** Where a job's outputs live in the content store (sha-256 hex of each blob). */
 export interface OutputManifest {
@@ -21,6 +22,8 @@ export interface OutboxEntry {
   /** The consumer's `UsageAcceptance` of the report, when it co-signed before submission. */
   consumerSignature?: string;
   outputs: OutputManifest;
+  /** An outcome-6 report: the hash of the note it attests (`notes/`) and the failed tries behind it. */
+  unavailable?: { note: string; attempts: FetchAttempt[] };
   state: OutboxState;
   txHash?: string;
   /** Unix milliseconds when the entry was written. */

@@ -55,6 +55,8 @@ export interface OutputSource {
   entry(id: bigint): OutboxEntry | undefined;
   /** A blob of the content store. */
   blob(sha256: string): Uint8Array | undefined;
+  /** A note of unavailable content this host reported (by its 0x sha-256), byte for byte. */
+  note(sha256: string): Uint8Array | undefined;
   /** Takes the consumer's co-signature of the report; answers with an HTTP status and a message. */
   accept(id: bigint, consumerSignature: string): Promise<{ status: number; message: string }>;
   health(): Record<string, unknown>;
@@ -80,6 +82,8 @@ const MAX_BODY_BYTES = 16 * 1024;
  *   GET  /agreements/:id/report        the signed usage report (to co-sign or dispute)
  *   GET  /agreements/:id/outputs       the manifest: stdout, stderr, output files (sha-256, size)
  *   GET  /agreements/:id/stdout | /stderr | /files/:name
+ *   GET  /agreements/:id/unavailable   an outcome-6 report's note and the failed fetches behind it
+ *   GET  /notes/:sha256                the note itself, to anyone (it holds only what the chain says)
  *   POST /agreements/:id/acceptance    {"signature": "0x…"}: the consumer's UsageAcceptance
  */
 export class OutputServer {
@@ -153,7 +157,14 @@ export class OutputServer {
     const url = new URL(req.url ?? "/", "http://host");
     const method = req.method ?? "GET";
     if (url.pathname === "/health" && method === "GET") return reply(res, 200, this.source.health());
-    const match = /^\/agreements\/(\d{1,78})\/(report|outputs|stdout|stderr|acceptance|files\/(.+))$/.exec(url.pathname);
+    const noteMatch = /^\/notes\/(0x[0-9a-fA-F]{64})$/.exec(url.pathname);
+    if (noteMatch && method === "GET") {
+      const bytes = this.source.note(noteMatch[1]!);
+      if (!bytes) throw new HttpError(404, `no note ${noteMatch[1]} on this host`);
+      res.writeHead(200, { "content-type": "application/json", "content-length": bytes.length });
+      return void res.end(bytes);
+    }
+    const match = /^\/agreements\/(\d{1,78})\/(report|outputs|stdout|stderr|unavailable|acceptance|files\/(.+))$/.exec(url.pathname);
     if (!match) throw new HttpError(404, `no such resource: ${method} ${url.pathname}`);
     const id = BigInt(match[1]!);
     const resource = match[2]!;
@@ -196,6 +207,15 @@ export class OutputServer {
         });
       case "outputs":
         return reply(res, 200, this.manifest(entry));
+      case "unavailable": {
+        if (!entry.unavailable) throw new HttpError(404, `agreement ${id} ran: its content was available`);
+        const note = this.source.note(entry.unavailable.note);
+        return reply(res, 200, {
+          outputHash: entry.report.outputHash,
+          note: note ? JSON.parse(new TextDecoder().decode(note)) : null,
+          attempts: entry.unavailable.attempts,
+        });
+      }
       case "stdout":
       case "stderr":
         return this.sendBlob(res, entry.outputs[resource]);

@@ -1,5 +1,5 @@
 import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { delimiter, join, resolve } from "node:path";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { parseUnits, type JsonRpcProvider } from "ethers";
@@ -72,6 +72,8 @@ export interface LocalMarketOptions {
   parameters?: Record<string, string | number | boolean>;
   /** Extra environment per host, by provider index (e.g. fault injection in tests). */
   hostEnv?: (index: number) => Record<string, string>;
+  /** Directories besides `<dataDir>/content` and `.troupe/content` whose files the hosts and verifiers may read by file: URI. */
+  contentDirs?: string[];
   /**
    * The endpoint the actors (hosts, agents, indexer) use, given the node's: by default the node
    * itself; a test puts a proxy in between to take the endpoint away under them.
@@ -184,6 +186,7 @@ export async function startLocalMarket(options: LocalMarketOptions): Promise<Loc
           START_BLOCK: String(deployment.startBlock), DATA_DIR: join(options.dataDir, `verifier-${i}`),
           // Court windows are tens of seconds here: a poll a second keeps up.
           POLL_MS: String(Math.max(options.pollMs, 1000)),
+          ...localFetchPolicy(options),
         },
       });
       if (model) {
@@ -276,9 +279,17 @@ function hostSpec(i: number, o: LocalMarketOptions, d: DeploymentInfo, rpcUrl: s
     env: {
       RPC_URL: rpcUrl, HOST_KEY: key, PROVIDER: owner, MARKET: d.addresses.market, MARKET_START_BLOCK: String(d.startBlock),
       DATA_DIR: join(o.dataDir, `host-${i}`), HOST_PORT: String(o.hostPortBase + i), POLL_INTERVAL_MS: String(o.pollMs),
-      COSIGN_WAIT_MS: "3000", MAX_CONCURRENT_JOBS: "2", ...(o.hostEnv?.(i) ?? {}),
+      COSIGN_WAIT_MS: "3000", MAX_CONCURRENT_JOBS: "2", ...localFetchPolicy(o), ...(o.hostEnv?.(i) ?? {}),
     },
   };
+}
+
+/**
+ * Where the local market's hosts and verifiers may fetch from (runtime/host/README.md): the
+ * directories its consumers publish to, and content served from this machine.
+ */
+function localFetchPolicy(o: LocalMarketOptions): Record<string, string> {
+  return { CONTENT_DIRS: [join(o.dataDir, "content"), resolve(".troupe/content"), ...(o.contentDirs ?? [])].join(delimiter), FETCH_ALLOW_ADDRESSES: "127.0.0.0/8,::1" };
 }
 
 function matchmakerSpec(i: number, o: LocalMarketOptions, d: DeploymentInfo, rpcUrl: string, key: string, owner: string): ProcessSpec {

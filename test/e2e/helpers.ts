@@ -58,6 +58,8 @@ export async function startTestMarket(overrides: Partial<LocalMarketOptions> = {
     providers,
     pollMs: 250,
     parameters: { disputeWindow: 30, commitWindow: 20, revealWindow: 20, appealWindow: 10 },
+    // the tests' consumers publish to fresh temporary directories (TROUPE_CONTENT_DIR)
+    contentDirs: [tmpdir()],
     ...overrides,
   }));
 }

@@ -73,6 +73,7 @@ describe("runtime-host: the output server sheds abuse (the attacker's tests)", f
       consumerOf: (id) => (id === 1n ? consumer.address : undefined),
       entry: (id) => outbox.get(id),
       blob: (hash) => store.get(hash),
+      note: () => undefined,
       accept: async () => {
         recovered++;
         return { status: 403, message: "not the consumer" };

@@ -10,7 +10,7 @@ import { sha256Hex } from "../../runtime/host/sha256.js";
 import { startRpcNode } from "../helpers/rpc-node.js";
 import { spawnHost } from "./host-process.js";
 import { award, liveMarket, liveProvider, Status } from "./market-setup.js";
-import { buildChecksumWorkload } from "./workload.js";
+import { buildChecksumWorkload, contentDirs } from "./workload.js";
 
 const valid = {
   RPC_URL: "http://127.0.0.1:8545",
@@ -81,7 +81,7 @@ describe("runtime-host: host faults and a reused data directory", function () {
       writeFileSync(join(dir, "input.bin"), bundle);
       const env = {
         RPC_URL: node.url, HOST_KEY: p.hostKey.privateKey, PROVIDER: p.owner.address, MARKET: m.deployment.addresses.market,
-        MARKET_START_BLOCK: String(m.deployment.startBlock), DATA_DIR: join(dir, "host"), HOST_PORT: "0", POLL_INTERVAL_MS: "100",
+        MARKET_START_BLOCK: String(m.deployment.startBlock), DATA_DIR: join(dir, "host"), CONTENT_DIRS: contentDirs(dir), HOST_PORT: "0", POLL_INTERVAL_MS: "100",
         JOB_TIMEOUT_MS: "200", MAX_JOB_ATTEMPTS: "2",
       };
       const host = spawnHost(env);

@@ -9,7 +9,7 @@ import { sha256Hex } from "../../runtime/host/sha256.js";
 import { startRpcNode, type RpcNode } from "../helpers/rpc-node.js";
 import { spawnHost } from "./host-process.js";
 import { award, liveMarket, liveProvider, Status, waitForStatus, type LiveMarket, type LiveProvider } from "./market-setup.js";
-import { buildChecksumWorkload } from "./workload.js";
+import { buildChecksumWorkload, contentDirs } from "./workload.js";
 
 describe("runtime-host: SIGKILL between run and submit, then restart", function () {
   this.timeout(120_000);
@@ -36,6 +36,7 @@ describe("runtime-host: SIGKILL between run and submit, then restart", function 
     MARKET: m.deployment.addresses.market,
     MARKET_START_BLOCK: String(m.deployment.startBlock),
     DATA_DIR: join(dir, "host"),
+    CONTENT_DIRS: contentDirs(dir),
     HOST_PORT: "0",
     POLL_INTERVAL_MS: "100",
     TROUPE_HOST_CRASH_POINT: crashPoint ?? "",

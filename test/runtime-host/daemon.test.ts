@@ -12,7 +12,7 @@ import { startRpcNode, type RpcNode } from "../helpers/rpc-node.js";
 import { startRpcProxy, type RpcProxy } from "../helpers/rpc-proxy.js";
 import { spawnHost, type HostProcess } from "./host-process.js";
 import { advanceTime, award, liveMarket, liveProvider, Status, waitForStatus, type LiveMarket, type LiveProvider } from "./market-setup.js";
-import { buildChecksumWorkload, fnv1a64 } from "./workload.js";
+import { buildChecksumWorkload, contentDirs, fnv1a64 } from "./workload.js";
 
 const text = (s: string) => new TextEncoder().encode(s);
 
@@ -55,10 +55,12 @@ describe("runtime-host: the daemon on a live chain", function () {
       MARKET: m.deployment.addresses.market,
       MARKET_START_BLOCK: String(m.deployment.startBlock),
       DATA_DIR: join(dir, "host"),
+      CONTENT_DIRS: contentDirs(dir),
       HOST_PORT: "0",
       POLL_INTERVAL_MS: "100",
       MAX_BACKOFF_MS: "400",
       MAX_JOB_ATTEMPTS: "2",
+      FETCH_RETRY_MS: "50",
       MAX_CONCURRENT_JOBS: "2",
       LOG_RANGE: "7",
     });
@@ -127,13 +129,18 @@ describe("runtime-host: the daemon on a live chain", function () {
     // Run two at a time, the reports still take distinct outbox nonces.
     expect(new Set([trapped!.args.nonce, starved!.args.nonce, rejected!.args.nonce]).size).to.equal(3);
 
-    await host.waitFor(new RegExp(`agreement ${wrongHash}: attempt 2/2 failed, giving up: .*hash mismatch`));
-    expect(await usageReports(wrongHash)).to.have.length(0);
-    expect(Number((await m.deployment.market.request(wrongHash)).status)).to.equal(Status.Awarded);
+    // Bytes with another hash are content the consumer did not provide: reported unavailable, not left to breach.
+    await waitForStatus(m, wrongHash, Status.Reported);
+    await host.waitFor(new RegExp(`agreement ${wrongHash}: content unavailable \\(module\\) after 3 failed fetches; last: module hash mismatch`));
+    const [unavailable, ...again] = await usageReports(wrongHash);
+    expect(again).to.have.length(0);
+    expect(unavailable!.args.outcome).to.equal(BigInt(Outcome.Unavailable));
+    expect(unavailable!.args.fuelUsed).to.equal(0n);
 
     // An agreement whose deadline passes while the host is cut off is not reported late.
     await proxy.stop();
-    const late = await award(m, p, { ...job(["sum"], "late"), bidWindow: 30, deadline: (await m.provider.getBlock("latest"))!.timestamp + 60 });
+    // 20 s to report, counted from the award
+    const late = await award(m, p, { ...job(["sum"], "late"), bidWindow: 30, execTime: 20, deadline: (await m.provider.getBlock("latest"))!.timestamp + 60 });
     await advanceTime(m.provider, 120);
     await proxy.start();
     await host.waitFor(new RegExp(`agreement ${late} not run: the deadline \\d+ passed`));
@@ -177,7 +184,7 @@ describe("runtime-host: the consumer co-signs through the daemon", function () {
     const host = spawnHost({
       RPC_URL: node.url, HOST_KEY: p.hostKey.privateKey, PROVIDER: p.owner.address, MARKET: m.deployment.addresses.market,
       MARKET_START_BLOCK: String(m.deployment.startBlock), DATA_DIR: join(dir, "host"), HOST_PORT: "0", POLL_INTERVAL_MS: "100",
-      COSIGN_WAIT_MS: "600000",
+      CONTENT_DIRS: contentDirs(dir), COSIGN_WAIT_MS: "600000",
     });
     try {
       const url = /outputs on (http:\/\/\S+)/.exec(await host.waitFor(/outputs on http/))![1]!;

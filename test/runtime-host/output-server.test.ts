@@ -35,6 +35,7 @@ describe("runtime-host: output server", () => {
       consumerOf: (id) => (id === 1n || id === 2n ? consumer.address : undefined),
       entry: (id) => outbox.get(id),
       blob: (hash) => store.get(hash),
+      note: () => undefined,
       accept: async () => ({ status: 409, message: "not in this test" }),
       health: () => ({ ok: true }),
     });

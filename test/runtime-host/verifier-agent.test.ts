@@ -11,7 +11,7 @@ import { Ruling } from "../../contracts/client/status.js";
 import { startRpcNode, type RpcNode } from "../helpers/rpc-node.js";
 import { award, liveMarket, liveProvider, Status, TOKEN, type LiveMarket, type LiveProvider } from "./market-setup.js";
 import { spawnActor, type HostProcess } from "./host-process.js";
-import { buildChecksumWorkload } from "./workload.js";
+import { buildChecksumWorkload, contentDirs } from "./workload.js";
 
 /** Windows short enough for a test on a chain whose clock is the wall clock. */
 const WINDOW = 20;
@@ -41,7 +41,7 @@ describe("runtime-host: verifier agents judge a dispute through draw, commit and
       await (await m.deployment.token.mint(key.address, 1000n * TOKEN)).wait();
       agents.push(spawnActor("runtime/verifier/main.ts", {
         RPC_URL: node.url, VERIFIER_KEY: key.privateKey, MARKET: m.deployment.addresses.market, STAKE: "100",
-        POLL_MS: "300", DATA_DIR: join(dir, `verifier-${i}`),
+        POLL_MS: "300", DATA_DIR: join(dir, `verifier-${i}`), CONTENT_DIRS: contentDirs(dir),
       }));
     }
     await Promise.all(agents.map((a) => a.waitFor(/watching the court/, 60_000)));

@@ -9,7 +9,7 @@ import { buildUsageReport, signReport } from "../../runtime/host/usage-report.js
 import { sha256Hex } from "../../runtime/host/sha256.js";
 import { startRpcNode, type RpcNode } from "../helpers/rpc-node.js";
 import { award, liveMarket, liveProvider, Status, type LiveMarket, type LiveProvider } from "./market-setup.js";
-import { buildChecksumWorkload } from "./workload.js";
+import { buildChecksumWorkload, contentDirs } from "./workload.js";
 
 describe("runtime-host: verify re-executes and compares a report", function () {
   this.timeout(120_000);
@@ -24,11 +24,14 @@ describe("runtime-host: verify re-executes and compares a report", function () {
     workload = buildChecksumWorkload();
     dir = mkdtempSync(join(tmpdir(), "troupe-verify-"));
     writeFileSync(join(dir, "input.bin"), bundle);
+    // the verifier reads file: URIs only inside its content directories, as the host does
+    process.env.CONTENT_DIRS = contentDirs(dir);
     node = await startRpcNode();
     m = await liveMarket(node.provider);
     p = await liveProvider(m, 2);
   });
   after(async () => {
+    delete process.env.CONTENT_DIRS;
     await node.close();
     engine.shutdownJobPool();
     rmSync(dir, { recursive: true, force: true });

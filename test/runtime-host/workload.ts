@@ -1,16 +1,24 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, renameSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { delimiter, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { sha256Hex } from "../../runtime/host/sha256.js";
 
 const source = fileURLToPath(new URL("./fixtures/checksum.c", import.meta.url));
 
+/** Where the built workloads are kept. */
+export const WORKLOAD_DIR = join(tmpdir(), "troupe-host-workloads");
+
+/** `CONTENT_DIRS` for a host (or verifier) that reads the workloads and the inputs a test wrote to `dirs`. */
+export function contentDirs(...dirs: string[]): string {
+  return [WORKLOAD_DIR, ...dirs].join(delimiter);
+}
+
 /** Builds the checksum workload from C with Debian's clang + wasi-libc (cached by source hash). */
 export function buildChecksumWorkload(): { wasm: Uint8Array; path: string } {
   const key = sha256Hex(readFileSync(source)).slice(0, 16);
-  const dir = join(tmpdir(), "troupe-host-workloads");
+  const dir = WORKLOAD_DIR;
   const path = join(dir, `checksum-${key}.wasm`);
   if (!existsSync(path)) {
     mkdirSync(dir, { recursive: true });

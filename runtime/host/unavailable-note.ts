@@ -1,0 +1,90 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { writeFileAtomic } from "./atomic-file.js";
+import { sha256Hex } from "./sha256.js";
+
+/** One failed try to obtain a part of the job: kept for inspection, never hashed. */
+export interface FetchAttempt {
+  what: "module" | "input";
+  uri: string;
+  /** ISO time of the try. */
+  at: string;
+  error: string;
+}
+
+/**
+ * The host's note of what it could not obtain, whose sha-256 is the `outputHash` of its outcome-6
+ * report. It holds only what the chain says (chain, market, agreement, and the URI and sha-256
+ * the request named for each missing part), so it is the same whoever writes it and whenever:
+ * errors, times and addresses, which differ from one try (or one host) to the next, are kept
+ * beside it as `FetchAttempt`s. Verifiers do not compare it: a dispute of an outcome-6 report is
+ * judged on "content unavailable" itself (`ClaimKeys.unavailable()`, `UNAVAILABLE_OUTPUT`).
+ */
+export interface UnavailableNote {
+  kind: "troupe.content-unavailable/1";
+  chainId: string;
+  market: string;
+  agreementId: string;
+  unavailable: { what: "module" | "input"; uri: string; sha256: string }[];
+}
+
+export function unavailableNote(
+  chainId: bigint,
+  market: string,
+  agreementId: bigint,
+  missing: { what: "module" | "input"; uri: string; sha256: string }[],
+): UnavailableNote {
+  const parts = [...missing].sort((a, b) => (a.what < b.what ? -1 : a.what > b.what ? 1 : 0));
+  return {
+    kind: "troupe.content-unavailable/1",
+    chainId: chainId.toString(),
+    market: market.toLowerCase(),
+    agreementId: agreementId.toString(),
+    unavailable: parts.map((p) => ({ what: p.what, uri: p.uri, sha256: p.sha256.toLowerCase() })),
+  };
+}
+
+/** JSON with object keys sorted at every level and no whitespace: one text per value. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== "object") {
+    if (typeof value === "bigint") return JSON.stringify(value.toString());
+    if (value === undefined || typeof value === "function") throw new Error("canonical JSON has no undefined or functions");
+    return JSON.stringify(value);
+  }
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+}
+
+/** The note's exact bytes and their sha-256 ("0x" + hex, the report's `outputHash`). */
+export function encodeNote(note: UnavailableNote): { bytes: Uint8Array; hash: string } {
+  const bytes = new TextEncoder().encode(canonicalJson(note));
+  return { bytes, hash: "0x" + sha256Hex(bytes) };
+}
+
+const NOTE_HASH = /^0x[0-9a-f]{64}$/;
+
+/** The notes a host reported, by hash (`DATA_DIR/notes/<0x hash>.json`), byte for byte as hashed. */
+export class NoteBook {
+  constructor(readonly dir: string) {}
+
+  /** Stores the note; returns its hash. */
+  put(note: UnavailableNote): string {
+    const { bytes, hash } = encodeNote(note);
+    const file = join(this.dir, `${hash}.json`);
+    if (!existsSync(file)) writeFileAtomic(file, bytes);
+    return hash;
+  }
+
+  /** The note's bytes, or undefined (also for a malformed hash, or a file that fails its hash). */
+  get(hash: string): Uint8Array | undefined {
+    const key = hash.toLowerCase();
+    if (!NOTE_HASH.test(key)) return undefined;
+    const file = join(this.dir, `${key}.json`);
+    if (!existsSync(file)) return undefined;
+    const bytes = new Uint8Array(readFileSync(file));
+    return "0x" + sha256Hex(bytes) === key ? bytes : undefined;
+  }
+}
