@@ -300,6 +300,8 @@ function matchmakerSpec(i: number, o: LocalMarketOptions, d: DeploymentInfo, rpc
       OFFERS: d.addresses.offers, START_BLOCK: String(d.startBlock), DATA_DIR: join(o.dataDir, `matchmaker-${i}`),
       // A local block is mined as soon as a bid arrives: one second is margin enough.
       POLL_MS: String(o.pollMs), BID_MARGIN_SEC: "1", EXPLORER_URL: `http://127.0.0.1:${o.explorerPort}/graphql`,
+      // it fetches and checks a request's content before bidding, under its host's rules
+      ...localFetchPolicy(o),
     },
   };
 }

@@ -1,4 +1,5 @@
 /** The agent's configuration from the environment, with an error naming each bad variable. */
+import { uriPolicyFromEnv, type UriPolicy } from "../../runtime/host/uri-policy.js";
 import { isAddress } from "ethers";
 import { join } from "node:path";
 
@@ -35,10 +36,11 @@ export interface MatchmakerConfig {
   /** how long one content fetch may take, in ms */
   fetchTimeoutMs: number;
   /**
-   * Options passed through to the host's fetcher (runtime/host/fetch-blob.ts `FetchOptions`) as
-   * JSON from `FETCH_POLICY`, e.g. which URIs it may fetch; the host's config documents them.
+   * Where content may be fetched from, read like the host's (`CONTENT_DIRS` for file: URIs,
+   * `FETCH_ALLOW_ADDRESSES` for http(s) to private addresses; runtime/host/README.md): the agent
+   * bids only on what its host would be allowed to fetch.
    */
-  fetchPolicy: Record<string, unknown>;
+  fetchPolicy: UriPolicy;
 }
 
 export class ConfigError extends Error {}
@@ -63,17 +65,13 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0
   return n;
 }
 
-function jsonObject(env: NodeJS.ProcessEnv, name: string): Record<string, unknown> {
-  const v = env[name]?.trim();
-  if (!v) return {};
-  let parsed: unknown;
+/** The host's URI policy from the same variables; a bad entry is a configuration error. */
+function uriPolicy(env: NodeJS.ProcessEnv): UriPolicy {
   try {
-    parsed = JSON.parse(v);
-  } catch {
-    throw new ConfigError(`${name} is not JSON: ${v}`);
+    return uriPolicyFromEnv(env);
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
   }
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new ConfigError(`${name} must be a JSON object, got ${v}`);
-  return parsed as Record<string, unknown>;
 }
 
 const MiB = 1024 * 1024;
@@ -105,7 +103,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, needsKey = true
     maxModuleBytes: integer(env, "MAX_MODULE_BYTES", 32 * MiB, 1),
     maxInputBytes: integer(env, "MAX_INPUT_BYTES", 64 * MiB, 1),
     fetchTimeoutMs: integer(env, "FETCH_TIMEOUT_MS", 30_000, 1),
-    fetchPolicy: jsonObject(env, "FETCH_POLICY"),
+    fetchPolicy: uriPolicy(env),
   };
   if (env.MODEL_UPDATES?.trim()) cfg.modelUpdates = address(env, "MODEL_UPDATES");
   if (env.PUBLIC_URL?.trim()) cfg.publicUrl = env.PUBLIC_URL.trim().replace(/\/+$/, "");

@@ -24,7 +24,8 @@ export interface ContentGateOptions {
   maxModuleBytes: number;
   /** the largest input accepted, in bytes (the host's MAX_INPUT_BYTES) */
   maxInputBytes: number;
-  fetch?: FetchPolicy;
+  /** The URI policy (the host's `CONTENT_DIRS` / `FETCH_ALLOW_ADDRESSES`) and timeout of every fetch. */
+  fetch: FetchPolicy;
   /** a request that failed is not fetched again sooner than this (default 30 s) */
   retryMs?: number;
   /** requests fetched at once (default 4) */

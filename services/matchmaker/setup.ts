@@ -17,7 +17,7 @@ import { OnlineTrainer } from "./online-trainer.js";
 import { withRetry } from "./retry.js";
 import { Federation } from "./federation.js";
 import { ChainBoard } from "./update-board.js";
-import { ContentGate, type FetchPolicy } from "./content-gate.js";
+import { ContentGate } from "./content-gate.js";
 import { ContentStore } from "../../runtime/host/content-store.js";
 
 /** Seeds the bootstrap model trains on; the benchmark evaluates on other seeds. */
@@ -95,7 +95,7 @@ export async function createAgent(cfg: MatchmakerConfig, log = console.log): Pro
       store: new ContentStore(cfg.contentDir),
       maxModuleBytes: cfg.maxModuleBytes,
       maxInputBytes: cfg.maxInputBytes,
-      fetch: { ...(cfg.fetchPolicy as FetchPolicy), timeoutMs: cfg.fetchTimeoutMs },
+      fetch: { policy: cfg.fetchPolicy, timeoutMs: cfg.fetchTimeoutMs },
       log,
     }),
     ...(federation ? { federation } : {}),

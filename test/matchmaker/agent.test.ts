@@ -20,7 +20,11 @@ import { contentFields, publish } from "./content.js";
 
 /** A gate over a fresh store in `dir`: the agent fetches and checks content before it bids. */
 function gate(dir: string, log: (m: string) => void): ContentGate {
-  return new ContentGate({ store: new ContentStore(join(dir, "store")), maxModuleBytes: 1 << 20, maxInputBytes: 1 << 20, retryMs: 0, log });
+  // the tests publish under `dir`: the agent may read file: URIs there and nowhere else
+  return new ContentGate({
+    store: new ContentStore(join(dir, "store")), maxModuleBytes: 1 << 20, maxInputBytes: 1 << 20, retryMs: 0, log,
+    fetch: { policy: { contentDirs: [dir], allowAddresses: [] } },
+  });
 }
 
 /** Wraps a provider so its first `failures` getLogs calls fail like a dropped connection. */

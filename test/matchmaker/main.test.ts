@@ -78,6 +78,7 @@ describe("matchmaker entry point (npm run matchmaker)", function () {
       START_BLOCK: String(d.startBlock),
       POLL_MS: "200",
       EXPLANATIONS_PORT: "0",
+      CONTENT_DIRS: join(dir, "published"), // the agent reads file: content only where it was published
     };
   });
 
