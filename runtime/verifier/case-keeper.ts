@@ -77,7 +77,7 @@ export class CaseKeeper {
       if (revealOpen && now <= rd.revealDeadline) await this.reveal(id, round);
       const after = await court.roundOf(id, round);
       const tallyOpen = now > after.revealDeadline || (!fullCourt && after.revealedVotes === after.totalVotes);
-      if (tallyOpen) await this.send(`count round ${round} of case ${id}`, "tallyRound", [id], GAS_LIMITS.tally);
+      if (tallyOpen) await this.send(`count round ${round} of case ${id}`, "tallyRound", [id], GAS_LIMITS.tally, after.revealDeadline);
       return true;
     }
     if (now <= rd.appealDeadline) {
@@ -87,7 +87,7 @@ export class CaseKeeper {
       }
       return true;
     }
-    await this.send(`close case ${id}`, "closeCase", [id], GAS_LIMITS.tally);
+    await this.send(`close case ${id}`, "closeCase", [id], GAS_LIMITS.tally, rd.appealDeadline);
     return true;
   }
 
@@ -113,7 +113,7 @@ export class CaseKeeper {
       return;
     }
     await this.send(`reveal the verdict on case ${id}, round ${round}`, "revealVerdict",
-      [id, BigInt(sealed.fuelUsed), sealed.outputHash, sealed.salt], GAS_LIMITS.court);
+      [id, BigInt(sealed.fuelUsed), sealed.outputHash, sealed.salt], GAS_LIMITS.court, (await this.o.court.roundOf(id, round)).commitDeadline);
   }
 
   private async claimAll(id: bigint, rounds: number): Promise<void> {
@@ -143,9 +143,11 @@ export class CaseKeeper {
    * Sends a step. It is tried first against the chain's current state: a step someone else
    * already took, or one the phase no longer allows, reverts there with one of the court's phase
    * errors and is skipped quietly (so is one that loses that race in the next block); any other
-   * refusal is named.
+   * refusal is named. A step that waits for a window to pass (`after`, a unix time) is sent even
+   * when the simulation says the window is open if only the head block's clock says so: a chain
+   * that mines on demand keeps an old head while nobody sends, and the next block's time is now.
    */
-  private async send(what: string, method: CourtStep, args: unknown[], gasLimit: bigint): Promise<void> {
+  private async send(what: string, method: CourtStep, args: unknown[], gasLimit: bigint, after?: bigint): Promise<void> {
     const fn = this.o.court.getFunction(method);
     try {
       await fn.staticCall(...args);
@@ -153,7 +155,9 @@ export class CaseKeeper {
       const data = (error as { data?: unknown }).data;
       const reason = typeof data === "string" ? this.o.court.interface.parseError(data) : null;
       // a node may simulate in the head's own block, where the next block is "not yet mined"
-      const nextBlockWillDo = reason?.name === "WrongPhase" && reason.args[1] === "draw block not yet mined";
+      // or, on a stale head, where the window the step waits for has not yet passed
+      const nextBlockWillDo = reason?.name === "WrongPhase" &&
+        (reason.args[1] === "draw block not yet mined" || (after !== undefined && (await this.staleHead(after))));
       if (reason && BENIGN.has(reason.name) && !nextBlockWillDo) return;
       if (reason && !nextBlockWillDo) throw new Error(`${what}: the court refuses it with ${reason.name}(${reason.args.join(", ")})`);
       if (!reason) throw error;
@@ -165,6 +169,12 @@ export class CaseKeeper {
       if (!(error instanceof TxReverted)) throw error;
       this.o.log(`${what}: reverted (another step got there first); judged again on the next pass`);
     }
+  }
+
+  /** Whether the head block is older than `time` while the wall clock is past it. */
+  private async staleHead(time: bigint): Promise<boolean> {
+    const head = await this.o.court.runner?.provider?.getBlock("latest");
+    return head !== null && head !== undefined && BigInt(head.timestamp) <= time && BigInt(Math.floor(Date.now() / 1000)) > time;
   }
 }
 

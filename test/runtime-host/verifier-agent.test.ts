@@ -75,7 +75,10 @@ describe("runtime-host: verifier agents judge a dispute through draw, commit and
     // the agents draw the panel, re-execute, commit, reveal, count, close and claim: nobody else acts
     const end = Date.now() + 180_000;
     while ((await court.caseOf(id)).ruling === 0n) {
-      if (Date.now() > end) throw new Error("the verifier agents never closed the case");
+      if (Date.now() > end) {
+        const logs = agents.map((a, i) => `--- verifier ${i}\n${a.lines.slice(-25).join("\n")}`).join("\n");
+        throw new Error(`the verifier agents never closed the case\n${logs}`);
+      }
       await new Promise((r) => setTimeout(r, 500));
     }
     expect(Number((await court.caseOf(id)).ruling)).to.equal(Ruling.Overturned);
