@@ -14,7 +14,6 @@ export default tseslint.config(
       "**/*.wasm",
       ".troupe/**",
       "bench/results/**",
-      "test/indexer/fixtures/**",
     ],
   },
   ...tseslint.configs.recommended,

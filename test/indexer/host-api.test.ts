@@ -13,7 +13,8 @@ import { Indexer } from "../../services/indexer/indexer.js";
 import { loadSubgraphManifest } from "../../services/indexer/mapping/manifest.js";
 import { SyncRpcChain } from "../../services/indexer/mapping/sync-rpc.js";
 
-const FIXTURE = fileURLToPath(new URL("./fixtures/subgraph/", import.meta.url));
+// Outside test/: Hardhat loads every .ts file under test/ as a test, and the probe is AssemblyScript.
+const FIXTURE = fileURLToPath(new URL("../../subgraph/probe/", import.meta.url));
 const TOKEN = 10n ** 18n;
 
 /**
@@ -49,7 +50,7 @@ function graph(args: string[]): void {
 
 /**
  * The graph-ts host API as a mapping sees it, through a fixture subgraph compiled by graph-cli
- * (test/indexer/fixtures/subgraph): BigInt and BigDecimal arithmetic, conversions, crypto, JSON, YAML,
+ * (subgraph/probe): BigInt and BigDecimal arithmetic, conversions, crypto, JSON, YAML,
  * Int8 / Timestamp / list fields, dataSource, templates, contract calls and ABI coding,
  * get_in_block, derived loading, removal, immutability, and a handler that aborts.
  */
