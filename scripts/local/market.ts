@@ -31,8 +31,9 @@ export const LOCAL_PARAMETERS: Record<string, string | number | boolean> = {
   priorValue: `${10n ** 17n}n`,
   minEscrow: `${10n ** 12n}n`,
   disputeWindow: 120,
-  commitWindow: 30,
-  revealWindow: 30,
+  // a round moves on as soon as every seat has committed (or revealed): the windows only bound a slow verifier
+  commitWindow: 60,
+  revealWindow: 60,
   appealWindow: 20,
 };
 

@@ -77,8 +77,21 @@ const WORKLOAD_PACKAGES = [
   ["lld", () => which("wasm-ld")],
   ["wasi-libc", () => existsSync("/usr/include/wasm32-wasi/stdio.h")],
   ["libclang-rt-14-dev-wasm32", () => clangRtWasm()],
+  // the C++ and Rust sample workloads (runtime/workloads/cpp, runtime/workloads/rust)
+  ["libc++-dev-wasm32", () => existsSync("/usr/include/wasm32-wasi/c++")],
+  ["libc++abi-14-dev-wasm32", () => existsSync("/usr/lib/wasm32-wasi/libc++abi.a") || existsSync("/usr/lib/llvm-14/lib/wasm32-wasi/libc++abi.a")],
+  ["rustc", () => existsSync("/usr/bin/rustc")],
+  ["libstd-rust-dev-wasm32", () => rustWasmStd()],
 ];
 const TEST_PACKAGES = [...WORKLOAD_PACKAGES, ["chromium", () => which("chromium")]];
+
+function rustWasmStd() {
+  try {
+    return readdirSync("/usr/lib/rustlib").some((d) => d.startsWith("wasm32-wasi"));
+  } catch {
+    return false;
+  }
+}
 
 function ensureDebianPackages(wanted) {
   const missing = wanted.filter(([, present]) => !present()).map(([name]) => name);

@@ -13,7 +13,7 @@ const GAS = 120_000n;
 
 async function deployToken(anvilOrWallet: Wallet): Promise<Contract> {
   const { abi, bytecode } = loadArtifact("TroupeToken");
-  const token = await new ContractFactory(abi as never, bytecode, anvilOrWallet).deploy(anvilOrWallet.address, 1_000_000n * TOKEN);
+  const token = await new ContractFactory(abi as never, bytecode, anvilOrWallet).deploy(anvilOrWallet.address, 1_000_000n * TOKEN, 1_000_000n * TOKEN, false);
   await token.waitForDeployment();
   return token as unknown as Contract;
 }

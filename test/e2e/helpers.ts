@@ -57,7 +57,7 @@ export async function startTestMarket(overrides: Partial<LocalMarketOptions> = {
     hostPortBase: base + 2,
     providers,
     pollMs: 250,
-    parameters: { disputeWindow: 30, commitWindow: 20, revealWindow: 20, appealWindow: 10 },
+    parameters: { disputeWindow: 30, commitWindow: 60, revealWindow: 60, appealWindow: 10 },
     // the tests' consumers publish to fresh temporary directories (TROUPE_CONTENT_DIR)
     contentDirs: [tmpdir()],
     ...overrides,

@@ -19,11 +19,11 @@ import { ContentStore } from "../../runtime/host/content-store.js";
 import { contentFields, publish } from "./content.js";
 
 /** A gate over a fresh store in `dir`: the agent fetches and checks content before it bids. */
-function gate(dir: string, log: (m: string) => void): ContentGate {
-  // the tests publish under `dir`: the agent may read file: URIs there and nowhere else
+function gate(dir: string, published: string, log: (m: string) => void): ContentGate {
+  // the agent may read file: URIs where the tests publish, and nowhere else
   return new ContentGate({
     store: new ContentStore(join(dir, "store")), maxModuleBytes: 1 << 20, maxInputBytes: 1 << 20, retryMs: 0, log,
-    fetch: { policy: { contentDirs: [dir], allowAddresses: [] } },
+    fetch: { policy: { contentDirs: [published], allowAddresses: [] } },
   });
 }
 
@@ -91,7 +91,7 @@ describe("matchmaker agent against the market contracts", function () {
       providers: [f.providerA.address],
       store: new ExplanationStore(dataDir),
       trainer,
-      content: gate(dataDir, (m) => logs.push(m)),
+      content: gate(dataDir, contentDir, (m) => logs.push(m)),
       startBlock: f.deployment.startBlock,
       log: (m) => logs.push(m),
     });
@@ -291,7 +291,7 @@ describe("matchmaker agent against the market contracts", function () {
         providers: [f.outsider.address],
         store: new ExplanationStore(small),
         trainer: new OnlineTrainer(smallModel(), { retrainEvery: 1000 }),
-        content: gate(small, () => {}),
+        content: gate(small, contentDir, () => {}),
         startBlock: f.deployment.startBlock,
         log: () => {},
       });

@@ -13,8 +13,12 @@ import { award, liveMarket, liveProvider, Status, TOKEN, type LiveMarket, type L
 import { spawnActor, type HostProcess } from "./host-process.js";
 import { buildChecksumWorkload, contentDirs } from "./workload.js";
 
-/** Windows short enough for a test on a chain whose clock is the wall clock. */
-const WINDOW = 20;
+/**
+ * Windows for a test on a chain whose clock is the wall clock: the commit and reveal windows end
+ * early once every seat has acted, so they can be wide enough for a loaded machine's re-execution.
+ */
+const WINDOW = 60;
+const APPEAL_WINDOW = 20;
 
 describe("runtime-host: verifier agents judge a dispute through draw, commit and reveal", function () {
   this.timeout(240_000);
@@ -33,7 +37,7 @@ describe("runtime-host: verifier agents judge a dispute through draw, commit and
     writeFileSync(join(dir, "input.bin"), bundle);
     node = await startRpcNode();
     m = await liveMarket(node.provider, {
-      verifierPanel: 3, sampledRounds: 1, commitWindow: WINDOW, revealWindow: WINDOW, appealWindow: WINDOW, minVerifierStake: 100n * TOKEN,
+      verifierPanel: 3, sampledRounds: 1, commitWindow: WINDOW, revealWindow: WINDOW, appealWindow: APPEAL_WINDOW, minVerifierStake: 100n * TOKEN,
     });
     p = await liveProvider(m, 2);
     for (const [i, key] of verifierKeys.entries()) {
@@ -52,6 +56,8 @@ describe("runtime-host: verifier agents judge a dispute through draw, commit and
     engine.shutdownJobPool();
     rmSync(dir, { recursive: true, force: true });
   });
+
+  const agentLogs = () => agents.map((a, i) => `--- verifier ${i}\n${a.lines.slice(-25).join("\n")}`).join("\n");
 
   it("overturns a report that inflates the fuel by one, and the liar's stake pays", async () => {
     const { market, court, registry } = m.deployment;
@@ -75,13 +81,10 @@ describe("runtime-host: verifier agents judge a dispute through draw, commit and
     // the agents draw the panel, re-execute, commit, reveal, count, close and claim: nobody else acts
     const end = Date.now() + 180_000;
     while ((await court.caseOf(id)).ruling === 0n) {
-      if (Date.now() > end) {
-        const logs = agents.map((a, i) => `--- verifier ${i}\n${a.lines.slice(-25).join("\n")}`).join("\n");
-        throw new Error(`the verifier agents never closed the case\n${logs}`);
-      }
+      if (Date.now() > end) throw new Error(`the verifier agents never closed the case\n${agentLogs()}`);
       await new Promise((r) => setTimeout(r, 500));
     }
-    expect(Number((await court.caseOf(id)).ruling)).to.equal(Ruling.Overturned);
+    expect(Number((await court.caseOf(id)).ruling), agentLogs()).to.equal(Ruling.Overturned);
     expect(Number((await market.request(id)).status)).to.equal(Status.Overturned);
     expect((await registry.providerOf(await p.owner.getAddress())).stake < stakeBefore).to.equal(true);
     const revealed = await court.queryFilter(court.filters.VerdictRevealed(id));
