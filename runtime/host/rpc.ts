@@ -2,7 +2,9 @@
 export function briefError(error: unknown): string {
   if (error && typeof error === "object" && "shortMessage" in error && typeof error.shortMessage === "string") {
     const code = "code" in error ? ` [${String(error.code)}]` : "";
-    return error.shortMessage + code;
+    // an error ethers could not classify: the node's own words say what happened
+    const inner = "error" in error && error.error && typeof error.error === "object" && "message" in error.error ? `: ${String(error.error.message).split("\n")[0]}` : "";
+    return error.shortMessage + code + inner;
   }
   return (error instanceof Error ? error.message : String(error)).split("\n")[0]!;
 }

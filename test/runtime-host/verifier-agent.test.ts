@@ -57,7 +57,8 @@ describe("runtime-host: verifier agents judge a dispute through draw, commit and
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const agentLogs = () => agents.map((a, i) => `--- verifier ${i}\n${a.lines.slice(-25).join("\n")}`).join("\n");
+  // each agent's log without repeated lines (a retry loop would hide how it got there)
+  const agentLogs = () => agents.map((a, i) => `--- verifier ${i}\n${a.lines.filter((l, j) => l !== a.lines[j - 1]).slice(-40).join("\n")}`).join("\n");
 
   it("overturns a report that inflates the fuel by one, and the liar's stake pays", async () => {
     const { market, court, registry } = m.deployment;

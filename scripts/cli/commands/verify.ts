@@ -1,4 +1,6 @@
+import { delimiter } from "node:path";
 import type { Context } from "../context.js";
+import { contentLocation } from "../../lib/content.js";
 import { parseId, UsageError } from "../units.js";
 import * as engine from "../../../runtime/job/index.js";
 import { fromChain } from "../../../runtime/verify.js";
@@ -12,6 +14,9 @@ import { verifyUsage } from "../../../runtime/host/verification.js";
 export async function verifyCommand(ctx: Context, argv: string[]): Promise<void> {
   const id = parseId(argv[0], "agreement id");
   if (Number((await ctx.contracts.market.request(id)).status) === 0) throw new UsageError(`there is no agreement ${id}`);
+  // The consumer's URIs are fetched under the host's rules (CONTENT_DIRS, FETCH_ALLOW_ADDRESSES);
+  // this CLI's own content directory, where `troupe deploy` publishes, is readable too.
+  process.env.CONTENT_DIRS = [contentLocation().dir, process.env.CONTENT_DIRS].filter(Boolean).join(delimiter);
   try {
     const { job, claimed } = await fromChain(
       { rpc: ctx.rpcUrl, market: ctx.deployment.addresses.market, agreement: String(id), "from-block": String(ctx.deployment.startBlock) },
