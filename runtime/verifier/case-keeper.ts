@@ -17,6 +17,15 @@ type CourtStep = "drawPanel" | "commitVerdict" | "revealVerdict" | "tallyRound" 
 /** The court's answers to a step that is not (or no longer) this verifier's to take. */
 const BENIGN = new Set(["WrongPhase", "NotOnPanel", "NothingToClaim", "DrawPending"]);
 
+/** The revert data of a failed call, wherever the node put it (ethers misses some nodes' nesting). */
+function revertData(error: unknown): string | undefined {
+  const e = error as { data?: unknown; error?: { data?: unknown } };
+  for (const d of [e.data, e.error?.data, (e.error?.data as { data?: unknown } | undefined)?.data]) {
+    if (typeof d === "string" && d.startsWith("0x")) return d;
+  }
+  return undefined;
+}
+
 /** "The consumer's content could not be fetched", as a verdict. */
 export const UNAVAILABLE: Claim = { fuelUsed: 0n, outputHash: UNAVAILABLE_OUTPUT };
 
@@ -31,7 +40,8 @@ export interface CaseKeeperOptions {
   /** Re-executes agreement `id` (or finds its content unavailable); undefined when this verifier cannot judge it. */
   measure: (id: bigint) => Promise<Claim | undefined>;
   /** The time the next block will carry, as well as this verifier can tell. */
-  chainTime: () => Promise<{ timestamp: number }>;
+  /** The chain's clock now (`timestamp`) and the head block's own timestamp (`head`). */
+  chainTime: () => Promise<{ timestamp: number; head: number }>;
   /** Appeal every decision that differs from this verifier's measurement (default: only where it holds a ballot). */
   appealAlways?: boolean;
   log: (line: string) => void;
@@ -152,7 +162,7 @@ export class CaseKeeper {
     try {
       await fn.staticCall(...args);
     } catch (error) {
-      const data = (error as { data?: unknown }).data;
+      const data = revertData(error);
       const reason = typeof data === "string" ? this.o.court.interface.parseError(data) : null;
       // a node may simulate in the head's own block, where the next block is "not yet mined"
       // or, on a stale head, where the window the step waits for has not yet passed
@@ -171,10 +181,9 @@ export class CaseKeeper {
     }
   }
 
-  /** Whether the head block is older than `time` while the wall clock is past it. */
+  /** Whether the head block is older than `time` while the chain's clock is past it. */
   private async staleHead(time: bigint): Promise<boolean> {
-    const head = await this.o.court.runner?.provider?.getBlock("latest");
-    return head !== null && head !== undefined && BigInt(head.timestamp) <= time && BigInt(Math.floor(Date.now() / 1000)) > time;
+    const { timestamp, head } = await this.o.chainTime();
+    return BigInt(head) <= time && BigInt(timestamp) > time;
   }
 }
-

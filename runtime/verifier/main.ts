@@ -24,6 +24,7 @@ import { pinnedProvider, probeChainId } from "../../contracts/client/rpc.js";
 import { GAS_LIMITS, senderFor } from "../../contracts/client/sender.js";
 import { LogCursor } from "../../contracts/client/log-cursor.js";
 import { BallotBook } from "./ballot-book.js";
+import { ChainClock } from "./chain-clock.js";
 import { CaseKeeper, UNAVAILABLE, type Claim } from "./case-keeper.js";
 
 function env(name: string, check: (v: string) => boolean, fallback?: string): string {
@@ -92,13 +93,10 @@ async function main() {
     await sender.sendAndWait(await court.stake.populateTransaction(parseUnits(stake)), { gasLimit: GAS_LIMITS.court, label: "stake" });
     console.log(`verifier ${wallet.address} staked ${stake} tokens`);
   }
+  const clock = new ChainClock(provider);
   const keeper = new CaseKeeper({
     court, sender, me: wallet.address, chainId, book: new BallotBook(dataDir), measure, appealAlways,
-    // the next block's time: a chain that mines only on demand stamps it with the wall clock
-    chainTime: async () => {
-      const b = await provider.getBlock("latest");
-      return { timestamp: Math.max(b!.timestamp, Math.floor(Date.now() / 1000)) };
-    },
+    chainTime: () => clock.now(),
     log: (line) => console.log(`verifier: ${line}`),
   });
   const open = new Set<bigint>();
