@@ -46,6 +46,12 @@ co-signs it and waits for the settlement.
   --bid-window <duration> how long bids are taken (default 15s; widened to what bids measurably take)
   --deadline <duration>   when the report is due, from now (default 10m)
   --accept-first          accept the first bid at once instead of waiting for the window
+  --value-at-risk <tokens> what a failed job costs you (default: the escrow); the market awards the
+                          lowest expected cost = total + value at risk × the bidder's failure rate
+  --choose auto|rule      auto: your own agent scores the live bids with the matchmaker's model and
+                          accepts the one of highest expected welfare; rule (default): the market's rule
+The provider gets the time left after the bid window to report (counted from the award); an award
+too late for it refunds the escrow. The request uses this host software's metering version.
 Escrow = max-fuel × max-price / 1e6 + max-fee, locked until settlement; the rest comes back.`;
 
 const PROVIDER: Record<string, string> = {

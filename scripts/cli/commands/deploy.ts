@@ -56,7 +56,7 @@ export async function deployCommand(ctx: Context, argv: string[]): Promise<void>
       { deployment: ctx.deployment, contracts: ctx.contracts, consumer, content: contentLocation(), chainId },
       {
         module, input,
-        maxFuel, maxPricePerMFuel, maxFee,
+        maxFuel, maxPricePerMFuel, maxFee, valueAtRisk,
         minMemoryMiB: parseInteger(values.memory ?? "64", "--memory"),
         allowedTiers: parseTiers(values.tiers ?? "all"),
         region: parseInteger(values.region ?? "0", "--region", 16),
