@@ -11,7 +11,7 @@ import type { CrashPoint, HostConfig } from "./config.js";
 import { ContentStore } from "./content-store.js";
 import type { JobEngine } from "./job-engine.js";
 import { JobExecutor, type Unavailable } from "./job-executor.js";
-import { NoteBook, unavailableNote } from "./unavailable-note.js";
+import { encodeNote, unavailableNote } from "./unavailable-note.js";
 import { JobQueue, type Job } from "./job-queue.js";
 import { MarketReader } from "./market-reader.js";
 import { Outbox, type OutboxEntry } from "./outbox.js";
@@ -61,7 +61,8 @@ export class HostDaemon {
     private readonly executor: JobExecutor,
     private readonly submitter: Submitter,
     private readonly server: OutputServer,
-    private readonly notes: NoteBook,
+    /** The notes of unavailable content this host reported: a store of their own, served to anyone. */
+    private readonly notes: ContentStore,
     private readonly log: Log,
     public readonly port: number,
   ) {
@@ -102,7 +103,7 @@ export class HostDaemon {
       fetchAttempts: config.fetchAttempts,
       fetchRetryMs: config.fetchRetryMs,
     });
-    const notes = new NoteBook(join(config.dataDir, "notes"));
+    const notes = new ContentStore(join(config.dataDir, "notes"));
     // The submitter's hook and the server call back into the daemon, which is built last.
     const self: { daemon?: HostDaemon } = {};
     const submitter = new Submitter({
@@ -267,7 +268,7 @@ export class HostDaemon {
   private async reportUnavailable(job: Job, result: Unavailable): Promise<void> {
     const { agreement } = job;
     const id = agreement.agreementId;
-    const noteHash = this.notes.put(unavailableNote(this.chainId, this.config.market, id, result.missing));
+    const noteHash = "0x" + this.notes.put(encodeNote(unavailableNote(this.chainId, this.config.market, id, result.missing)));
     const meteringVersion = agreement.meteringVersion ?? Number((await this.market.request(id)).meteringVersion);
     const report = buildUsageReport(
       id,

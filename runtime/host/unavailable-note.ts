@@ -1,8 +1,3 @@
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
-import { writeFileAtomic } from "./atomic-file.js";
-import { sha256Hex } from "./sha256.js";
-
 /** One failed try to obtain a part of the job: kept for inspection, never hashed. */
 export interface FetchAttempt {
   what: "module" | "input";
@@ -58,33 +53,7 @@ export function canonicalJson(value: unknown): string {
   return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
 }
 
-/** The note's exact bytes and their sha-256 ("0x" + hex, the report's `outputHash`). */
-export function encodeNote(note: UnavailableNote): { bytes: Uint8Array; hash: string } {
-  const bytes = new TextEncoder().encode(canonicalJson(note));
-  return { bytes, hash: "0x" + sha256Hex(bytes) };
-}
-
-const NOTE_HASH = /^0x[0-9a-f]{64}$/;
-
-/** The notes a host reported, by hash (`DATA_DIR/notes/<0x hash>.json`), byte for byte as hashed. */
-export class NoteBook {
-  constructor(readonly dir: string) {}
-
-  /** Stores the note; returns its hash. */
-  put(note: UnavailableNote): string {
-    const { bytes, hash } = encodeNote(note);
-    const file = join(this.dir, `${hash}.json`);
-    if (!existsSync(file)) writeFileAtomic(file, bytes);
-    return hash;
-  }
-
-  /** The note's bytes, or undefined (also for a malformed hash, or a file that fails its hash). */
-  get(hash: string): Uint8Array | undefined {
-    const key = hash.toLowerCase();
-    if (!NOTE_HASH.test(key)) return undefined;
-    const file = join(this.dir, `${key}.json`);
-    if (!existsSync(file)) return undefined;
-    const bytes = new Uint8Array(readFileSync(file));
-    return "0x" + sha256Hex(bytes) === key ? bytes : undefined;
-  }
+/** The note's exact bytes: their sha-256 is the report's `outputHash`. */
+export function encodeNote(note: UnavailableNote): Uint8Array {
+  return new TextEncoder().encode(canonicalJson(note));
 }
