@@ -9,7 +9,7 @@ import * as engine from "./job/index.js";
 import { TroupeMarket__factory } from "../types/ethers-contracts/index.js";
 import { agreementMemoryMiB, inputLocation } from "./host/agreement.js";
 import { ContentStore } from "./host/content-store.js";
-import { fetchBlob } from "./host/fetch-blob.js";
+import { fetchJobContent, type ContentPart } from "./host/job-content.js";
 import { toJson } from "./host/json.js";
 import { uriPolicyFromEnv } from "./host/uri-policy.js";
 import { briefError } from "./host/rpc.js";
@@ -88,12 +88,10 @@ export async function loadJob(opts: Options, timeoutMs: number): Promise<ChainJo
     const store = new ContentStore(join(tmpdir(), "troupe-verify-store"));
     // The consumer's URIs reach only what CONTENT_DIRS and FETCH_ALLOW_ADDRESSES allow (as the host's do); a file given here is trusted.
     const uriPolicy = uriPolicyFromEnv(process.env);
-    const load = async (file: string | undefined, uri: string, sha256: string, what: string) => {
+    const load = async (file: string | undefined, uri: string, sha256: string, what: ContentPart) => {
       try {
         const policy = file ? { contentDirs: [dirname(resolve(file))], allowAddresses: [] } : uriPolicy;
-        const bytes = await fetchBlob(file ? pathToFileURL(resolve(file)).href : uri, { sha256, maxBytes: 256 * 1024 * 1024, store, policy });
-        if (bytes.length === 0 && what === "module") throw new Error("the module is empty");
-        return bytes;
+        return await fetchJobContent(what, file ? pathToFileURL(resolve(file)).href : uri, { sha256, maxBytes: 256 * 1024 * 1024, store, policy });
       } catch (error) {
         throw new ContentUnavailable(`the ${what} of agreement ${id} at ${uri || "(no URI)"}: ${briefError(error)}`);
       }

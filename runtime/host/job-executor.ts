@@ -1,7 +1,8 @@
 import type { Agreement } from "./agreement.js";
 import { inputLocation } from "./agreement.js";
 import type { ContentStore } from "./content-store.js";
-import { fetchBlob, UriRefused } from "./fetch-blob.js";
+import { UriRefused } from "./fetch-blob.js";
+import { fetchJobContent, type ContentPart } from "./job-content.js";
 import type { JobEngine } from "./job-engine.js";
 import type { JobResult } from "../job/types.js";
 import type { OutputManifest } from "./outbox.js";
@@ -32,11 +33,11 @@ export class UnrunnableJob extends Error {}
 /** The module or the input could not be obtained (or had another hash) after every try. */
 export interface Unavailable {
   unavailable: true;
-  missing: { what: "module" | "input"; uri: string; sha256: string }[];
+  missing: { what: ContentPart; uri: string; sha256: string }[];
   attempts: FetchAttempt[];
 }
 
-type Part = { what: "module" | "input"; uri: string; sha256: string; maxBytes: number };
+type Part = { what: ContentPart; uri: string; sha256: string; maxBytes: number };
 
 /**
  * Runs one agreement: fetches the module and the input by URI, checks their sha-256, decodes the
@@ -106,10 +107,7 @@ export class JobExecutor {
 
   private async fetchPart(part: Part): Promise<Uint8Array> {
     const { store, policy, fetchTimeoutMs: timeoutMs } = this.opts;
-    const bytes = await fetchBlob(part.uri, { store, policy, timeoutMs, sha256: part.sha256, maxBytes: part.maxBytes });
-    // The verifier counts an empty module as unavailable too (runtime/verify.ts): the same rule here.
-    if (part.what === "module" && bytes.length === 0) throw new Error("the module is empty");
-    return bytes;
+    return fetchJobContent(part.what, part.uri, { store, policy, timeoutMs, sha256: part.sha256, maxBytes: part.maxBytes });
   }
 
   /** The outputs of a job that never ran: empty stdout and stderr, no files. */

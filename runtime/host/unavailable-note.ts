@@ -1,6 +1,8 @@
+import type { ContentPart } from "./job-content.js";
+
 /** One failed try to obtain a part of the job: kept for inspection, never hashed. */
 export interface FetchAttempt {
-  what: "module" | "input";
+  what: ContentPart;
   uri: string;
   /** ISO time of the try. */
   at: string;
@@ -20,14 +22,14 @@ export interface UnavailableNote {
   chainId: string;
   market: string;
   agreementId: string;
-  unavailable: { what: "module" | "input"; uri: string; sha256: string }[];
+  unavailable: { what: ContentPart; uri: string; sha256: string }[];
 }
 
 export function unavailableNote(
   chainId: bigint,
   market: string,
   agreementId: bigint,
-  missing: { what: "module" | "input"; uri: string; sha256: string }[],
+  missing: { what: ContentPart; uri: string; sha256: string }[],
 ): UnavailableNote {
   const parts = [...missing].sort((a, b) => (a.what < b.what ? -1 : a.what > b.what ? 1 : 0));
   return {
