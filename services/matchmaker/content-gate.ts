@@ -2,8 +2,8 @@
  * No bid on content the host could not run (attack 10: a request naming a module or input that
  * is missing, too large or not what its hash says would win an agreement the provider can only
  * breach or report "content unavailable"). Before the agent bids it fetches the request's module
- * and input with the host's own fetcher (runtime/host/fetch-blob.ts: size cap, sha-256 check,
- * cached by hash in a content store) and skips the request, with the reason, when either fails.
+ * and input with the host's own fetcher (runtime/host/job-content.ts: size cap, sha-256 check,
+ * an empty module counts as missing, cached by hash in a content store) and skips the request, with the reason, when either fails.
  *
  * A checked blob stays in the store, so the host that shares the store (or fetches again) finds
  * it, and a module many requests name is fetched once. A failure is remembered per request and
@@ -11,7 +11,8 @@
  */
 import { inputLocation } from "../../runtime/host/agreement.js";
 import type { ContentStore } from "../../runtime/host/content-store.js";
-import { fetchBlob, type FetchOptions } from "../../runtime/host/fetch-blob.js";
+import type { FetchOptions } from "../../runtime/host/fetch-blob.js";
+import { fetchJobContent } from "../../runtime/host/job-content.js";
 
 const MiB = 1024 * 1024;
 
@@ -95,12 +96,12 @@ export class ContentGate {
   private async fetchBoth(r: ContentRef): Promise<ContentCheck> {
     const base = { ...this.o.fetch, store: this.o.store };
     try {
-      await fetchBlob(r.workloadURI, { ...base, sha256: r.workloadHash, maxBytes: this.o.maxModuleBytes });
+      await fetchJobContent("module", r.workloadURI, { ...base, sha256: r.workloadHash, maxBytes: this.o.maxModuleBytes });
     } catch (error) {
       return { ok: false, reason: `the module cannot be fetched and checked: ${message(error)}` };
     }
     try {
-      const input = await fetchBlob(inputLocation(r), { ...base, sha256: r.inputHash, maxBytes: this.o.maxInputBytes });
+      const input = await fetchJobContent("input", inputLocation(r), { ...base, sha256: r.inputHash, maxBytes: this.o.maxInputBytes });
       return { ok: true, inputBytes: input.length };
     } catch (error) {
       return { ok: false, reason: `the input cannot be fetched and checked: ${message(error)}` };

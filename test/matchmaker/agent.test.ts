@@ -251,12 +251,16 @@ describe("matchmaker agent against the market contracts", function () {
     const missing = await postRequest(f, gone);
     const other = publish(contentDir, "other.input", new TextEncoder().encode("not the input the hash names"));
     const mismatched = await postRequest(f, { ...contentFields(contentDir, "mismatched"), inputURI: other.uri });
+    // An empty module is no module (the host would report it unavailable): its hash matches, but no bid.
+    const nothing = publish(contentDir, "nothing.wasm", new Uint8Array());
+    const empty = await postRequest(f, { ...contentFields(contentDir, "empty"), workloadHash: nothing.hash, workloadURI: nothing.uri });
     const ok = await postRequest(f, contentFields(contentDir, "fresh"));
     expect(await agent.tick()).to.equal(1);
     expect((await market.bidOf(ok, f.providerA.address)).offerId).to.equal(offerA);
-    for (const id of [missing, mismatched]) expect((await market.bidOf(id, f.providerA.address)).offerId).to.equal(0n);
+    for (const id of [missing, mismatched, empty]) expect((await market.bidOf(id, f.providerA.address)).offerId).to.equal(0n);
     expect(logs.find((l) => l.startsWith(`request ${missing} skipped: the module cannot be fetched and checked`))).to.match(/gone\.wasm|ENOENT/);
     expect(logs.find((l) => l.startsWith(`request ${mismatched} skipped: the input cannot be fetched and checked`))).to.match(/hash mismatch/);
+    expect(logs.find((l) => l.startsWith(`request ${empty} skipped: the module cannot be fetched and checked`))).to.match(/the module is empty/);
     expect((await agent.whyNoBid(missing)).summary).to.match(/no bid on content that cannot be run: the module/);
   });
 
