@@ -84,7 +84,7 @@ export class CaseKeeper {
       const ballot = await court.ballotOf(id, round, me);
       if (now <= rd.commitDeadline && !ballot.committed && (fullCourt || ballot.votes > 0n)) await this.commit(id, round);
       const revealOpen = now > rd.commitDeadline || (!fullCourt && rd.committedVotes === rd.totalVotes);
-      if (revealOpen && now <= rd.revealDeadline) await this.reveal(id, round);
+      if (revealOpen && now <= rd.revealDeadline) await this.reveal(id, round, rd.commitDeadline);
       const after = await court.roundOf(id, round);
       const tallyOpen = now > after.revealDeadline || (!fullCourt && after.revealedVotes === after.totalVotes);
       if (tallyOpen) await this.send(`count round ${round} of case ${id}`, "tallyRound", [id], GAS_LIMITS.tally, after.revealDeadline);
@@ -114,7 +114,7 @@ export class CaseKeeper {
     await this.send(`commit a verdict on case ${id}, round ${round} (${what})`, "commitVerdict", [id, commitment], GAS_LIMITS.court);
   }
 
-  private async reveal(id: bigint, round: number): Promise<void> {
+  private async reveal(id: bigint, round: number, commitDeadline: bigint): Promise<void> {
     const ballot = await this.o.court.ballotOf(id, round, this.o.me);
     if (!ballot.committed || ballot.revealed) return;
     const sealed = this.o.book.get(id, round);
@@ -123,7 +123,7 @@ export class CaseKeeper {
       return;
     }
     await this.send(`reveal the verdict on case ${id}, round ${round}`, "revealVerdict",
-      [id, BigInt(sealed.fuelUsed), sealed.outputHash, sealed.salt], GAS_LIMITS.court, (await this.o.court.roundOf(id, round)).commitDeadline);
+      [id, BigInt(sealed.fuelUsed), sealed.outputHash, sealed.salt], GAS_LIMITS.court, commitDeadline);
   }
 
   private async claimAll(id: bigint, rounds: number): Promise<void> {

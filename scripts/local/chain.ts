@@ -59,13 +59,18 @@ export async function rpc(url: string, method: string, params: unknown[] = []): 
   return body.result;
 }
 
+/** Whether the node at `url` is anvil (else Hardhat's): their dev methods differ in name or unit. */
+async function isAnvil(url: string): Promise<boolean> {
+  return /anvil/i.test(String(await rpc(url, "web3_clientVersion")));
+}
+
 /**
  * 0: a block per transaction (automine); S > 0: a block every S seconds. Both nodes speak
  * `evm_setIntervalMining`, in milliseconds on Hardhat and in seconds on anvil.
  */
 export async function setBlockTime(url: string, seconds: number): Promise<void> {
   if (seconds > 0) {
-    const anvil = /anvil/i.test(String(await rpc(url, "web3_clientVersion")));
+    const anvil = await isAnvil(url);
     // In this order: anvil's evm_setAutomine(false) also stops interval mining.
     await rpc(url, "evm_setAutomine", [false]);
     await rpc(url, "evm_setIntervalMining", [anvil ? seconds : Math.round(seconds * 1000)]);
@@ -83,6 +88,5 @@ export async function quietNode(url: string): Promise<void> {
 
 /** Gives `address` 10,000 ether on the local node (both nodes speak their own `*_setBalance`). */
 export async function fundEther(url: string, address: string): Promise<void> {
-  const anvil = /anvil/i.test(String(await rpc(url, "web3_clientVersion")));
-  await rpc(url, anvil ? "anvil_setBalance" : "hardhat_setBalance", [address, "0x" + (10n ** 22n).toString(16)]);
+  await rpc(url, (await isAnvil(url)) ? "anvil_setBalance" : "hardhat_setBalance", [address, "0x" + (10n ** 22n).toString(16)]);
 }

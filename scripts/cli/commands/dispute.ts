@@ -1,4 +1,4 @@
-import { formatUnits } from "ethers";
+import { formatUnits, ZeroAddress } from "ethers";
 import type { Context } from "../context.js";
 import { formatTime, parseId, UsageError } from "../units.js";
 import { ensureAllowance, send } from "../tx.js";
@@ -32,28 +32,30 @@ export async function disputeCommand(ctx: Context, argv: string[]): Promise<void
 
 async function caseStatus(ctx: Context, id: bigint): Promise<void> {
   const { court } = ctx.contracts;
-  const c = await court.caseOf(id);
-  if (c.consumer === "0x0000000000000000000000000000000000000000") throw new UsageError(`agreement ${id} has no case in the court`);
+  const c = await caseOf(ctx, id);
   const from = ctx.deployment.startBlock;
   const ruling = Number(c.ruling);
   ctx.print(`case ${id}: consumer ${c.consumer} against provider ${c.provider}; ${ruling ? `ruled ${RULING_NAMES[ruling]}` : `open, round ${c.round}`}`);
   ctx.print(`  the report claims ${c.unavailable ? "the content was unavailable" : `key ${c.reportKey}`}; base bond ${formatUnits(c.baseBond)}`);
-  const claims = new Map<string, string>();
-  for (const e of await court.queryFilter(court.filters.VerdictRevealed(id), from)) {
-    const key = await court.claimKey(e.args.fuelUsed, e.args.outputHash);
-    claims.set(key, e.args.outputHash === UNAVAILABLE_OUTPUT ? "content unavailable" : `${e.args.fuelUsed} fuel, output ${e.args.outputHash.slice(0, 14)}…`);
-  }
+  // Each revealed verdict once, with the claim key the court files it under.
+  const reveals = await Promise.all((await court.queryFilter(court.filters.VerdictRevealed(id), from)).map(async (e) => ({
+    e, key: await court.claimKey(e.args.fuelUsed, e.args.outputHash),
+  })));
+  const claims = new Map(reveals.map(({ e, key }) => [
+    key, e.args.outputHash === UNAVAILABLE_OUTPUT ? "content unavailable" : `${e.args.fuelUsed} fuel, output ${e.args.outputHash.slice(0, 14)}…`,
+  ]));
   const describe = (key: string) => (key === c.reportKey ? "the report" : claims.get(key) ?? key);
+  const draws = await court.queryFilter(court.filters.VerifierDrawn(id), from);
   for (let round = 0; round <= Number(c.round); round++) {
     const rd = await court.roundOf(id, round);
-    const drawn = (await court.queryFilter(court.filters.VerifierDrawn(id), from)).filter((e) => Number(e.args.round) === round);
-    ctx.print(`  round ${round}: ${rd.drawBlock !== 0n ? `panel not drawn yet (draw block ${rd.drawBlock})` : `${rd.totalVotes} votes`}${rd.appellant !== "0x0000000000000000000000000000000000000000" ? `, appealed by ${rd.appellant} (bond ${formatUnits(rd.bond)})` : ""}`);
+    const drawn = draws.filter((e) => Number(e.args.round) === round);
+    ctx.print(`  round ${round}: ${rd.drawBlock !== 0n ? `panel not drawn yet (draw block ${rd.drawBlock})` : `${rd.totalVotes} votes`}${rd.appellant !== ZeroAddress ? `, appealed by ${rd.appellant} (bond ${formatUnits(rd.bond)})` : ""}`);
     if (drawn.length) ctx.print(`    drawn: ${[...new Set(drawn.map((e) => e.args.verifier))].join(", ")}`);
     if (rd.commitDeadline !== 0n) {
       ctx.print(`    commits ${rd.committedVotes}/${rd.totalVotes} by ${formatTime(Number(rd.commitDeadline))}; reveals ${rd.revealedVotes} by ${formatTime(Number(rd.revealDeadline))}`);
     }
-    for (const e of (await court.queryFilter(court.filters.VerdictRevealed(id), from)).filter((x) => Number(x.args.round) === round)) {
-      ctx.print(`    ${e.args.verifier} revealed ${e.args.votes} vote(s): ${describe(await court.claimKey(e.args.fuelUsed, e.args.outputHash))}`);
+    for (const { e, key } of reveals.filter(({ e }) => Number(e.args.round) === round)) {
+      ctx.print(`    ${e.args.verifier} revealed ${e.args.votes} vote(s): ${describe(key)}`);
     }
     if (rd.tallied) {
       ctx.print(`    decided: ${describe(rd.decidedKey)} (${rd.leadingVotes} of ${rd.revealedVotes} revealed votes)${ruling ? "" : `; appeal until ${formatTime(Number(rd.appealDeadline))}`}`);
@@ -69,8 +71,7 @@ async function caseStatus(ctx: Context, id: bigint): Promise<void> {
 
 async function appeal(ctx: Context, id: bigint): Promise<void> {
   const { court } = ctx.contracts;
-  const c = await court.caseOf(id);
-  if (c.consumer === "0x0000000000000000000000000000000000000000") throw new UsageError(`agreement ${id} has no case in the court`);
+  const c = await caseOf(ctx, id);
   if (Number(c.ruling) !== 0) throw new UsageError(`case ${id} is closed (${RULING_NAMES[Number(c.ruling)]}): nothing to appeal`);
   const rd = await court.roundOf(id, c.round);
   if (!rd.tallied) throw new UsageError(`round ${c.round} of case ${id} is not decided yet: appeal once it is counted`);
@@ -80,4 +81,11 @@ async function appeal(ctx: Context, id: bigint): Promise<void> {
   await ensureAllowance(ctx, who, ctx.deployment.addresses.court, bond);
   await send("appeal", who, court.connect(who).appeal.populateTransaction(id));
   ctx.print(`appealed round ${c.round} of case ${id} with a bond of ${formatUnits(bond)} (refunded if the final ruling bears the appeal out); a larger panel is drawn`);
+}
+
+/** Agreement `id`'s case in the court; a usage error when it was never disputed. */
+async function caseOf(ctx: Context, id: bigint) {
+  const c = await ctx.contracts.court.caseOf(id);
+  if (c.consumer === ZeroAddress) throw new UsageError(`agreement ${id} has no case in the court`);
+  return c;
 }
