@@ -46,11 +46,6 @@ export function valueAtRiskBps(valueAtRisk: BigInt, escrow: BigInt): BigInt {
   return valueAtRisk.times(BPS).plus(escrow.div(BigInt.fromI32(2))).div(escrow);
 }
 
-/** What the award rule ranks a bid by: total + escrow * riskBps * failureBps / 1e8 (contracts/client/amounts.ts expectedCost). */
-export function expectedCost(total: BigInt, escrow: BigInt, riskBps: BigInt, failureBps: i32): BigInt {
-  return total.plus(escrow.times(riskBps).times(BigInt.fromI32(failureBps)).div(BPS.times(BPS)));
-}
-
 export function handleRequestPosted(event: RequestPosted): void {
   let p = event.params;
   let r = new DeploymentRequest(p.requestId.toString());
@@ -104,10 +99,8 @@ export function handleBidPlaced(event: BidPlaced): void {
   b.fee = p.fee;
   b.total = r.maxFuel.times(p.pricePerMFuel).div(FUEL_UNIT).plus(p.fee);
   b.failureBps = p.failureBps;
-  b.expectedCost = expectedCost(b.total, r.escrow, BigInt.fromI32(r.valueAtRiskBps), p.failureBps);
-  if (!b.expectedCost.equals(p.expectedCost)) {
-    log.warning("bid {}: expected cost {} differs from the contract's {}", [id, b.expectedCost.toString(), p.expectedCost.toString()]);
-  }
+  // what the award rule ranks the bid by, as the contract computed it
+  b.expectedCost = p.expectedCost;
   b.seq = seq;
   b.explanationHash = p.explanationHash;
   b.createdAt = event.block.timestamp;
