@@ -3,7 +3,7 @@
  * logs fetched in bounded block ranges, and amounts converted from wei to token units where
  * the model works in floats.
  */
-import { Contract, Interface, type Log, type Provider, type Signer } from "ethers";
+import { Contract, Interface, ZeroAddress, type Log, type Provider, type Signer } from "ethers";
 import { abiOf } from "../../contracts/client/artifacts.js";
 import type { OfferBook, ProviderRegistry, TroupeMarket } from "../../types/ethers-contracts/index.js";
 import { withRetry, type RetryOptions } from "./retry.js";
@@ -98,7 +98,7 @@ export class MarketChain {
       this.call("RequestPosted", () => this.market.queryFilter(this.market.filters.RequestPosted(id))),
     ]);
     const log = logs[0];
-    if (r.consumer === ZERO_ADDRESS || !log) throw new Error(`request ${id} does not exist`);
+    if (r.consumer === ZeroAddress || !log) throw new Error(`request ${id} does not exist`);
     const posted: Record<string, unknown> = {};
     log.fragment.inputs.forEach((input, i) => (posted[input.name] = log.args[i]));
     return { status: Number(r.status), consumer: r.consumer, view: requestFromEvent(posted), posted };
@@ -127,7 +127,7 @@ export class MarketChain {
       region: Number(p.region),
       bonded: bidder.bonded,
       authorised: bidder.authorised,
-      registered: p.hostKey !== ZERO_ADDRESS,
+      registered: p.hostKey !== ZeroAddress,
       completed: Number(p.completed),
       breached: Number(p.breached),
       disputesWon: Number(p.disputesWon),
@@ -144,7 +144,6 @@ export class MarketChain {
   }
 }
 
-const ZERO_ADDRESS = "0x0000000000000000000000000000000000000000";
 
 /** A RequestView from a RequestPosted event's arguments. */
 export function requestFromEvent(args: Record<string, unknown>): RequestView {

@@ -15,7 +15,7 @@
  */
 import type { Provider } from "ethers";
 import { MarketChain, toTokens, type MarketAddresses } from "./chain.js";
-import { chooseBid, chooseByRule, type BidOption, type ScoredBid } from "./consumer-choice.js";
+import { chooseBid, chooseByRule, compareByRule, type BidOption, type ScoredBid } from "./consumer-choice.js";
 import type { Predictor } from "./evaluate.js";
 import type { ExplanationStore } from "./explanations.js";
 import type { ExplorerClient } from "./history.js";
@@ -167,7 +167,7 @@ export class ConsumerAgent {
     const bids = await this.liveBids(requestId, fromBlock);
     const choice = chooseBid(view, bids, { valueAtRisk, expectedFuel, penaltyBps: this.penaltyBps }, this.o.model);
     const byRule = chooseByRule(bids);
-    const ruleRanked = [...choice.ranked].sort((a, b) => cmpRule(a.bid, b.bid));
+    const ruleRanked = [...choice.ranked].sort((a, b) => compareByRule(a.bid, b.bid));
     const ranked = mode === "rule" ? ruleRanked : choice.ranked;
     const chosen = ranked[0];
     const reason = !chosen
@@ -200,13 +200,6 @@ export class ConsumerAgent {
       summary: `request ${requestId}: chose ${reason} (explanation ${explanationHash})`,
     };
   }
-}
-
-/** The award rule's order: the lower expected cost, then the earlier bid. */
-function cmpRule(a: BidOption, b: BidOption): number {
-  const x = a.ruleCostWei!;
-  const y = b.ruleCostWei!;
-  return x < y ? -1 : x > y ? 1 : a.seq - b.seq;
 }
 
 function row(s: ScoredBid): ConsumerExplanation["bids"][number] {

@@ -73,10 +73,21 @@ const fmt = (x: number) => (Math.abs(x) >= 100 ? x.toFixed(1) : x.toPrecision(3)
 export function chooseByRule(bids: readonly BidOption[]): BidOption | undefined {
   let best: BidOption | undefined;
   for (const b of bids) {
-    if (b.ruleCostWei === undefined) throw new Error(`the bid of ${b.provider} has no expected cost under the rule`);
-    if (!best || b.ruleCostWei < best.ruleCostWei! || (b.ruleCostWei === best.ruleCostWei && b.seq < best.seq)) best = b;
+    ruleCost(b);
+    if (!best || compareByRule(b, best) < 0) best = b;
   }
   return best;
+}
+
+/** The award rule's order: the lower expected cost, then the earlier bid. */
+export function compareByRule(a: BidOption, b: BidOption): number {
+  const [x, y] = [ruleCost(a), ruleCost(b)];
+  return x < y ? -1 : x > y ? 1 : a.seq - b.seq;
+}
+
+function ruleCost(bid: BidOption): bigint {
+  if (bid.ruleCostWei === undefined) throw new Error(`the bid of ${bid.provider} has no expected cost under the rule`);
+  return bid.ruleCostWei;
 }
 
 /** Scores every bid with one batched prediction and ranks them, best first. */
