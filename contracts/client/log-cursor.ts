@@ -28,6 +28,12 @@ export interface LogCursorOptions {
   store?: { load(): CursorState | undefined; save(state: CursorState): void };
   /** How many handled range ends are remembered to find the fork point (default 256). */
   memory?: number;
+  /**
+   * A range that held no logs is saved at most this often (ms, default 2000); one that held logs
+   * is saved at once. Reading empty blocks again after a crash costs a getLogs, not a wrong
+   * result, while a save is a durable write (two fsyncs) that a new block every poll would repeat.
+   */
+  quietSaveMs?: number;
 }
 
 export interface Reorg {
@@ -39,6 +45,7 @@ export interface Reorg {
 
 export class LogCursor {
   private state: CursorState;
+  private savedAt = 0;
 
   constructor(private readonly o: LogCursorOptions) {
     this.state = o.store?.load() ?? { block: o.startBlock - 1, hashes: [] };
@@ -76,16 +83,21 @@ export class LogCursor {
       if (logs.some((l) => l.blockNumber === to && l.blockHash !== end.hash)) break;
       await handle(logs, { from, to });
       read += logs.length;
-      this.advance(to, end.hash);
+      this.advance(to, end.hash, logs.length > 0);
     }
     return { ...(reorg ? { reorg } : {}), read };
   }
 
-  private advance(block: number, hash: string): void {
+  private advance(block: number, hash: string, handled: boolean): void {
     const memory = this.o.memory ?? 256;
     const hashes = [...this.state.hashes, [block, hash] as [number, string]].slice(-memory);
     this.state = { block, hashes };
+    if (handled || Date.now() - this.savedAt >= (this.o.quietSaveMs ?? 2000)) this.save();
+  }
+
+  private save(): void {
     this.o.store?.save(this.state);
+    this.savedAt = Date.now();
   }
 
   /** Whether the handled blocks are still the chain's; if not, steps back to the fork point. */
@@ -109,7 +121,7 @@ export class LogCursor {
     const kept = keep >= 0 ? hashes.slice(0, keep + 1) : [];
     const block = kept.at(-1)?.[0] ?? this.o.startBlock - 1;
     this.state = { block, hashes: kept };
-    this.o.store?.save(this.state);
+    this.save();
     return { from: block + 1, was };
   }
 }
