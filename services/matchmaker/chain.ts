@@ -8,6 +8,7 @@ import { abiOf } from "../../contracts/client/artifacts.js";
 import type { OfferBook, ProviderRegistry, TroupeMarket } from "../../types/ethers-contracts/index.js";
 import { withRetry, type RetryOptions } from "./retry.js";
 import { valueAtRiskBps } from "../../contracts/client/amounts.js";
+import { EventDecoder } from "../../contracts/client/event-decoder.js";
 import type { RequestView } from "./types.js";
 
 export const WEI_PER_TOKEN = 10n ** 18n;
@@ -31,8 +32,8 @@ export class MarketChain {
   readonly market: TroupeMarket;
   readonly registry: ProviderRegistry;
   readonly offers: OfferBook;
-  private readonly iface: Interface;
-  private readonly offersIface: Interface;
+  private readonly marketEvents: EventDecoder;
+  private readonly offerEvents: EventDecoder;
 
   constructor(
     readonly provider: Provider,
@@ -44,8 +45,8 @@ export class MarketChain {
     this.market = new Contract(addresses.market, abiOf("TroupeMarket") as never, runner) as unknown as TroupeMarket;
     this.registry = new Contract(addresses.registry, abiOf("ProviderRegistry") as never, provider) as unknown as ProviderRegistry;
     this.offers = new Contract(addresses.offers, abiOf("OfferBook") as never, provider) as unknown as OfferBook;
-    this.iface = new Interface(abiOf("TroupeMarket") as never);
-    this.offersIface = new Interface(abiOf("OfferBook") as never);
+    this.marketEvents = new EventDecoder([new Interface(abiOf("TroupeMarket") as never)]);
+    this.offerEvents = new EventDecoder([new Interface(abiOf("OfferBook") as never)]);
   }
 
   call<T>(label: string, fn: () => Promise<T>): Promise<T> {
@@ -80,8 +81,8 @@ export class MarketChain {
   }
 
   private decode(log: Log): ChainEvent | undefined {
-    const iface = log.address.toLowerCase() === this.addresses.offers.toLowerCase() ? this.offersIface : this.iface;
-    const parsed = iface.parseLog({ topics: [...log.topics], data: log.data });
+    const events = log.address.toLowerCase() === this.addresses.offers.toLowerCase() ? this.offerEvents : this.marketEvents;
+    const parsed = events.decode(log);
     if (!parsed) return undefined;
     const args: Record<string, unknown> = {};
     parsed.fragment.inputs.forEach((input, i) => (args[input.name] = parsed.args[i]));
