@@ -4,8 +4,10 @@ import { dirname, join, basename } from "node:path";
 /**
  * Writes `data` to `file` so that a crash leaves either the old or the new content, never a
  * torn file: write a temporary sibling, fsync it, rename it over the target, fsync the directory.
+ * `durable: false` skips both fsyncs, for caches whose reader checks what it reads: readers never
+ * see a partial file (the rename is atomic), but a crash may leave a torn one.
  */
-export function writeFileAtomic(file: string, data: string | Uint8Array): void {
+export function writeFileAtomic(file: string, data: string | Uint8Array, { durable = true } = {}): void {
   const dir = dirname(file);
   mkdirSync(dir, { recursive: true });
   const tmp = join(dir, `.${basename(file)}.${process.pid}.tmp`);
@@ -14,7 +16,7 @@ export function writeFileAtomic(file: string, data: string | Uint8Array): void {
     const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;
     let written = 0;
     while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
-    fsyncSync(fd);
+    if (durable) fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
@@ -24,7 +26,7 @@ export function writeFileAtomic(file: string, data: string | Uint8Array): void {
     unlinkSync(tmp);
     throw error;
   }
-  syncDirectory(dir);
+  if (durable) syncDirectory(dir);
 }
 
 /** Makes a rename inside `dir` durable (the directory entry itself must reach the disk). */

@@ -8,12 +8,16 @@ import { normaliseSha256, sha256Hex } from "./sha256.js";
  * atomically and checked again when read, so a torn or tampered file is never served.
  */
 export class ContentStore {
-  constructor(readonly dir: string) {}
+  /**
+   * `durable: false` for a cache (a matchmaker's checked content): blobs are not fsynced, and one
+   * a crash tore fails its check on read and is fetched again.
+   */
+  constructor(readonly dir: string, private readonly options: { durable?: boolean } = {}) {}
 
   /** Stores `bytes`; returns their sha-256 (hex). Storing the same bytes twice is a no-op. */
   put(bytes: Uint8Array): string {
     const hash = sha256Hex(bytes);
-    if (this.get(hash) === undefined) writeFileAtomic(this.pathOf(hash), bytes);
+    if (this.get(hash) === undefined) writeFileAtomic(this.pathOf(hash), bytes, { durable: this.options.durable ?? true });
     return hash;
   }
 

@@ -92,7 +92,8 @@ export async function createAgent(cfg: MatchmakerConfig, log = console.log): Pro
     providers: cfg.providers,
     store: new ExplanationStore(cfg.dataDir),
     content: new ContentGate({
-      store: new ContentStore(cfg.contentDir),
+      // A cache: what it holds was checked against its hash and is checked again when read.
+      store: new ContentStore(cfg.contentDir, { durable: false }),
       maxModuleBytes: cfg.maxModuleBytes,
       maxInputBytes: cfg.maxInputBytes,
       fetch: { policy: cfg.fetchPolicy, timeoutMs: cfg.fetchTimeoutMs },
