@@ -99,6 +99,9 @@ async function runOne(config: Config) {
             module, input: { args: ["checksum", "1"], env: {}, stdin: new TextEncoder().encode(`job ${n}\n`), files: {}, outputs: [] },
             maxFuel: 200_000_000n, maxPricePerMFuel: parseUnits("0.01"), maxFee: parseUnits("0.001"), minMemoryMiB: 16,
             allowedTiers: 0b111, region: 1 + (n % 4), maxLatencyClass: 2, bidWindow, deadlineIn: 180, repostIfLate: 2,
+            // 96 consumers share this machine with the market: they read the bids at the window's end
+            // (one look) instead of watching them arrive (one look a second each).
+            watchBids: false,
           },
           () => {},
         );

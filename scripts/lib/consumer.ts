@@ -52,6 +52,12 @@ export interface DeploySpec {
    */
   choose?: (id: bigint, fromBlock: number) => Promise<{ provider: string; summary: string; explanationHash: string } | undefined>;
   chooseLeadSec?: number;
+  /**
+   * Show bids as they arrive, looking once a second while the window is open (default true). When
+   * false the consumer sleeps until the window ends and reads the bids then: one look instead of one
+   * a second, for a process that runs many deployments at once.
+   */
+  watchBids?: boolean;
 }
 
 /** Everything the flow needs. */
@@ -149,8 +155,9 @@ async function deployOnce(ctx: ConsumerContext, spec: DeploySpec, progress: (lin
   const bidWindow = Math.max(
     spec.bidWindow, Math.ceil((1.5 * pace.firstBidMs) / 1000), Math.ceil(2 * inclusionS), Math.ceil(2 * blockS + 1),
   );
-  // The award needs a transaction after the window: room for it before the provider's time starts.
-  const awardSlack = Math.ceil(Math.max(5, 3 * inclusionS, 3 * blockS));
+  // The award needs a transaction after the window: room for it before the provider's time starts,
+  // twice as much as awards have been late here (a loaded machine or a busy chain delays them).
+  const awardSlack = Math.ceil(Math.max(10, 3 * inclusionS, 3 * blockS, 2 * pace.awardLateS));
   const minExec = Math.ceil(10 * Math.max(inclusionS, pace.awardToSettleMs / 1000, 1));
   const execTime = Math.max(spec.execTime ?? 0, minExec, spec.deadlineIn - bidWindow - awardSlack);
   const deadlineIn = bidWindow + awardSlack + execTime;
@@ -198,7 +205,11 @@ async function deployOnce(ctx: ConsumerContext, spec: DeploySpec, progress: (lin
         const head = await ctx.consumer.provider!.getBlockNumber();
         if (head >= bidLogsFrom) {
           for (const log of await market.queryFilter(market.filters.BidPlaced(id), bidLogsFrom, head)) {
-            if (seenBids === 0) pace.sawFirstBid(Date.now() - posted);
+            if (seenBids === 0) {
+              // Watching, the first bid is timed as it is seen; read at the window's end, by its block's clock.
+              const at = spec.watchBids === false ? (await log.getBlock()).timestamp * 1000 - now * 1000 : Date.now() - posted;
+              pace.sawFirstBid(at);
+            }
             seenBids++;
             progress(`bid from ${log.args.provider}: ${fmt(log.args.pricePerMFuel)}/Mfuel + ${fmt(log.args.fee)}, failure rate ${(Number(log.args.failureBps) / 100).toFixed(2)}%, expected cost ${fmt(log.args.expectedCost)}`);
           }
@@ -225,12 +236,14 @@ async function deployOnce(ctx: ConsumerContext, spec: DeploySpec, progress: (lin
         // Until the window ends there is only news of bids to show: look once a second, and
         // be there when it ends.
         const until = Number(r.bidWindowEnd) - (spec.choose && !asked ? (spec.chooseLeadSec ?? 2) : 0) - nowS;
-        wait = Math.min(1000, Math.max(pollMs, until * 1000));
+        wait = Math.max(pollMs, until * 1000);
+        if (spec.watchBids !== false) wait = Math.min(1000, wait);
       }
     } else if (status === Status.Awarded || status === Status.Reported) {
       if (!result.provider) {
         result.provider = r.winner;
         result.timings.awardMs = Date.now() - posted;
+        if (!spec.choose && !spec.acceptFirstBid) pace.sawAwardLate((await chainNow()) - Number(r.bidWindowEnd));
         const bid = await market.bidOf(id, r.winner);
         progress(`awarded to ${r.winner} at ${fmt(bid.pricePerMFuel)}/Mfuel + ${fmt(bid.fee)}`);
         endpoint = await hostEndpoint(ctx.contracts, r.winner, ctx.deployment.startBlock).catch((error: Error) => {
@@ -278,6 +291,8 @@ async function deployOnce(ctx: ConsumerContext, spec: DeploySpec, progress: (lin
           progress("accepted the report on chain");
         }
       }
+      // Once the report is co-signed only the settlement is awaited: a look a second is enough.
+      if (accepted) wait = Math.max(pollMs, 1000);
       // The chain's clock is read only near the deadline (it never runs behind the wall clock).
       if (status === Status.Awarded && Date.now() / 1000 > Number(r.deadline) - 60 && (await chainNow()) > Number(r.deadline) + 1) {
         await tolerate(() => send("claim the breach", asConsumer.claimBreach.populateTransaction(id)));
@@ -380,6 +395,11 @@ const pace = {
   awardToSettleMs: 0,
   sawFirstBid(ms: number) {
     this.firstBidMs = this.firstBidMs === 0 ? ms : 0.8 * this.firstBidMs + 0.2 * ms;
+  },
+  /** Seconds awards at the window's end have come after it: the worst recently seen, decaying slowly. */
+  awardLateS: 0,
+  sawAwardLate(seconds: number) {
+    this.awardLateS = Math.max(seconds, 0.9 * this.awardLateS);
   },
   sawSettled(ms: number) {
     this.awardToSettleMs = this.awardToSettleMs === 0 ? ms : 0.8 * this.awardToSettleMs + 0.2 * ms;
