@@ -86,8 +86,8 @@ export interface DeployResult {
   noBid?: boolean;
   /** How many earlier requests of this deployment expired unbid and were posted again (repostIfLate). */
   reposts?: number;
-  /** The bid window and deadline the request was posted with (seconds; measured latency may widen them). */
-  posted?: { bidWindow: number; deadlineIn: number };
+  /** The bid window and deadline the request was posted with (seconds; measured latency may widen them), and its block. */
+  posted?: { bidWindow: number; deadlineIn: number; block: number };
   /** Milliseconds from posting to award and to settlement. */
   timings: { awardMs?: number; settledMs?: number };
   /** The consumer's agent's choice and the hash of its stored explanation, if it chose. */
@@ -119,13 +119,26 @@ export async function deployWorkload(ctx: ConsumerContext, spec: DeploySpec, pro
   let result = await deployOnce(ctx, spec, progress);
   for (let left = spec.repostIfLate ?? 0; left > 0 && result.noBid; left--) {
     const window = result.posted?.bidWindow ?? spec.bidWindow;
-    if (!(pace.firstBidMs > window * 1000 * 0.5)) break; // bids here are not late: nobody serves this request
+    const measured = pace.firstBidMs > 0;
+    // Bids are late here when this process has timed them at more than half a window, or, before it
+    // has timed any (a first burst of requests), when providers bid on other requests meanwhile.
+    const late = measured ? pace.firstBidMs > window * 1000 * 0.5 : await othersBidSince(ctx, result.posted?.block);
+    if (!late) break; // bids here are not late: nobody serves this request
     const wider = Math.max(2 * window, Math.ceil((3 * pace.firstBidMs) / 1000));
-    progress(`no bid within ${window} s, and bids here have been taking ${(pace.firstBidMs / 1000).toFixed(1)} s: posting again with a ${wider} s window`);
+    progress(measured
+      ? `no bid within ${window} s, and bids here have been taking ${(pace.firstBidMs / 1000).toFixed(1)} s: posting again with a ${wider} s window`
+      : `no bid within ${window} s while providers bid on other requests: posting again with a ${wider} s window`);
     const reposts = (result.reposts ?? 0) + 1;
     result = { ...(await deployOnce(ctx, { ...spec, bidWindow: wider }, progress)), reposts };
   }
   return result;
+}
+
+/** Whether any bid (on any request) was placed since block `from`: the market is serving, if not in time. */
+async function othersBidSince(ctx: ConsumerContext, from: number | undefined): Promise<boolean> {
+  if (from === undefined) return false;
+  const { market } = ctx.contracts;
+  return (await market.queryFilter(market.filters.BidPlaced(), from)).length > 0;
 }
 
 async function deployOnce(ctx: ConsumerContext, spec: DeploySpec, progress: (line: string) => void): Promise<DeployResult> {
@@ -182,8 +195,8 @@ async function deployOnce(ctx: ConsumerContext, spec: DeploySpec, progress: (lin
   progress(`request ${id} posted: escrow ${fmt(escrow)}, bid window ${bidWindow} s, deadline in ${deadlineIn} s, module ${moduleRef.sha256.slice(0, 18)}…`);
 
   const pollMs = ctx.pollMs ?? 500;
-  const result: DeployResult = { id, status: "Open", timings: {}, posted: { bidWindow, deadlineIn } };
   const fromBlock = receipt!.blockNumber;
+  const result: DeployResult = { id, status: "Open", timings: {}, posted: { bidWindow, deadlineIn, block: fromBlock } };
   let seenBids = 0;
   let bidLogsFrom = fromBlock;
   let endpoint: string | undefined;
@@ -404,13 +417,19 @@ const pace = {
   sawSettled(ms: number) {
     this.awardToSettleMs = this.awardToSettleMs === 0 ? ms : 0.8 * this.awardToSettleMs + 0.2 * ms;
   },
-  /** The chain's mean seconds between its last 10 blocks, read at most every 30 s (a bid needs a block to land in). */
+  /**
+   * Seconds between blocks, read at most every 30 s (a bid needs a block to land in): the larger of
+   * the mean over the last 10 blocks and the last interval, so a chain that just slowed down (a
+   * node switched from automine to timed blocks) is not taken for a fast one.
+   */
   interval: undefined as { seconds: number; at: number } | undefined,
   async blockInterval(provider: Provider): Promise<number> {
     if (this.interval && Date.now() - this.interval.at < 30_000) return this.interval.seconds;
     const head = await provider.getBlock("latest");
-    const back = head && head.number >= 10 ? await provider.getBlock(head.number - 10) : undefined;
-    const seconds = head && back ? (head.timestamp - back.timestamp) / 10 : 0;
+    const [back, parent] = head && head.number >= 10
+      ? await Promise.all([provider.getBlock(head.number - 10), provider.getBlock(head.number - 1)])
+      : [undefined, undefined];
+    const seconds = head && back && parent ? Math.max((head.timestamp - back.timestamp) / 10, head.timestamp - parent.timestamp) : 0;
     this.interval = { seconds, at: Date.now() };
     return seconds;
   },
