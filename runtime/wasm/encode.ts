@@ -1,5 +1,5 @@
 import { SECTION_ORDER, SectionId, type ElementSegment, type FuncType, type Limits, type TableType, type WasmModule } from "./module.js";
-import { ByteWriter } from "./writer.js";
+import { ByteWriter, u32Size } from "./writer.js";
 
 /** Where the code section's bodies landed in the encoded module (byte offsets of each body's first byte). */
 export interface EncodedModule {
@@ -45,7 +45,7 @@ function element(w: ByteWriter, e: ElementSegment): void {
 }
 
 /** The content of one non-custom section, or undefined when the module has nothing for it. */
-function sectionBody(m: WasmModule, id: number, bodyOffsets: number[]): Uint8Array | undefined {
+function sectionBody(m: WasmModule, id: number): Uint8Array | undefined {
   const w = new ByteWriter();
   switch (id) {
     case SectionId.Type:
@@ -99,15 +99,8 @@ function sectionBody(m: WasmModule, id: number, bodyOffsets: number[]): Uint8Arr
       w.u32(m.data.length);
       break;
     case SectionId.Code:
-      if (m.code.length === 0 && !m.present.includes(id)) return undefined;
-      w.reserve(m.code.reduce((a, f) => a + f.body.length + 5, 5));
-      w.u32(m.code.length);
-      for (const f of m.code) {
-        w.u32(f.body.length);
-        bodyOffsets.push(w.length);
-        w.bytes(f.body);
-      }
-      break;
+      // Written straight into the module by encodeModule (the bodies are most of its bytes).
+      return undefined;
     case SectionId.Data:
       if (m.data.length === 0 && !m.present.includes(id)) return undefined;
       w.vec(m.data, (x, d) => {
@@ -140,13 +133,21 @@ export function encodeModule(m: WasmModule): EncodedModule {
   };
   customs(0);
   for (const id of SECTION_ORDER) {
-    const rel: number[] = [];
-    const body = sectionBody(m, id, rel);
-    if (body) {
-      out.u8(id).u32(body.length);
-      const start = out.length;
-      out.bytes(body);
-      for (const o of rel) bodyOffsets.push(start + o);
+    if (id === SectionId.Code) {
+      if (m.code.length > 0 || m.present.includes(id)) {
+        // The section's size is known before its bodies are written, so they are copied once, in place.
+        let size = u32Size(m.code.length);
+        for (const f of m.code) size += u32Size(f.body.length) + f.body.length;
+        out.u8(id).u32(size).u32(m.code.length);
+        for (const f of m.code) {
+          out.u32(f.body.length);
+          bodyOffsets.push(out.length);
+          out.bytes(f.body);
+        }
+      }
+    } else {
+      const body = sectionBody(m, id);
+      if (body) out.u8(id).u32(body.length).bytes(body);
     }
     // A custom section anchored to a section that is now absent still comes out, in the same relative place.
     customs(id);

@@ -47,8 +47,8 @@ const F64 = 0x7c;
 // Where a NaN's bits can escape into integers, memory or SIMD lanes: the scalar on top of the stack is
 // canonicalised first. f32.store, i32.reinterpret_f32, f32.copysign (sign operand), f32x4.splat,
 // f32x4.replace_lane; and the f64 twins.
-const F32_ESCAPES = new Set([0x38, 0xbc, 0x98, 0xfd13, 0xfd20]);
-const F64_ESCAPES = new Set([0x39, 0xbd, 0xa6, 0xfd14, 0xfd22]);
+const F32_ESCAPES = [0x38, 0xbc, 0x98, 0xfd13, 0xfd20];
+const F64_ESCAPES = [0x39, 0xbd, 0xa6, 0xfd14, 0xfd22];
 
 /**
  * Replaces a NaN on top of the stack by the canonical quiet NaN, whose bits are the same on every
@@ -67,7 +67,16 @@ function emitCanonicalNaN(w: ByteWriter, local: number, f64: boolean): void {
  * memory or the module, the same everywhere) and integer-to-float conversions. A value they just pushed
  * reaches an escape point unchanged, so it needs no canonicalisation.
  */
-const NO_FRESH_NAN = new Set([0x2a, 0x2b, 0x43, 0x44, 0xb2, 0xb3, 0xb4, 0xb5, 0xb7, 0xb8, 0xb9, 0xba, 0xbe, 0xbf]);
+const NO_FRESH_NAN = [0x2a, 0x2b, 0x43, 0x44, 0xb2, 0xb3, 0xb4, 0xb5, 0xb7, 0xb8, 0xb9, 0xba, 0xbe, 0xbf];
+
+/** Per full opcode (one byte, or prefix << 8 | sub-opcode): the NaN sets above as bits, looked up per instruction. */
+const NAN_F32_ESCAPE = 1;
+const NAN_F64_ESCAPE = 2;
+const NAN_NO_FRESH = 4;
+const NAN_FLAGS = new Uint8Array(0x10000);
+for (const op of F32_ESCAPES) NAN_FLAGS[op] = NAN_F32_ESCAPE;
+for (const op of F64_ESCAPES) NAN_FLAGS[op] = NAN_F64_ESCAPE;
+for (const op of NO_FRESH_NAN) NAN_FLAGS[op] = NAN_NO_FRESH;
 
 const CANON_F32X4 = new Uint8Array([0, 0, 0xc0, 0x7f, 0, 0, 0xc0, 0x7f, 0, 0, 0xc0, 0x7f, 0, 0, 0xc0, 0x7f]);
 const CANON_F64X2 = new Uint8Array([0, 0, 0, 0, 0, 0, 0xf8, 0x7f, 0, 0, 0, 0, 0, 0, 0xf8, 0x7f]);
@@ -142,16 +151,20 @@ export function instrument(m: WasmModule): InstrumentedModule {
   // A first pass decodes every body and finds each function's calls; then the call graph says which
   // functions need the logical stack counted at run time (see stackPlan).
   let base = 0;
+  const importTypes = m.imports.filter((i) => i.kind === ExternKind.Func).map((i) => i.typeIndex);
+  const calleeMark = new Int32Array(definedCount);
   const shapes = m.code.map((f, i) => {
-    const shape = scanFunction(f.body, f.codeStart, f.localCount, m.types[m.functionTypes[i]!]!, m, base);
+    const shape = scanFunction(i, f.body, f.codeStart, f.localCount, m.types[m.functionTypes[i]!]!, m, importTypes, calleeMark, base);
     base += shape.count;
     return shape;
   });
   grow(base);
   const plan = stackPlan(shapes);
 
-  // Every metered body is written into one buffer (few allocations for modules of many functions).
-  const all = new ByteWriter(Math.max(256, m.code.reduce((a, f) => a + f.body.length, 0) * 2));
+  // Every metered body is written into one scratch buffer, reused between modules (encodeModule copies
+  // the bodies out of it).
+  const all = scratch.clear();
+  all.reserve(m.code.reduce((a, f) => a + f.body.length, 0) * 2);
   const ranges: [number, number][] = [];
   const bodyRefunds: [number, number][][] = [];
   for (let i = 0; i < definedCount; i++) {
@@ -166,7 +179,7 @@ export function instrument(m: WasmModule): InstrumentedModule {
     ranges.push([start, all.length]);
     bodyRefunds.push(refunds);
   }
-  const written = all.finish();
+  const written = all.view();
   const bodies: FunctionBody[] = ranges.map(([a, b]) => ({ localGroups: [], localCount: 0, body: written.subarray(a, b), codeStart: 0 }));
   for (const h of helperBodies) bodies.push({ localGroups: [], localCount: 0, body: h, codeStart: 0 });
 
@@ -196,6 +209,8 @@ export function instrument(m: WasmModule): InstrumentedModule {
     present: [...new Set([...m.present, SectionId.Type, SectionId.Function, SectionId.Global, SectionId.Export, SectionId.Code])],
   };
   const encoded = encodeModule(out);
+  // A scratch buffer grown by a very large module is not kept for the life of the process.
+  if (all.capacity > SCRATCH_KEEP_BYTES) scratch = new ByteWriter(SCRATCH_KEEP_BYTES);
   const refunds = new Map<number, number>();
   bodyRefunds.forEach((list, i) => {
     const at = encoded.bodyOffsets[i]!;
@@ -203,6 +218,10 @@ export function instrument(m: WasmModule): InstrumentedModule {
   });
   return { bytes: encoded.bytes, refunds };
 }
+
+/** The metered bodies of the module being instrumented (instrument is synchronous: one at a time). */
+const SCRATCH_KEEP_BYTES = 8 * 1024 * 1024;
+let scratch = new ByteWriter(1 << 16);
 
 /** Logical stack units a helper's frame takes (a few params and locals). */
 const HELPER_FRAME = 16;
@@ -373,31 +392,59 @@ interface Shape {
 }
 
 /** Decodes every instruction of a body into the scratch arrays; returns the function's shape. */
-function scanFunction(body: Uint8Array, codeStart: number, localCount: number, type: FuncType, m: WasmModule, base: number): Shape {
+function scanFunction(
+  self: number,
+  body: Uint8Array,
+  codeStart: number,
+  localCount: number,
+  type: FuncType,
+  m: WasmModule,
+  importTypes: number[],
+  calleeMark: Int32Array,
+  base: number,
+): Shape {
   const r = new ByteReader(body, codeStart);
   const imm = newImmediates();
   let n = 0;
   let simd = false;
   let pushes = 0;
-  const callees = new Set<number>();
+  const callees: number[] = [];
   let indirect = false;
-  while (!r.done) {
+  // Every instruction takes at least one byte: room for all of them, once per function.
+  grow(base + body.length - codeStart);
+  const starts = allStarts;
+  const ends = allEnds;
+  const kinds = allKinds;
+  const costs = allCosts;
+  const traps = allTraps;
+  const indices = allIndices;
+  const indices2 = allIndices2;
+  const ops = allOps;
+  const simdFloat = allSimd;
+  const end = body.length;
+  while (r.pos < end) {
     const at = base + n;
-    grow(at);
-    allStarts[at] = r.pos;
+    starts[at] = r.pos;
     decodeInstr(r, imm);
-    allEnds[at] = r.pos;
-    allKinds[at] = imm.kind;
-    allCosts[at] = imm.cost;
-    allTraps[at] = imm.traps ? 1 : 0;
-    allIndices[at] = imm.index;
-    allIndices2[at] = imm.index2;
-    allOps[at] = imm.op;
-    allSimd[at] = imm.simdFloat;
+    ends[at] = r.pos;
+    kinds[at] = imm.kind;
+    costs[at] = imm.cost;
+    traps[at] = imm.traps ? 1 : 0;
+    indices[at] = imm.index;
+    indices2[at] = imm.index2;
+    ops[at] = imm.op;
+    simdFloat[at] = imm.simdFloat;
     if (imm.simdFloat) simd = true;
     if (imm.kind === Kind.Call) {
-      if (imm.index >= m.importedFunctions) callees.add(imm.index - m.importedFunctions);
-      const callee = imm.index < m.importedFunctions ? funcImportTypes(m)[imm.index] : m.functionTypes[imm.index - m.importedFunctions];
+      if (imm.index >= m.importedFunctions) {
+        const g = imm.index - m.importedFunctions;
+        // Each callee once: marked with this function's own index.
+        if (calleeMark[g] !== self + 1) {
+          calleeMark[g] = self + 1;
+          callees.push(g);
+        }
+      }
+      const callee = imm.index < m.importedFunctions ? importTypes[imm.index] : m.functionTypes[imm.index - m.importedFunctions];
       pushes += (m.types[callee ?? -1]?.results ?? []).reduce((a, t) => a + slots(t), 0);
     } else if (imm.kind === Kind.CallIndirect) {
       indirect = true;
@@ -406,15 +453,9 @@ function scanFunction(body: Uint8Array, codeStart: number, localCount: number, t
     n++;
   }
   const frame = STACK.frameOverhead + type.params.reduce((a, t) => a + slots(t), 0) + localCount * 2 + pushes;
-  return { callees: [...callees], indirect, frame, base, count: n, simd };
+  return { callees, indirect, frame, base, count: n, simd };
 }
 
-const importTypeCache = new WeakMap<WasmModule, number[]>();
-function funcImportTypes(m: WasmModule): number[] {
-  let t = importTypeCache.get(m);
-  if (!t) importTypeCache.set(m, (t = m.imports.filter((i) => i.kind === ExternKind.Func).map((i) => i.typeIndex)));
-  return t;
-}
 
 /** Writes one metered body at the end of `w`; returns its refunds (offsets from the body's start). */
 function instrumentFunction(
@@ -428,19 +469,21 @@ function instrumentFunction(
   plan: StackPlan,
   L: Layout,
 ): [number, number][] {
-  // This function's slice of the decode arrays filled by the first pass.
+  // This function's instructions are [base, last] in the decode arrays filled by the first pass (indexed
+  // in place: no views to allocate per function); `last` is the body's final `end`.
   const { base, count: n } = shape;
+  const last = base + n - 1;
   const { tracked } = plan;
-  const starts = allStarts.subarray(base, base + n);
-  const ends = allEnds.subarray(base, base + n);
-  const kinds = allKinds.subarray(base, base + n);
-  const costs = allCosts.subarray(base, base + n);
-  const traps = allTraps.subarray(base, base + n);
-  const indices = allIndices.subarray(base, base + n);
-  const indices2 = allIndices2.subarray(base, base + n);
-  const ops = allOps.subarray(base, base + n);
-  const simdFloat = allSimd.subarray(base, base + n);
-  const refundOf = allRefundOf.subarray(base, base + n);
+  const starts = allStarts;
+  const ends = allEnds;
+  const kinds = allKinds;
+  const costs = allCosts;
+  const traps = allTraps;
+  const indices = allIndices;
+  const indices2 = allIndices2;
+  const ops = allOps;
+  const simdFloat = allSimd;
+  const refundOf = allRefundOf;
   const frame = plan.reserve;
 
   // Pass 2: emit. Block costs are summed ahead so each charge covers its whole metered block.
@@ -471,33 +514,29 @@ function instrumentFunction(
 
   emitReload(w, L, fuelLocal);
   // Unchanged instructions are copied in runs: `pending` is the first body byte not yet written.
-  let pending = starts[0]!;
-  const flush = (upTo: number): void => {
-    if (upTo > pending) w.bytes(body.subarray(pending, upTo));
-    pending = upTo;
-  };
+  let pending = starts[base]!;
   let blockStart = true;
   // A function that calls no other runs a bounded amount of code between loop headers: no entry check.
   let checkHere = plan.entryCheck;
-  for (let i = 0; i < n - 1; i++) {
+  for (let i = base; i < last; i++) {
     const start = starts[i]!;
     if (blockStart) {
       let cost = 0;
       let observed = false;
       let j = i;
-      for (; j < n - 1; j++) {
+      for (; j < last; j++) {
         cost += costs[j]!;
         if (traps[j] || kinds[j] === Kind.Call || kinds[j]! >= Kind.MemoryGrow) observed = true;
         if (endsBlock(kinds[j]!)) break;
       }
       if (cost > 0 || checkHere) {
-        flush(start);
+        pending = w.copy(body, pending, start);
         emitCharge(w, L, cost, fuelLocal, observed);
         if (checkHere) emitLocalFuelCheck(w, L, fuelLocal);
       }
       // Refunds for trapping instructions that are not the last one of this block.
       let after = cost;
-      for (let k = i; k <= j && k < n - 1; k++) {
+      for (let k = i; k <= j && k < last; k++) {
         after -= costs[k]!;
         refundOf[k] = traps[k] ? after : 0;
       }
@@ -505,15 +544,11 @@ function instrumentFunction(
       checkHere = false;
     }
     const kind = kinds[i]!;
-    if (kind === Kind.Plain && !(i > 0 && NO_FRESH_NAN.has(ops[i - 1]!))) {
-      const opcode = ops[i]!;
-      if (F32_ESCAPES.has(opcode)) {
-        flush(start);
-        emitCanonicalNaN(w, f32Local, false);
-      } else if (F64_ESCAPES.has(opcode)) {
-        flush(start);
-        emitCanonicalNaN(w, f64Local, true);
-      }
+    const escape = kind === Kind.Plain ? NAN_FLAGS[ops[i]!]! & (NAN_F32_ESCAPE | NAN_F64_ESCAPE) : 0;
+    if (escape !== 0 && !(i > base && NAN_FLAGS[ops[i - 1]!]! & NAN_NO_FRESH)) {
+      pending = w.copy(body, pending, start);
+      if (escape === NAN_F32_ESCAPE) emitCanonicalNaN(w, f32Local, false);
+      else emitCanonicalNaN(w, f64Local, true);
     }
     // Where this instruction lands in the output once the pending run is written.
     if (refundOf[i]! > 0) refunds.push([w.length - origin + (start - pending), refundOf[i]!]);
@@ -526,22 +561,22 @@ function instrumentFunction(
       case Kind.TableFill:
       case Kind.TableCopy:
       case Kind.TableInit:
-        flush(start);
+        pending = w.copy(body, pending, start);
         w.u8(0x10).u32(L.helper(kind, indices[i]!, indices2[i]!));
         pending = ends[i]!;
         break;
       case Kind.Return:
-        flush(start);
+        pending = w.copy(body, pending, start);
         emitStore(w, L, fuelLocal);
         if (tracked) emitFrameExit(w, L, depthLocal);
         break;
     }
     if (simdFloat[i]) {
-      flush(ends[i]!);
+      pending = w.copy(body, pending, ends[i]!);
       emitCanonicalSimd(w, v128Local, simdFloat[i]!);
     }
     if (kind === Kind.Call || kind === Kind.CallIndirect || kind >= Kind.MemoryGrow) {
-      flush(ends[i]!);
+      pending = w.copy(body, pending, ends[i]!);
       emitReload(w, L, fuelLocal);
     }
     if (endsBlock(kind)) {
@@ -549,7 +584,7 @@ function instrumentFunction(
       checkHere = kind === Kind.Loop;
     }
   }
-  flush(starts[n - 1]!);
+  w.copy(body, pending, starts[last]!);
   w.u8(0x0b);
   emitStore(w, L, fuelLocal);
   if (tracked) emitFrameExit(w, L, depthLocal);

@@ -7,6 +7,7 @@ import { AdmissionError } from "../../runtime/wasm/errors.js";
 import { instrument } from "../../runtime/wasm/instrument.js";
 import { parseModule, type WasmModule } from "../../runtime/wasm/module.js";
 import { DecodeError } from "../../runtime/wasm/reader.js";
+import { buildModule, i32const } from "../helpers/wasm-builder.js";
 import { generateModule, Rng } from "../helpers/wasm-gen.js";
 import { spec } from "./spec.js";
 
@@ -67,6 +68,19 @@ describe("runtime: decoder and encoder (generated modules)", function () {
     }
     // The generator reaches both ends: modules that finish and modules that trap.
     expect([...outcomes].sort()).to.include.members([Outcome.Exited, Outcome.Trap]);
+  });
+
+  it("instruments each module the same whatever was instrumented before it (scratch buffers are reused)", () => {
+    const seeds = Array.from({ length: Math.min(SEEDS, 40) }, (_, i) => i + 1);
+    const key = (bytes: Uint8Array): string => {
+      const out = instrument(admit(bytes));
+      return Buffer.from(out.bytes).toString("hex") + JSON.stringify([...out.refunds]);
+    };
+    const first = seeds.map((seed) => key(generateModule(seed, { padRate: 0.3 })));
+    // A much larger module in between, then the same modules in the opposite order.
+    const body = (k: number): number[] => [...i32const(k), ...Array.from({ length: 200 }, () => [...i32const(k), 0x6a]).flat(), 0x1a];
+    instrument(admit(buildModule({ memory: { min: 1 }, funcs: [{ code: [0x10, 1], export: "_start" }, ...Array.from({ length: 400 }, (_, k) => ({ code: body(k) }))] })));
+    for (const seed of [...seeds].reverse()) expect(key(generateModule(seed, { padRate: 0.3 })), `seed ${seed}`).to.equal(first[seed - 1]);
   });
 
   it("a mutated module that V8 validates instruments into one V8 validates, or is refused with a named reason", () => {
