@@ -32,8 +32,9 @@ const V8_MAX_BODY_BYTES = 7_654_321;
 export interface InstrumentedModule {
   bytes: Uint8Array;
   /**
-   * Fuel to give back when a trap happens at a byte offset of `bytes`: the static cost of the rest
-   * of that metered block, which was charged at the block's start but never ran.
+   * Fuel to add to the exported count when a trap happens at a byte offset of `bytes`: the static cost
+   * of the rest of that metered block (charged at the block's start but never run), less the fuel the
+   * function had charged to its local but not yet stored (negative when that is larger).
    */
   refunds: Map<number, number>;
 }
@@ -108,7 +109,15 @@ interface Layout {
  * module do not move (new ones are appended), so custom sections (the `name` section) stay valid and
  * are kept in place.
  */
-export function instrument(m: WasmModule): InstrumentedModule {
+export interface InstrumentOptions {
+  /**
+   * The scheme before the global was synchronised only where paths join: every block that can trap
+   * stores the fuel. Same fuel in every case; kept as the reference the tests compare against.
+   */
+  syncAtTraps?: boolean;
+}
+
+export function instrument(m: WasmModule, options: InstrumentOptions = {}): InstrumentedModule {
   const types = [...m.types];
   const typeKeys = new Map<string, number>();
   types.forEach((t, i) => typeKeys.has(typeKey(t)) || typeKeys.set(typeKey(t), i));
@@ -172,7 +181,7 @@ export function instrument(m: WasmModule): InstrumentedModule {
     const f = m.code[i]!;
     const resultBlockType = type.results.length === 0 ? -1 : type.results.length === 1 ? -2 : typeIndex({ params: [], results: type.results });
     const start = all.length;
-    const refunds = instrumentFunction(all, f.body, f.codeStart, f.localCount, type, resultBlockType, shapes[i]!, plan[i]!, L);
+    const refunds = instrumentFunction(all, f.body, f.codeStart, f.localCount, type, resultBlockType, shapes[i]!, plan[i]!, L, options.syncAtTraps ?? false);
     const size = all.length - start;
     if (size > V8_MAX_BODY_BYTES)
       throw new AdmissionError(`function ${m.importedFunctions + i} is ${size} bytes once metered, over V8's limit of ${V8_MAX_BODY_BYTES} bytes per function`);
@@ -468,6 +477,7 @@ function instrumentFunction(
   shape: Shape,
   plan: StackPlan,
   L: Layout,
+  syncAtTraps: boolean,
 ): [number, number][] {
   // This function's instructions are [base, last] in the decode arrays filled by the first pass (indexed
   // in place: no views to allocate per function); `last` is the body's final `end`.
@@ -518,27 +528,43 @@ function instrumentFunction(
   let blockStart = true;
   // A function that calls no other runs a bounded amount of code between loop headers: no entry check.
   let checkHere = plan.entryCheck;
+  // Fuel charged to the local but not yet stored to the global (`unsynced`) is known statically until
+  // paths join (a loop header, after the `end` of a block or an `if`): there it becomes unknown (-1), and
+  // the next block that can trap stores the fuel. Calls and helpers store it before they run, and exits
+  // store it. A block that cannot trap, or that runs where the unsynced fuel is known (after `br_if`, in
+  // an `if`'s arms, after a loop's `end`), only charges the local. A trap reads the global, so its refund
+  // entry subtracts the fuel still unsynced there. (`syncAtTraps`: every block that can trap stores.)
+  let unsynced = 0;
+  const open: number[] = []; // per open block/loop/if: the fuel unsynced at an `if` (its else arm starts there)
+  const opened: number[] = []; // and the kind that opened it
   for (let i = base; i < last; i++) {
     const start = starts[i]!;
     if (blockStart) {
       let cost = 0;
-      let observed = false;
+      let canTrap = false;
+      let calls = false;
       let j = i;
       for (; j < last; j++) {
         cost += costs[j]!;
-        if (traps[j] || kinds[j] === Kind.Call || kinds[j]! >= Kind.MemoryGrow) observed = true;
-        if (endsBlock(kinds[j]!)) break;
+        const k = kinds[j]!;
+        if (traps[j]) canTrap = true;
+        if (k === Kind.Call || k === Kind.CallIndirect || k >= Kind.MemoryGrow) calls = true;
+        if (endsBlock(k)) break;
       }
+      const store = calls || (canTrap && (syncAtTraps || unsynced < 0));
       if (cost > 0 || checkHere) {
         pending = w.copy(body, pending, start);
-        emitCharge(w, L, cost, fuelLocal, observed);
+        emitCharge(w, L, cost, fuelLocal, store);
         if (checkHere) emitLocalFuelCheck(w, L, fuelLocal);
       }
-      // Refunds for trapping instructions that are not the last one of this block.
+      if (store) unsynced = 0;
+      else if (unsynced >= 0) unsynced += cost;
+      // What a trap here must add to the global: the static cost of the rest of the block (charged at its
+      // start, never run) less the fuel not yet stored.
       let after = cost;
       for (let k = i; k <= j && k < last; k++) {
         after -= costs[k]!;
-        refundOf[k] = traps[k] ? after : 0;
+        refundOf[k] = traps[k] ? after - unsynced : 0;
       }
       blockStart = false;
       checkHere = false;
@@ -551,7 +577,7 @@ function instrumentFunction(
       else emitCanonicalNaN(w, f64Local, true);
     }
     // Where this instruction lands in the output once the pending run is written.
-    if (refundOf[i]! > 0) refunds.push([w.length - origin + (start - pending), refundOf[i]!]);
+    if (refundOf[i]! !== 0) refunds.push([w.length - origin + (start - pending), refundOf[i]!]);
     switch (kind) {
       case Kind.MemoryGrow:
       case Kind.MemoryCopy:
@@ -578,6 +604,29 @@ function instrumentFunction(
     if (kind === Kind.Call || kind === Kind.CallIndirect || kind >= Kind.MemoryGrow) {
       pending = w.copy(body, pending, ends[i]!);
       emitReload(w, L, fuelLocal);
+    }
+    switch (kind) {
+      case Kind.Block:
+      case Kind.Loop:
+      case Kind.If:
+        open.push(unsynced);
+        opened.push(kind);
+        // A loop header is reached from before the loop and from every backward branch.
+        if (kind === Kind.Loop) unsynced = -1;
+        break;
+      case Kind.Else:
+        // The else arm is entered from the `if` alone: the fuel unsynced there.
+        unsynced = open[open.length - 1]!;
+        break;
+      case Kind.End:
+        open.pop();
+        // After a loop's `end` only its body falls through; after a block's or an if's, paths join.
+        if (opened.pop() !== Kind.Loop) unsynced = -1;
+        break;
+      case Kind.Call:
+      case Kind.CallIndirect:
+        unsynced = 0;
+        break;
     }
     if (endsBlock(kind)) {
       blockStart = true;

@@ -38,6 +38,31 @@ describe("runtime: fuel metering", () => {
     expect(r.fuelUsed).to.equal(4n);
   });
 
+  it("is exact when a trap comes after a br_if, in an else arm, or after paths join (fuel not yet stored)", async () => {
+    const load = [...i32const(70000), LOAD, 2, 0, DROP];
+    // block { br_if 0 (0); 1; drop; load 70000 (traps); 3; drop }: 2 before the br_if, 4 up to the trap
+    const afterBrIf = await executeJob(spec(startModule([0x02, 0x40, ...i32const(0), 0x0d, 0, ...i32const(1), DROP, ...load, ...i32const(3), DROP, END])));
+    expect(afterBrIf.detail).to.match(/out of bounds/);
+    expect(afterBrIf.fuelUsed).to.equal(6n);
+    // if (0) { 1; drop } else { load 70000 (traps) }: the condition and the if, then 2 in the else arm
+    const inElse = await executeJob(spec(startModule([...i32const(0), 0x04, 0x40, ...i32const(1), DROP, 0x05, ...load, END])));
+    expect(inElse.detail).to.match(/out of bounds/);
+    expect(inElse.fuelUsed).to.equal(4n);
+    // The same arm taken: 1; drop; else (3), then the load after the join (2)
+    const afterJoin = await executeJob(spec(startModule([...i32const(1), 0x04, 0x40, ...i32const(1), DROP, 0x05, ...i32const(2), DROP, END, ...load])));
+    expect(afterJoin.detail).to.match(/out of bounds/);
+    expect(afterJoin.fuelUsed).to.equal(2n + 3n + 2n);
+    // A loop whose second iteration traps after a br_if (the load in its header stores the fuel, the
+    // trapping block after the br_if does not): every iteration is counted.
+    // local0 = 2; block { loop { load 0; local0 -= 1; br_if 1 (local0 == 5); load at (1 - local0) * 70000; br 0 } }
+    const header = [...i32const(0), LOAD, 2, 0, DROP, 0x20, 0, ...i32const(1), 0x6b, 0x21, 0, 0x20, 0, ...i32const(5), 0x46, 0x0d, 1];
+    const tail = [...i32const(1), 0x20, 0, 0x6b, ...i32const(70000), 0x6c, LOAD, 2, 0, DROP, 0x0c, 0];
+    const looped = await executeJob(spec(startModule([...i32const(2), 0x21, 0, 0x02, 0x40, 0x03, 0x40, ...header, ...tail, END, END], { locals: [T.i32] })));
+    expect(looped.detail).to.match(/out of bounds/);
+    // 2 before the loop; 11 in the header and 8 after it in the first iteration; 11 + 6 in the second.
+    expect(looped.fuelUsed).to.equal(2n + 11n + 8n + 11n + 6n);
+  });
+
   it("charges each loop iteration and stops at the budget", async () => {
     // local0 = 10; loop { local0 = local0 - 1; br_if 0 (local0) }
     const code = [...i32const(10), 0x21, 0, 0x03, 0x40, 0x20, 0, ...i32const(1), 0x6b, 0x22, 0, 0x0d, 0, END];
