@@ -51,16 +51,20 @@ const F64 = 0x7c;
 const F32_ESCAPES = [0x38, 0xbc, 0x98, 0xfd13, 0xfd20];
 const F64_ESCAPES = [0x39, 0xbd, 0xa6, 0xfd14, 0xfd22];
 
+const CANON_F32 = new Uint8Array([0, 0, 0xc0, 0x7f]);
+const CANON_F64 = new Uint8Array([0, 0, 0, 0, 0, 0, 0xf8, 0x7f]);
+
 /**
  * Replaces a NaN on top of the stack by the canonical quiet NaN, whose bits are the same on every
  * CPU (x86 and Arm disagree on the sign and payload of the NaNs arithmetic produces):
- * `x != x ? NaN : x`, as a branch (cheaper in V8 than a select).
+ * `select(x, NaN, x == x)`. A select measured cheaper in V8 than the `if`/`else` it replaced
+ * (rust-matmul, which stores a computed f64 per multiply-add: about 1.35-1.4x instead of 1.45-1.6x).
  */
 function emitCanonicalNaN(w: ByteWriter, local: number, f64: boolean): void {
-  w.u8(0x22).u32(local).u8(0x20).u32(local).u8(f64 ? 0x62 : 0x5c).u8(0x04).u8(f64 ? F64 : F32);
-  if (f64) w.u8(0x44).bytes(new Uint8Array([0, 0, 0, 0, 0, 0, 0xf8, 0x7f]));
-  else w.u8(0x43).bytes(new Uint8Array([0, 0, 0xc0, 0x7f]));
-  w.u8(0x05).u8(0x20).u32(local).u8(0x0b);
+  w.u8(0x22).u32(local);
+  if (f64) w.u8(0x44).bytes(CANON_F64);
+  else w.u8(0x43).bytes(CANON_F32);
+  w.u8(0x20).u32(local).u8(0x20).u32(local).u8(f64 ? 0x61 : 0x5b).u8(0x1b);
 }
 
 /**

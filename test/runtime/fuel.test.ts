@@ -128,6 +128,34 @@ describe("runtime: fuel metering", () => {
 });
 
 describe("runtime: NaN canonicalisation", () => {
+  it("makes every escaping NaN canonical (stores, reinterprets, a payload carried through arithmetic) and keeps -0 and -inf", async () => {
+    const f64const = (x: number): number[] => [0x44, ...new Uint8Array(new Float64Array([x]).buffer)];
+    const f32const = (x: number): number[] => [0x43, ...new Uint8Array(new Float32Array([x]).buffer)];
+    const f32nan = [...f32const(0), ...f32const(0), 0x95];
+    const f64nan = [...f64const(0), ...f64const(0), 0xa3];
+    const code = [
+      ...i32const(0), ...f32nan, 0x38, 2, 0, // f32.store
+      ...i32const(4), ...f32nan, 0xbc, 0x36, 2, 0, // i32.store (i32.reinterpret_f32)
+      ...i32const(8), ...i32const(100), 0x2b, 3, 0, ...f64const(1), 0xa0, 0x39, 3, 0, // f64.store (loaded NaN + 1)
+      ...i32const(16), ...f64nan, 0xbd, 0x37, 3, 0, // i64.store (i64.reinterpret_f64)
+      ...i32const(24), ...f64const(0), 0x9a, 0x39, 3, 0, // -0
+      ...i32const(32), ...f64const(-1), ...f64const(0), 0xa3, 0x39, 3, 0, // -inf
+      ...i32const(40), ...f64nan, 0x9a, 0x39, 3, 0, // a NaN with its sign flipped
+      ...i32const(1), ...i32const(64), ...i32const(1), ...i32const(72), 0x10, 0, 0x1a,
+    ];
+    const module = startModule(code, {
+      imports: [{ module: "wasi_snapshot_preview1", name: "fd_write", params: [T.i32, T.i32, T.i32, T.i32], results: [T.i32] }],
+      // iovec {0, 48}; at 100 a negative signalling NaN with a payload
+      data: [{ offset: 64, bytes: [0, 0, 0, 0, 48, 0, 0, 0] }, { offset: 100, bytes: [1, 0, 0, 0, 0, 0, 0xf4, 0xff] }],
+    });
+    const r = await executeJob(spec(module));
+    const canon64 = "000000000000f87f";
+    expect(Buffer.from(r.stdout).toString("hex")).to.equal(
+      "0000c07f" + "0000c07f" + canon64 + canon64 + "0000000000000080" + "000000000000f0ff" + canon64,
+    );
+  });
+
+
   it("stores the canonical NaN whatever NaN the CPU produced, and leaves other floats alone", async () => {
     // mem[0..8] = 0.0/0.0 (x86 yields a negative NaN); mem[8..16] = 1.5; then fd_write both to stdout
     const f64const = (x: number): number[] => [0x44, ...new Uint8Array(new Float64Array([x]).buffer)];
