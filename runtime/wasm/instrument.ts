@@ -385,6 +385,23 @@ function grow(n: number): void {
   allSimd = g8(allSimd);
 }
 
+/** No branch to a label yet (the amounts edges bring to a join, see instrumentFunction). */
+const NO_EDGE = -2;
+function joinOf(a: number, b: number): number {
+  if (a === NO_EDGE) return b;
+  if (b === NO_EDGE || a === b) return a;
+  return -1;
+}
+
+/** The label depths of the br_table at `start` (its targets and its default). */
+function branchTable(body: Uint8Array, start: number): number[] {
+  const r = new ByteReader(body, start + 1);
+  const n = r.u32();
+  const depths: number[] = [];
+  for (let k = 0; k <= n; k++) depths.push(r.u32());
+  return depths;
+}
+
 /** Instructions after which a new metered block starts. */
 function endsBlock(kind: number): boolean {
   return kind !== Kind.Plain && kind !== Kind.Block;
@@ -532,15 +549,26 @@ function instrumentFunction(
   let blockStart = true;
   // A function that calls no other runs a bounded amount of code between loop headers: no entry check.
   let checkHere = plan.entryCheck;
-  // Fuel charged to the local but not yet stored to the global (`unsynced`) is known statically until
-  // paths join (a loop header, after the `end` of a block or an `if`): there it becomes unknown (-1), and
-  // the next block that can trap stores the fuel. Calls and helpers store it before they run, and exits
-  // store it. A block that cannot trap, or that runs where the unsynced fuel is known (after `br_if`, in
-  // an `if`'s arms, after a loop's `end`), only charges the local. A trap reads the global, so its refund
-  // entry subtracts the fuel still unsynced there. (`syncAtTraps`: every block that can trap stores.)
+  // Fuel charged to the local but not yet stored to the global (`unsynced`) is known statically along
+  // one path; where paths join it is known when every live edge into the join brings the same amount
+  // (the branches to a block's or an if's label, its fall-through, an if's false edge), and unknown (-1)
+  // otherwise and at loop headers. Where it is unknown, the next block that can trap stores the fuel;
+  // calls and helpers store it before they run, and exits store it; every other block only charges the
+  // local. A trap reads the global, so its refund entry subtracts the fuel still unsynced there.
+  // (`syncAtTraps`: every block that can trap stores.)
   let unsynced = 0;
-  const open: number[] = []; // per open block/loop/if: the fuel unsynced at an `if` (its else arm starts there)
-  const opened: number[] = []; // and the kind that opened it
+  let live = true; // the current instruction is reached by falling through (not after br/return/...)
+  const openKind: number[] = []; // per open block/loop/if: the kind that opened it,
+  const openIf: number[] = []; // the fuel unsynced at an `if` (its else arm and false edge start there),
+  const joinAt: number[] = []; // what the edges to its label bring so far (NO_EDGE, an amount or -1),
+  const hasElse: boolean[] = [];
+  const liveAt: boolean[] = []; // whether it was opened on a live path
+  const edge = (depth: number): void => {
+    if (!live) return; // a branch in dead code is never taken
+    const t = openKind.length - 1 - depth;
+    // The function's own label leads to its exit, which stores; a loop's leads to its header (unknown).
+    if (t >= 0 && openKind[t] !== Kind.Loop) joinAt[t] = joinOf(joinAt[t]!, unsynced);
+  };
   for (let i = base; i < last; i++) {
     const start = starts[i]!;
     if (blockStart) {
@@ -613,19 +641,45 @@ function instrumentFunction(
       case Kind.Block:
       case Kind.Loop:
       case Kind.If:
-        open.push(unsynced);
-        opened.push(kind);
+        openKind.push(kind);
+        openIf.push(unsynced);
+        joinAt.push(NO_EDGE);
+        hasElse.push(false);
+        liveAt.push(live);
         // A loop header is reached from before the loop and from every backward branch.
         if (kind === Kind.Loop) unsynced = -1;
         break;
-      case Kind.Else:
+      case Kind.Else: {
+        const t = openKind.length - 1;
+        if (live) joinAt[t] = joinOf(joinAt[t]!, unsynced);
+        hasElse[t] = true;
         // The else arm is entered from the `if` alone: the fuel unsynced there.
-        unsynced = open[open.length - 1]!;
+        unsynced = openIf[t]!;
+        live = liveAt[t]!;
         break;
-      case Kind.End:
-        open.pop();
-        // After a loop's `end` only its body falls through; after a block's or an if's, paths join.
-        if (opened.pop() !== Kind.Loop) unsynced = -1;
+      }
+      case Kind.End: {
+        const k = openKind.pop();
+        let join = joinAt.pop()!;
+        const atIf = openIf.pop()!;
+        if (k === Kind.If && !hasElse[hasElse.length - 1] && liveAt[liveAt.length - 1]) join = joinOf(join, atIf); // the false edge
+        hasElse.pop();
+        liveAt.pop();
+        // After a loop's `end` only its body falls through.
+        if (k !== Kind.Loop) {
+          if (live) join = joinOf(join, unsynced);
+          live = join !== NO_EDGE;
+          unsynced = live ? join : -1;
+        }
+        break;
+      }
+      case Kind.Branch:
+        if (ops[i] === 0x0c || ops[i] === 0x0d) edge(indices[i]!);
+        else if (ops[i] === 0x0e) for (const d of branchTable(body, start)) edge(d);
+        if (ops[i] !== 0x0d) live = false;
+        break;
+      case Kind.Return:
+        live = false;
         break;
       case Kind.Call:
       case Kind.CallIndirect:

@@ -36,7 +36,7 @@ export interface Immediates {
   /** Static fuel cost before metering adds anything. */
   cost: number;
   /**
-   * call: function index; call_indirect: type index; memory.init / data.drop: data index;
+   * call: function index; call_indirect: type index; br / br_if: label depth; memory.init / data.drop: data index;
    * table.init / elem.drop: element index; table.* / table.get/set: table index; global.*: global index.
    */
   index: number;
@@ -180,7 +180,7 @@ export function decodeInstr(r: ByteReader, imm: Immediates): number {
       return op;
     case 0x0c:
     case 0x0d:
-      r.u32();
+      imm.index = r.u32();
       imm.kind = Kind.Branch;
       imm.pushes = 0;
       return op;

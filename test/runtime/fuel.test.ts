@@ -52,6 +52,16 @@ describe("runtime: fuel metering", () => {
     const afterJoin = await executeJob(spec(startModule([...i32const(1), 0x04, 0x40, ...i32const(1), DROP, 0x05, ...i32const(2), DROP, END, ...load])));
     expect(afterJoin.detail).to.match(/out of bounds/);
     expect(afterJoin.fuelUsed).to.equal(2n + 3n + 2n);
+    // if (0) { 1; drop } without an else, then the load after the join: only the false edge was taken
+    const falseEdge = await executeJob(spec(startModule([...i32const(0), 0x04, 0x40, ...i32const(1), DROP, END, ...load])));
+    expect(falseEdge.detail).to.match(/out of bounds/);
+    expect(falseEdge.fuelUsed).to.equal(2n + 2n);
+    // local0 = 5; block { block { br_table 0 (default 1) (local0) } 1; drop } then the load: the two edges to
+    // the outer block bring different fuel, and the default one is taken
+    const table = [...i32const(5), 0x21, 0, 0x02, 0x40, 0x02, 0x40, 0x20, 0, 0x0e, 1, 0, 1, END, ...i32const(1), DROP, END, ...load];
+    const viaTable = await executeJob(spec(startModule(table, { locals: [T.i32] })));
+    expect(viaTable.detail).to.match(/out of bounds/);
+    expect(viaTable.fuelUsed).to.equal(2n + 3n + 2n);
     // A loop whose second iteration traps after a br_if (the load in its header stores the fuel, the
     // trapping block after the br_if does not): every iteration is counted.
     // local0 = 2; block { loop { load 0; local0 -= 1; br_if 1 (local0 == 5); load at (1 - local0) * 70000; br 0 } }
