@@ -122,7 +122,10 @@ function sectionBody(m: WasmModule, id: number): Uint8Array | undefined {
  * (their instructions are already in binary form).
  */
 export function encodeModule(m: WasmModule): EncodedModule {
-  const out = new ByteWriter(m.code.reduce((a, f) => a + f.body.length + 5, 4096)).bytes(new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]));
+  // Written into a scratch buffer reused between modules; the result is one exact-size copy of it.
+  const out = scratch.clear();
+  out.reserve(m.code.reduce((a, f) => a + f.body.length + 5, 4096) + m.data.reduce((a, d) => a + d.bytes.length + 16, 0));
+  out.bytes(new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]));
   const bodyOffsets: number[] = [];
   const customs = (after: number): void => {
     for (const c of m.customs) {
@@ -152,5 +155,10 @@ export function encodeModule(m: WasmModule): EncodedModule {
     // A custom section anchored to a section that is now absent still comes out, in the same relative place.
     customs(id);
   }
-  return { bytes: out.finish(), bodyOffsets };
+  const bytes = out.finish();
+  if (out.capacity > SCRATCH_KEEP_BYTES) scratch = new ByteWriter(SCRATCH_KEEP_BYTES);
+  return { bytes, bodyOffsets };
 }
+
+const SCRATCH_KEEP_BYTES = 8 * 1024 * 1024;
+let scratch = new ByteWriter(1 << 16);

@@ -358,7 +358,6 @@ let allIndices = new Int32Array(1024);
 let allIndices2 = new Int32Array(1024);
 let allOps = new Int32Array(1024);
 let allSimd = new Uint8Array(1024);
-let allRefundOf = new Int32Array(1024);
 
 function grow(n: number): void {
   if (n < allStarts.length) return;
@@ -379,7 +378,6 @@ function grow(n: number): void {
   allIndices = g32(allIndices);
   allIndices2 = g32(allIndices2);
   allOps = g32(allOps);
-  allRefundOf = g32(allRefundOf);
   allKinds = g8(allKinds);
   allTraps = g8(allTraps);
   allSimd = g8(allSimd);
@@ -440,20 +438,22 @@ function scanFunction(
   let pushes = 0;
   const callees: number[] = [];
   let indirect = false;
-  // Every instruction takes at least one byte: room for all of them, once per function.
-  grow(base + body.length - codeStart);
-  const starts = allStarts;
-  const ends = allEnds;
-  const kinds = allKinds;
-  const costs = allCosts;
-  const traps = allTraps;
-  const indices = allIndices;
-  const indices2 = allIndices2;
-  const ops = allOps;
-  const simdFloat = allSimd;
+  let starts = allStarts;
+  let ends = allEnds;
+  let kinds = allKinds;
+  let costs = allCosts;
+  let traps = allTraps;
+  let indices = allIndices;
+  let indices2 = allIndices2;
+  let ops = allOps;
+  let simdFloat = allSimd;
   const end = body.length;
   while (r.pos < end) {
     const at = base + n;
+    if (at >= starts.length) {
+      grow(at);
+      [starts, ends, kinds, costs, traps, indices, indices2, ops, simdFloat] = [allStarts, allEnds, allKinds, allCosts, allTraps, allIndices, allIndices2, allOps, allSimd];
+    }
     starts[at] = r.pos;
     decodeInstr(r, imm);
     ends[at] = r.pos;
@@ -514,7 +514,6 @@ function instrumentFunction(
   const indices2 = allIndices2;
   const ops = allOps;
   const simdFloat = allSimd;
-  const refundOf = allRefundOf;
   const frame = plan.reserve;
 
   // Pass 2: emit. Block costs are summed ahead so each charge covers its whole metered block.
@@ -547,6 +546,7 @@ function instrumentFunction(
   // Unchanged instructions are copied in runs: `pending` is the first body byte not yet written.
   let pending = starts[base]!;
   let blockStart = true;
+  let after = 0; // the static cost of the current metered block not run yet
   // A function that calls no other runs a bounded amount of code between loop headers: no entry check.
   let checkHere = plan.entryCheck;
   // Fuel charged to the local but not yet stored to the global (`unsynced`) is known statically along
@@ -591,13 +591,7 @@ function instrumentFunction(
       }
       if (store) unsynced = 0;
       else if (unsynced >= 0) unsynced += cost;
-      // What a trap here must add to the global: the static cost of the rest of the block (charged at its
-      // start, never run) less the fuel not yet stored.
-      let after = cost;
-      for (let k = i; k <= j && k < last; k++) {
-        after -= costs[k]!;
-        refundOf[k] = traps[k] ? after - unsynced : 0;
-      }
+      after = cost;
       blockStart = false;
       checkHere = false;
     }
@@ -608,8 +602,19 @@ function instrumentFunction(
       if (escape === NAN_F32_ESCAPE) emitCanonicalNaN(w, f32Local, false);
       else emitCanonicalNaN(w, f64Local, true);
     }
-    // Where this instruction lands in the output once the pending run is written.
-    if (refundOf[i]! !== 0) refunds.push([w.length - origin + (start - pending), refundOf[i]!]);
+    // What a trap here must add to the global: the static cost of the rest of the block (charged at its
+    // start, never run) less the fuel not yet stored; keyed by where the instruction lands in the output
+    // once the pending run is written.
+    after -= costs[i]!;
+    if (traps[i] && after !== unsynced) refunds.push([w.length - origin + (start - pending), after - unsynced]);
+    if (kind === Kind.Plain) {
+      // Most instructions: no helper, no call, no control flow; they never end a metered block.
+      if (simdFloat[i]) {
+        pending = w.copy(body, pending, ends[i]!);
+        emitCanonicalSimd(w, v128Local, simdFloat[i]!);
+      }
+      continue;
+    }
     switch (kind) {
       case Kind.MemoryGrow:
       case Kind.MemoryCopy:
@@ -628,10 +633,6 @@ function instrumentFunction(
         emitStore(w, L, fuelLocal);
         if (tracked) emitFrameExit(w, L, depthLocal);
         break;
-    }
-    if (simdFloat[i]) {
-      pending = w.copy(body, pending, ends[i]!);
-      emitCanonicalSimd(w, v128Local, simdFloat[i]!);
     }
     if (kind === Kind.Call || kind === Kind.CallIndirect || kind >= Kind.MemoryGrow) {
       pending = w.copy(body, pending, ends[i]!);
