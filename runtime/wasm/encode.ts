@@ -1,5 +1,5 @@
 import { SECTION_ORDER, SectionId, type ElementSegment, type FuncType, type Limits, type TableType, type WasmModule } from "./module.js";
-import { ByteWriter } from "./writer.js";
+import { ByteWriter, u32Size } from "./writer.js";
 
 /** Where the code section's bodies landed in the encoded module (byte offsets of each body's first byte). */
 export interface EncodedModule {
@@ -45,7 +45,7 @@ function element(w: ByteWriter, e: ElementSegment): void {
 }
 
 /** The content of one non-custom section, or undefined when the module has nothing for it. */
-function sectionBody(m: WasmModule, id: number, bodyOffsets: number[]): Uint8Array | undefined {
+function sectionBody(m: WasmModule, id: number): Uint8Array | undefined {
   const w = new ByteWriter();
   switch (id) {
     case SectionId.Type:
@@ -99,15 +99,8 @@ function sectionBody(m: WasmModule, id: number, bodyOffsets: number[]): Uint8Arr
       w.u32(m.data.length);
       break;
     case SectionId.Code:
-      if (m.code.length === 0 && !m.present.includes(id)) return undefined;
-      w.reserve(m.code.reduce((a, f) => a + f.body.length + 5, 5));
-      w.u32(m.code.length);
-      for (const f of m.code) {
-        w.u32(f.body.length);
-        bodyOffsets.push(w.length);
-        w.bytes(f.body);
-      }
-      break;
+      // Written straight into the module by encodeModule (the bodies are most of its bytes).
+      return undefined;
     case SectionId.Data:
       if (m.data.length === 0 && !m.present.includes(id)) return undefined;
       w.vec(m.data, (x, d) => {
@@ -129,7 +122,10 @@ function sectionBody(m: WasmModule, id: number, bodyOffsets: number[]): Uint8Arr
  * (their instructions are already in binary form).
  */
 export function encodeModule(m: WasmModule): EncodedModule {
-  const out = new ByteWriter(m.code.reduce((a, f) => a + f.body.length + 5, 4096)).bytes(new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]));
+  // Written into a scratch buffer reused between modules; the result is one exact-size copy of it.
+  const out = scratch.clear();
+  out.reserve(m.code.reduce((a, f) => a + f.body.length + 5, 4096) + m.data.reduce((a, d) => a + d.bytes.length + 16, 0));
+  out.bytes(new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]));
   const bodyOffsets: number[] = [];
   const customs = (after: number): void => {
     for (const c of m.customs) {
@@ -140,16 +136,29 @@ export function encodeModule(m: WasmModule): EncodedModule {
   };
   customs(0);
   for (const id of SECTION_ORDER) {
-    const rel: number[] = [];
-    const body = sectionBody(m, id, rel);
-    if (body) {
-      out.u8(id).u32(body.length);
-      const start = out.length;
-      out.bytes(body);
-      for (const o of rel) bodyOffsets.push(start + o);
+    if (id === SectionId.Code) {
+      if (m.code.length > 0 || m.present.includes(id)) {
+        // The section's size is known before its bodies are written, so they are copied once, in place.
+        let size = u32Size(m.code.length);
+        for (const f of m.code) size += u32Size(f.body.length) + f.body.length;
+        out.u8(id).u32(size).u32(m.code.length);
+        for (const f of m.code) {
+          out.u32(f.body.length);
+          bodyOffsets.push(out.length);
+          out.bytes(f.body);
+        }
+      }
+    } else {
+      const body = sectionBody(m, id);
+      if (body) out.u8(id).u32(body.length).bytes(body);
     }
     // A custom section anchored to a section that is now absent still comes out, in the same relative place.
     customs(id);
   }
-  return { bytes: out.finish(), bodyOffsets };
+  const bytes = out.finish();
+  if (out.capacity > SCRATCH_KEEP_BYTES) scratch = new ByteWriter(SCRATCH_KEEP_BYTES);
+  return { bytes, bodyOffsets };
 }
+
+const SCRATCH_KEEP_BYTES = 8 * 1024 * 1024;
+let scratch = new ByteWriter(1 << 16);

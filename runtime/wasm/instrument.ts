@@ -32,8 +32,9 @@ const V8_MAX_BODY_BYTES = 7_654_321;
 export interface InstrumentedModule {
   bytes: Uint8Array;
   /**
-   * Fuel to give back when a trap happens at a byte offset of `bytes`: the static cost of the rest
-   * of that metered block, which was charged at the block's start but never ran.
+   * Fuel to add to the exported count when a trap happens at a byte offset of `bytes`: the static cost
+   * of the rest of that metered block (charged at the block's start but never run), less the fuel the
+   * function had charged to its local but not yet stored (negative when that is larger).
    */
   refunds: Map<number, number>;
 }
@@ -47,19 +48,23 @@ const F64 = 0x7c;
 // Where a NaN's bits can escape into integers, memory or SIMD lanes: the scalar on top of the stack is
 // canonicalised first. f32.store, i32.reinterpret_f32, f32.copysign (sign operand), f32x4.splat,
 // f32x4.replace_lane; and the f64 twins.
-const F32_ESCAPES = new Set([0x38, 0xbc, 0x98, 0xfd13, 0xfd20]);
-const F64_ESCAPES = new Set([0x39, 0xbd, 0xa6, 0xfd14, 0xfd22]);
+const F32_ESCAPES = [0x38, 0xbc, 0x98, 0xfd13, 0xfd20];
+const F64_ESCAPES = [0x39, 0xbd, 0xa6, 0xfd14, 0xfd22];
+
+const CANON_F32 = new Uint8Array([0, 0, 0xc0, 0x7f]);
+const CANON_F64 = new Uint8Array([0, 0, 0, 0, 0, 0, 0xf8, 0x7f]);
 
 /**
  * Replaces a NaN on top of the stack by the canonical quiet NaN, whose bits are the same on every
  * CPU (x86 and Arm disagree on the sign and payload of the NaNs arithmetic produces):
- * `x != x ? NaN : x`, as a branch (cheaper in V8 than a select).
+ * `select(x, NaN, x == x)`. A select measured cheaper in V8 than the `if`/`else` it replaced
+ * (rust-matmul, which stores a computed f64 per multiply-add: about 1.35-1.4x instead of 1.45-1.6x).
  */
 function emitCanonicalNaN(w: ByteWriter, local: number, f64: boolean): void {
-  w.u8(0x22).u32(local).u8(0x20).u32(local).u8(f64 ? 0x62 : 0x5c).u8(0x04).u8(f64 ? F64 : F32);
-  if (f64) w.u8(0x44).bytes(new Uint8Array([0, 0, 0, 0, 0, 0, 0xf8, 0x7f]));
-  else w.u8(0x43).bytes(new Uint8Array([0, 0, 0xc0, 0x7f]));
-  w.u8(0x05).u8(0x20).u32(local).u8(0x0b);
+  w.u8(0x22).u32(local);
+  if (f64) w.u8(0x44).bytes(CANON_F64);
+  else w.u8(0x43).bytes(CANON_F32);
+  w.u8(0x20).u32(local).u8(0x20).u32(local).u8(f64 ? 0x61 : 0x5b).u8(0x1b);
 }
 
 /**
@@ -67,7 +72,16 @@ function emitCanonicalNaN(w: ByteWriter, local: number, f64: boolean): void {
  * memory or the module, the same everywhere) and integer-to-float conversions. A value they just pushed
  * reaches an escape point unchanged, so it needs no canonicalisation.
  */
-const NO_FRESH_NAN = new Set([0x2a, 0x2b, 0x43, 0x44, 0xb2, 0xb3, 0xb4, 0xb5, 0xb7, 0xb8, 0xb9, 0xba, 0xbe, 0xbf]);
+const NO_FRESH_NAN = [0x2a, 0x2b, 0x43, 0x44, 0xb2, 0xb3, 0xb4, 0xb5, 0xb7, 0xb8, 0xb9, 0xba, 0xbe, 0xbf];
+
+/** Per full opcode (one byte, or prefix << 8 | sub-opcode): the NaN sets above as bits, looked up per instruction. */
+const NAN_F32_ESCAPE = 1;
+const NAN_F64_ESCAPE = 2;
+const NAN_NO_FRESH = 4;
+const NAN_FLAGS = new Uint8Array(0x10000);
+for (const op of F32_ESCAPES) NAN_FLAGS[op] = NAN_F32_ESCAPE;
+for (const op of F64_ESCAPES) NAN_FLAGS[op] = NAN_F64_ESCAPE;
+for (const op of NO_FRESH_NAN) NAN_FLAGS[op] = NAN_NO_FRESH;
 
 const CANON_F32X4 = new Uint8Array([0, 0, 0xc0, 0x7f, 0, 0, 0xc0, 0x7f, 0, 0, 0xc0, 0x7f, 0, 0, 0xc0, 0x7f]);
 const CANON_F64X2 = new Uint8Array([0, 0, 0, 0, 0, 0, 0xf8, 0x7f, 0, 0, 0, 0, 0, 0, 0xf8, 0x7f]);
@@ -99,7 +113,15 @@ interface Layout {
  * module do not move (new ones are appended), so custom sections (the `name` section) stay valid and
  * are kept in place.
  */
-export function instrument(m: WasmModule): InstrumentedModule {
+export interface InstrumentOptions {
+  /**
+   * The scheme before the global was synchronised only where paths join: every block that can trap
+   * stores the fuel. Same fuel in every case; kept as the reference the tests compare against.
+   */
+  syncAtTraps?: boolean;
+}
+
+export function instrument(m: WasmModule, options: InstrumentOptions = {}): InstrumentedModule {
   const types = [...m.types];
   const typeKeys = new Map<string, number>();
   types.forEach((t, i) => typeKeys.has(typeKey(t)) || typeKeys.set(typeKey(t), i));
@@ -142,16 +164,20 @@ export function instrument(m: WasmModule): InstrumentedModule {
   // A first pass decodes every body and finds each function's calls; then the call graph says which
   // functions need the logical stack counted at run time (see stackPlan).
   let base = 0;
+  const importTypes = m.imports.filter((i) => i.kind === ExternKind.Func).map((i) => i.typeIndex);
+  const calleeMark = new Int32Array(definedCount);
   const shapes = m.code.map((f, i) => {
-    const shape = scanFunction(f.body, f.codeStart, f.localCount, m.types[m.functionTypes[i]!]!, m, base);
+    const shape = scanFunction(i, f.body, f.codeStart, f.localCount, m.types[m.functionTypes[i]!]!, m, importTypes, calleeMark, base);
     base += shape.count;
     return shape;
   });
   grow(base);
   const plan = stackPlan(shapes);
 
-  // Every metered body is written into one buffer (few allocations for modules of many functions).
-  const all = new ByteWriter(Math.max(256, m.code.reduce((a, f) => a + f.body.length, 0) * 2));
+  // Every metered body is written into one scratch buffer, reused between modules (encodeModule copies
+  // the bodies out of it).
+  const all = scratch.clear();
+  all.reserve(m.code.reduce((a, f) => a + f.body.length, 0) * 2);
   const ranges: [number, number][] = [];
   const bodyRefunds: [number, number][][] = [];
   for (let i = 0; i < definedCount; i++) {
@@ -159,14 +185,14 @@ export function instrument(m: WasmModule): InstrumentedModule {
     const f = m.code[i]!;
     const resultBlockType = type.results.length === 0 ? -1 : type.results.length === 1 ? -2 : typeIndex({ params: [], results: type.results });
     const start = all.length;
-    const refunds = instrumentFunction(all, f.body, f.codeStart, f.localCount, type, resultBlockType, shapes[i]!, plan[i]!, L);
+    const refunds = instrumentFunction(all, f.body, f.codeStart, f.localCount, type, resultBlockType, shapes[i]!, plan[i]!, L, options.syncAtTraps ?? false);
     const size = all.length - start;
     if (size > V8_MAX_BODY_BYTES)
       throw new AdmissionError(`function ${m.importedFunctions + i} is ${size} bytes once metered, over V8's limit of ${V8_MAX_BODY_BYTES} bytes per function`);
     ranges.push([start, all.length]);
     bodyRefunds.push(refunds);
   }
-  const written = all.finish();
+  const written = all.view();
   const bodies: FunctionBody[] = ranges.map(([a, b]) => ({ localGroups: [], localCount: 0, body: written.subarray(a, b), codeStart: 0 }));
   for (const h of helperBodies) bodies.push({ localGroups: [], localCount: 0, body: h, codeStart: 0 });
 
@@ -196,6 +222,8 @@ export function instrument(m: WasmModule): InstrumentedModule {
     present: [...new Set([...m.present, SectionId.Type, SectionId.Function, SectionId.Global, SectionId.Export, SectionId.Code])],
   };
   const encoded = encodeModule(out);
+  // A scratch buffer grown by a very large module is not kept for the life of the process.
+  if (all.capacity > SCRATCH_KEEP_BYTES) scratch = new ByteWriter(SCRATCH_KEEP_BYTES);
   const refunds = new Map<number, number>();
   bodyRefunds.forEach((list, i) => {
     const at = encoded.bodyOffsets[i]!;
@@ -203,6 +231,10 @@ export function instrument(m: WasmModule): InstrumentedModule {
   });
   return { bytes: encoded.bytes, refunds };
 }
+
+/** The metered bodies of the module being instrumented (instrument is synchronous: one at a time). */
+const SCRATCH_KEEP_BYTES = 8 * 1024 * 1024;
+let scratch = new ByteWriter(1 << 16);
 
 /** Logical stack units a helper's frame takes (a few params and locals). */
 const HELPER_FRAME = 16;
@@ -326,7 +358,6 @@ let allIndices = new Int32Array(1024);
 let allIndices2 = new Int32Array(1024);
 let allOps = new Int32Array(1024);
 let allSimd = new Uint8Array(1024);
-let allRefundOf = new Int32Array(1024);
 
 function grow(n: number): void {
   if (n < allStarts.length) return;
@@ -347,10 +378,26 @@ function grow(n: number): void {
   allIndices = g32(allIndices);
   allIndices2 = g32(allIndices2);
   allOps = g32(allOps);
-  allRefundOf = g32(allRefundOf);
   allKinds = g8(allKinds);
   allTraps = g8(allTraps);
   allSimd = g8(allSimd);
+}
+
+/** No branch to a label yet (the amounts edges bring to a join, see instrumentFunction). */
+const NO_EDGE = -2;
+function joinOf(a: number, b: number): number {
+  if (a === NO_EDGE) return b;
+  if (b === NO_EDGE || a === b) return a;
+  return -1;
+}
+
+/** The label depths of the br_table at `start` (its targets and its default). */
+function branchTable(body: Uint8Array, start: number): number[] {
+  const r = new ByteReader(body, start + 1);
+  const n = r.u32();
+  const depths: number[] = [];
+  for (let k = 0; k <= n; k++) depths.push(r.u32());
+  return depths;
 }
 
 /** Instructions after which a new metered block starts. */
@@ -373,31 +420,61 @@ interface Shape {
 }
 
 /** Decodes every instruction of a body into the scratch arrays; returns the function's shape. */
-function scanFunction(body: Uint8Array, codeStart: number, localCount: number, type: FuncType, m: WasmModule, base: number): Shape {
+function scanFunction(
+  self: number,
+  body: Uint8Array,
+  codeStart: number,
+  localCount: number,
+  type: FuncType,
+  m: WasmModule,
+  importTypes: number[],
+  calleeMark: Int32Array,
+  base: number,
+): Shape {
   const r = new ByteReader(body, codeStart);
   const imm = newImmediates();
   let n = 0;
   let simd = false;
   let pushes = 0;
-  const callees = new Set<number>();
+  const callees: number[] = [];
   let indirect = false;
-  while (!r.done) {
+  let starts = allStarts;
+  let ends = allEnds;
+  let kinds = allKinds;
+  let costs = allCosts;
+  let traps = allTraps;
+  let indices = allIndices;
+  let indices2 = allIndices2;
+  let ops = allOps;
+  let simdFloat = allSimd;
+  const end = body.length;
+  while (r.pos < end) {
     const at = base + n;
-    grow(at);
-    allStarts[at] = r.pos;
+    if (at >= starts.length) {
+      grow(at);
+      [starts, ends, kinds, costs, traps, indices, indices2, ops, simdFloat] = [allStarts, allEnds, allKinds, allCosts, allTraps, allIndices, allIndices2, allOps, allSimd];
+    }
+    starts[at] = r.pos;
     decodeInstr(r, imm);
-    allEnds[at] = r.pos;
-    allKinds[at] = imm.kind;
-    allCosts[at] = imm.cost;
-    allTraps[at] = imm.traps ? 1 : 0;
-    allIndices[at] = imm.index;
-    allIndices2[at] = imm.index2;
-    allOps[at] = imm.op;
-    allSimd[at] = imm.simdFloat;
+    ends[at] = r.pos;
+    kinds[at] = imm.kind;
+    costs[at] = imm.cost;
+    traps[at] = imm.traps ? 1 : 0;
+    indices[at] = imm.index;
+    indices2[at] = imm.index2;
+    ops[at] = imm.op;
+    simdFloat[at] = imm.simdFloat;
     if (imm.simdFloat) simd = true;
     if (imm.kind === Kind.Call) {
-      if (imm.index >= m.importedFunctions) callees.add(imm.index - m.importedFunctions);
-      const callee = imm.index < m.importedFunctions ? funcImportTypes(m)[imm.index] : m.functionTypes[imm.index - m.importedFunctions];
+      if (imm.index >= m.importedFunctions) {
+        const g = imm.index - m.importedFunctions;
+        // Each callee once: marked with this function's own index.
+        if (calleeMark[g] !== self + 1) {
+          calleeMark[g] = self + 1;
+          callees.push(g);
+        }
+      }
+      const callee = imm.index < m.importedFunctions ? importTypes[imm.index] : m.functionTypes[imm.index - m.importedFunctions];
       pushes += (m.types[callee ?? -1]?.results ?? []).reduce((a, t) => a + slots(t), 0);
     } else if (imm.kind === Kind.CallIndirect) {
       indirect = true;
@@ -406,15 +483,9 @@ function scanFunction(body: Uint8Array, codeStart: number, localCount: number, t
     n++;
   }
   const frame = STACK.frameOverhead + type.params.reduce((a, t) => a + slots(t), 0) + localCount * 2 + pushes;
-  return { callees: [...callees], indirect, frame, base, count: n, simd };
+  return { callees, indirect, frame, base, count: n, simd };
 }
 
-const importTypeCache = new WeakMap<WasmModule, number[]>();
-function funcImportTypes(m: WasmModule): number[] {
-  let t = importTypeCache.get(m);
-  if (!t) importTypeCache.set(m, (t = m.imports.filter((i) => i.kind === ExternKind.Func).map((i) => i.typeIndex)));
-  return t;
-}
 
 /** Writes one metered body at the end of `w`; returns its refunds (offsets from the body's start). */
 function instrumentFunction(
@@ -427,20 +498,22 @@ function instrumentFunction(
   shape: Shape,
   plan: StackPlan,
   L: Layout,
+  syncAtTraps: boolean,
 ): [number, number][] {
-  // This function's slice of the decode arrays filled by the first pass.
+  // This function's instructions are [base, last] in the decode arrays filled by the first pass (indexed
+  // in place: no views to allocate per function); `last` is the body's final `end`.
   const { base, count: n } = shape;
+  const last = base + n - 1;
   const { tracked } = plan;
-  const starts = allStarts.subarray(base, base + n);
-  const ends = allEnds.subarray(base, base + n);
-  const kinds = allKinds.subarray(base, base + n);
-  const costs = allCosts.subarray(base, base + n);
-  const traps = allTraps.subarray(base, base + n);
-  const indices = allIndices.subarray(base, base + n);
-  const indices2 = allIndices2.subarray(base, base + n);
-  const ops = allOps.subarray(base, base + n);
-  const simdFloat = allSimd.subarray(base, base + n);
-  const refundOf = allRefundOf.subarray(base, base + n);
+  const starts = allStarts;
+  const ends = allEnds;
+  const kinds = allKinds;
+  const costs = allCosts;
+  const traps = allTraps;
+  const indices = allIndices;
+  const indices2 = allIndices2;
+  const ops = allOps;
+  const simdFloat = allSimd;
   const frame = plan.reserve;
 
   // Pass 2: emit. Block costs are summed ahead so each charge covers its whole metered block.
@@ -471,52 +544,77 @@ function instrumentFunction(
 
   emitReload(w, L, fuelLocal);
   // Unchanged instructions are copied in runs: `pending` is the first body byte not yet written.
-  let pending = starts[0]!;
-  const flush = (upTo: number): void => {
-    if (upTo > pending) w.bytes(body.subarray(pending, upTo));
-    pending = upTo;
-  };
+  let pending = starts[base]!;
   let blockStart = true;
+  let after = 0; // the static cost of the current metered block not run yet
   // A function that calls no other runs a bounded amount of code between loop headers: no entry check.
   let checkHere = plan.entryCheck;
-  for (let i = 0; i < n - 1; i++) {
+  // Fuel charged to the local but not yet stored to the global (`unsynced`) is known statically along
+  // one path; where paths join it is known when every live edge into the join brings the same amount
+  // (the branches to a block's or an if's label, its fall-through, an if's false edge), and unknown (-1)
+  // otherwise and at loop headers. Where it is unknown, the next block that can trap stores the fuel;
+  // calls and helpers store it before they run, and exits store it; every other block only charges the
+  // local. A trap reads the global, so its refund entry subtracts the fuel still unsynced there.
+  // (`syncAtTraps`: every block that can trap stores.)
+  let unsynced = 0;
+  let live = true; // the current instruction is reached by falling through (not after br/return/...)
+  const openKind: number[] = []; // per open block/loop/if: the kind that opened it,
+  const openIf: number[] = []; // the fuel unsynced at an `if` (its else arm and false edge start there),
+  const joinAt: number[] = []; // what the edges to its label bring so far (NO_EDGE, an amount or -1),
+  const hasElse: boolean[] = [];
+  const liveAt: boolean[] = []; // whether it was opened on a live path
+  const edge = (depth: number): void => {
+    if (!live) return; // a branch in dead code is never taken
+    const t = openKind.length - 1 - depth;
+    // The function's own label leads to its exit, which stores; a loop's leads to its header (unknown).
+    if (t >= 0 && openKind[t] !== Kind.Loop) joinAt[t] = joinOf(joinAt[t]!, unsynced);
+  };
+  for (let i = base; i < last; i++) {
     const start = starts[i]!;
     if (blockStart) {
       let cost = 0;
-      let observed = false;
+      let canTrap = false;
+      let calls = false;
       let j = i;
-      for (; j < n - 1; j++) {
+      for (; j < last; j++) {
         cost += costs[j]!;
-        if (traps[j] || kinds[j] === Kind.Call || kinds[j]! >= Kind.MemoryGrow) observed = true;
-        if (endsBlock(kinds[j]!)) break;
+        const k = kinds[j]!;
+        if (traps[j]) canTrap = true;
+        if (k === Kind.Call || k === Kind.CallIndirect || k >= Kind.MemoryGrow) calls = true;
+        if (endsBlock(k)) break;
       }
+      const store = calls || (canTrap && (syncAtTraps || unsynced < 0));
       if (cost > 0 || checkHere) {
-        flush(start);
-        emitCharge(w, L, cost, fuelLocal, observed);
+        pending = w.copy(body, pending, start);
+        emitCharge(w, L, cost, fuelLocal, store);
         if (checkHere) emitLocalFuelCheck(w, L, fuelLocal);
       }
-      // Refunds for trapping instructions that are not the last one of this block.
-      let after = cost;
-      for (let k = i; k <= j && k < n - 1; k++) {
-        after -= costs[k]!;
-        refundOf[k] = traps[k] ? after : 0;
-      }
+      if (store) unsynced = 0;
+      else if (unsynced >= 0) unsynced += cost;
+      after = cost;
       blockStart = false;
       checkHere = false;
     }
     const kind = kinds[i]!;
-    if (kind === Kind.Plain && !(i > 0 && NO_FRESH_NAN.has(ops[i - 1]!))) {
-      const opcode = ops[i]!;
-      if (F32_ESCAPES.has(opcode)) {
-        flush(start);
-        emitCanonicalNaN(w, f32Local, false);
-      } else if (F64_ESCAPES.has(opcode)) {
-        flush(start);
-        emitCanonicalNaN(w, f64Local, true);
-      }
+    const escape = kind === Kind.Plain ? NAN_FLAGS[ops[i]!]! & (NAN_F32_ESCAPE | NAN_F64_ESCAPE) : 0;
+    if (escape !== 0 && !(i > base && NAN_FLAGS[ops[i - 1]!]! & NAN_NO_FRESH)) {
+      pending = w.copy(body, pending, start);
+      if (escape === NAN_F32_ESCAPE) emitCanonicalNaN(w, f32Local, false);
+      else emitCanonicalNaN(w, f64Local, true);
     }
-    // Where this instruction lands in the output once the pending run is written.
-    if (refundOf[i]! > 0) refunds.push([w.length - origin + (start - pending), refundOf[i]!]);
+    // What a trap here must add to the global: the static cost of the rest of the block (charged at its
+    // start, never run) less the fuel not yet stored; keyed by where the instruction lands in the output
+    // once the pending run is written.
+    after -= costs[i]!;
+    if (traps[i] && after !== unsynced) refunds.push([w.length - origin + (start - pending), after - unsynced]);
+    if (kind === Kind.Plain) {
+      // Most instructions: no helper, no call, no control flow; they never end a metered block.
+      if (simdFloat[i]) {
+        pending = w.copy(body, pending, ends[i]!);
+        emitCanonicalSimd(w, v128Local, simdFloat[i]!);
+      }
+      continue;
+    }
     switch (kind) {
       case Kind.MemoryGrow:
       case Kind.MemoryCopy:
@@ -526,30 +624,75 @@ function instrumentFunction(
       case Kind.TableFill:
       case Kind.TableCopy:
       case Kind.TableInit:
-        flush(start);
+        pending = w.copy(body, pending, start);
         w.u8(0x10).u32(L.helper(kind, indices[i]!, indices2[i]!));
         pending = ends[i]!;
         break;
       case Kind.Return:
-        flush(start);
+        pending = w.copy(body, pending, start);
         emitStore(w, L, fuelLocal);
         if (tracked) emitFrameExit(w, L, depthLocal);
         break;
     }
-    if (simdFloat[i]) {
-      flush(ends[i]!);
-      emitCanonicalSimd(w, v128Local, simdFloat[i]!);
-    }
     if (kind === Kind.Call || kind === Kind.CallIndirect || kind >= Kind.MemoryGrow) {
-      flush(ends[i]!);
+      pending = w.copy(body, pending, ends[i]!);
       emitReload(w, L, fuelLocal);
+    }
+    switch (kind) {
+      case Kind.Block:
+      case Kind.Loop:
+      case Kind.If:
+        openKind.push(kind);
+        openIf.push(unsynced);
+        joinAt.push(NO_EDGE);
+        hasElse.push(false);
+        liveAt.push(live);
+        // A loop header is reached from before the loop and from every backward branch.
+        if (kind === Kind.Loop) unsynced = -1;
+        break;
+      case Kind.Else: {
+        const t = openKind.length - 1;
+        if (live) joinAt[t] = joinOf(joinAt[t]!, unsynced);
+        hasElse[t] = true;
+        // The else arm is entered from the `if` alone: the fuel unsynced there.
+        unsynced = openIf[t]!;
+        live = liveAt[t]!;
+        break;
+      }
+      case Kind.End: {
+        const k = openKind.pop();
+        let join = joinAt.pop()!;
+        const atIf = openIf.pop()!;
+        if (k === Kind.If && !hasElse[hasElse.length - 1] && liveAt[liveAt.length - 1]) join = joinOf(join, atIf); // the false edge
+        hasElse.pop();
+        liveAt.pop();
+        // After a loop's `end` only its body falls through.
+        if (k !== Kind.Loop) {
+          if (live) join = joinOf(join, unsynced);
+          live = join !== NO_EDGE;
+          unsynced = live ? join : -1;
+        }
+        break;
+      }
+      case Kind.Branch:
+        if (ops[i] === 0x0c || ops[i] === 0x0d) edge(indices[i]!);
+        else if (ops[i] === 0x0e) for (const d of branchTable(body, start)) edge(d);
+        if (ops[i] !== 0x0d) live = false;
+        break;
+      case Kind.Return:
+        live = false;
+        break;
+      case Kind.Call:
+      case Kind.CallIndirect:
+        unsynced = 0;
+        break;
     }
     if (endsBlock(kind)) {
       blockStart = true;
       checkHere = kind === Kind.Loop;
     }
   }
-  flush(starts[n - 1]!);
+  w.copy(body, pending, starts[last]!);
   w.u8(0x0b);
   emitStore(w, L, fuelLocal);
   if (tracked) emitFrameExit(w, L, depthLocal);

@@ -36,7 +36,7 @@ export interface Immediates {
   /** Static fuel cost before metering adds anything. */
   cost: number;
   /**
-   * call: function index; call_indirect: type index; memory.init / data.drop: data index;
+   * call: function index; call_indirect: type index; br / br_if: label depth; memory.init / data.drop: data index;
    * table.init / elem.drop: element index; table.* / table.get/set: table index; global.*: global index.
    */
   index: number;
@@ -111,11 +111,15 @@ function memoryIndex(r: ByteReader, what: string): void {
 }
 
 // Opcodes of the base instruction set that may trap at run time.
-const TRAPPING = new Set([
-  0x00, 0x11, 0x25, 0x26, 0x6d, 0x6e, 0x6f, 0x70, 0x7f, 0x80, 0x81, 0x82, 0xa8, 0xa9, 0xaa, 0xab, 0xae, 0xaf, 0xb0, 0xb1,
-]);
+const TRAPPING = [0x00, 0x11, 0x25, 0x26, 0x6d, 0x6e, 0x6f, 0x70, 0x7f, 0x80, 0x81, 0x82, 0xa8, 0xa9, 0xaa, 0xab, 0xae, 0xaf, 0xb0, 0xb1];
 // Integer division and remainder cost more than other arithmetic.
-const DIVISION = new Set([0x6d, 0x6e, 0x6f, 0x70, 0x7f, 0x80, 0x81, 0x82]);
+const DIVISION = [0x6d, 0x6e, 0x6f, 0x70, 0x7f, 0x80, 0x81, 0x82];
+/** Per one-byte opcode: bit 1 traps, bit 2 is a division (a table: decoding looks it up per instruction). */
+const TRAPS = 1;
+const DIVIDES = 2;
+const NUMERIC = new Uint8Array(256);
+for (const op of TRAPPING) NUMERIC[op] = NUMERIC[op]! | TRAPS;
+for (const op of DIVISION) NUMERIC[op] = NUMERIC[op]! | DIVIDES;
 
 const EXCEPTIONS = new Set([0x06, 0x07, 0x08, 0x09, 0x0a, 0x18, 0x19, 0x1f]);
 const TYPED_REFS = new Set([0x14, 0x15, 0xd3, 0xd4, 0xd5, 0xd6]);
@@ -140,8 +144,11 @@ export function decodeInstr(r: ByteReader, imm: Immediates): number {
     return op;
   }
   if (op >= 0x45 && op <= 0xc4) {
-    if (TRAPPING.has(op)) imm.traps = true;
-    if (DIVISION.has(op)) imm.cost = COSTS.division;
+    const flags = NUMERIC[op]!;
+    if (flags !== 0) {
+      imm.traps = (flags & TRAPS) !== 0;
+      if (flags & DIVIDES) imm.cost = COSTS.division;
+    }
     return op;
   }
   switch (op) {
@@ -173,7 +180,7 @@ export function decodeInstr(r: ByteReader, imm: Immediates): number {
       return op;
     case 0x0c:
     case 0x0d:
-      r.u32();
+      imm.index = r.u32();
       imm.kind = Kind.Branch;
       imm.pushes = 0;
       return op;

@@ -1,3 +1,14 @@
+/** Bytes the shortest unsigned LEB128 of `v` takes. */
+export function u32Size(v: number): number {
+  let n = v >>> 0;
+  let size = 1;
+  while (n >= 0x80) {
+    n >>>= 7;
+    size++;
+  }
+  return size;
+}
+
 /** A growable byte buffer with the LEB128 encoders the binary format uses. */
 export class ByteWriter {
   private buf: Uint8Array;
@@ -5,6 +16,11 @@ export class ByteWriter {
 
   constructor(capacity = 256) {
     this.buf = new Uint8Array(capacity);
+  }
+
+  /** Bytes the buffer holds before it must grow. */
+  get capacity(): number {
+    return this.buf.length;
   }
 
   /** Makes room for `n` more bytes. */
@@ -18,7 +34,7 @@ export class ByteWriter {
   }
 
   u8(b: number): this {
-    this.reserve(1);
+    if (this.length === this.buf.length) this.reserve(1);
     this.buf[this.length++] = b;
     return this;
   }
@@ -30,14 +46,27 @@ export class ByteWriter {
     return this;
   }
 
+  /** Copies `src[from, to)` (nothing when `to <= from`); returns `to`, where the next copy starts. */
+  copy(src: Uint8Array, from: number, to: number): number {
+    const n = to - from;
+    if (n <= 0) return to;
+    if (this.length + n > this.buf.length) this.reserve(n);
+    const buf = this.buf;
+    if (n < 16) for (let k = 0; k < n; k++) buf[this.length + k] = src[from + k]!;
+    else buf.set(src.subarray(from, to), this.length);
+    this.length += n;
+    return to;
+  }
+
   u32(v: number): this {
     let n = v >>> 0;
-    do {
-      let b = n & 0x7f;
+    if (this.length + 5 > this.buf.length) this.reserve(5);
+    const buf = this.buf;
+    while (n >= 0x80) {
+      buf[this.length++] = (n & 0x7f) | 0x80;
       n >>>= 7;
-      if (n !== 0) b |= 0x80;
-      this.u8(b);
-    } while (n !== 0);
+    }
+    buf[this.length++] = n;
     return this;
   }
 
@@ -77,5 +106,16 @@ export class ByteWriter {
 
   finish(): Uint8Array {
     return this.buf.slice(0, this.length);
+  }
+
+  /** The bytes written so far, without copying (a view of the buffer: valid until `clear`). */
+  view(): Uint8Array {
+    return this.buf.subarray(0, this.length);
+  }
+
+  /** Starts over, keeping the buffer (a scratch writer reused between modules). */
+  clear(): this {
+    this.length = 0;
+    return this;
   }
 }

@@ -4,9 +4,10 @@ import { executeJob } from "../../runtime/job/execute.js";
 import { admit } from "../../runtime/wasm/admission.js";
 import { encodeModule } from "../../runtime/wasm/encode.js";
 import { AdmissionError } from "../../runtime/wasm/errors.js";
-import { instrument } from "../../runtime/wasm/instrument.js";
+import { instrument, METER_EXPORTS, type InstrumentedModule } from "../../runtime/wasm/instrument.js";
 import { parseModule, type WasmModule } from "../../runtime/wasm/module.js";
 import { DecodeError } from "../../runtime/wasm/reader.js";
+import { buildModule, i32const } from "../helpers/wasm-builder.js";
 import { generateModule, Rng } from "../helpers/wasm-gen.js";
 import { spec } from "./spec.js";
 
@@ -67,6 +68,50 @@ describe("runtime: decoder and encoder (generated modules)", function () {
     }
     // The generator reaches both ends: modules that finish and modules that trap.
     expect([...outcomes].sort()).to.include.members([Outcome.Exited, Outcome.Trap]);
+  });
+
+  it("instruments each module the same whatever was instrumented before it (scratch buffers are reused)", () => {
+    const seeds = Array.from({ length: Math.min(SEEDS, 40) }, (_, i) => i + 1);
+    const key = (bytes: Uint8Array): string => {
+      const out = instrument(admit(bytes));
+      return Buffer.from(out.bytes).toString("hex") + JSON.stringify([...out.refunds]);
+    };
+    const first = seeds.map((seed) => key(generateModule(seed, { padRate: 0.3 })));
+    // A much larger module in between, then the same modules in the opposite order.
+    const body = (k: number): number[] => [...i32const(k), ...Array.from({ length: 200 }, () => [...i32const(k), 0x6a]).flat(), 0x1a];
+    instrument(admit(buildModule({ memory: { min: 1 }, funcs: [{ code: [0x10, 1], export: "_start" }, ...Array.from({ length: 400 }, (_, k) => ({ code: body(k) }))] })));
+    for (const seed of [...seeds].reverse()) expect(key(generateModule(seed, { padRate: 0.3 })), `seed ${seed}`).to.equal(first[seed - 1]);
+  });
+
+  it("fuel at a trap is the same whether every block that can trap stores it or only those after a join", () => {
+    // Runs an instrumented module directly: fuel left plus the refund at the trap (host calls answer 0 and
+    // charge nothing, the same for both).
+    const run = (out: InstrumentedModule): string => {
+      const module = new WebAssembly.Module(out.bytes);
+      const imports: Record<string, Record<string, () => number>> = {};
+      for (const i of WebAssembly.Module.imports(module)) (imports[i.module] ??= {})[i.name] = () => 0;
+      const ex = new WebAssembly.Instance(module, imports as WebAssembly.Imports).exports;
+      const global = (name: string): WebAssembly.Global => ex[name] as WebAssembly.Global;
+      global(METER_EXPORTS.fuel).value = 1n << 40n;
+      global(METER_EXPORTS.budget).value = 1n << 30n;
+      try {
+        (ex["_start"] as () => void)();
+        return `exited ${(global(METER_EXPORTS.fuel).value as bigint).toString()}`;
+      } catch (e) {
+        if (!(e instanceof WebAssembly.RuntimeError)) throw e;
+        const at = /wasm-function\[\d+\]:0x([0-9a-f]+)/.exec(e.stack ?? "")![1]!;
+        const left = (global(METER_EXPORTS.fuel).value as bigint) + BigInt(out.refunds.get(parseInt(at, 16)) ?? 0);
+        return `trap ${global(METER_EXPORTS.status).value as number} ${e.message} ${left.toString()}`;
+      }
+    };
+    let traps = 0;
+    for (let seed = 1; seed <= SEEDS; seed++) {
+      const m = admit(generateModule(seed, { padRate: 0.3, integersOnly: seed % 2 === 0 }));
+      const [reference, lazy] = [run(instrument(m, { syncAtTraps: true })), run(instrument(m))];
+      expect(lazy, `seed ${seed}`).to.equal(reference);
+      if (lazy.startsWith("trap")) traps++;
+    }
+    expect(traps).to.be.greaterThan(SEEDS / 10);
   });
 
   it("a mutated module that V8 validates instruments into one V8 validates, or is refused with a named reason", () => {
