@@ -105,6 +105,16 @@ describe("matchmaker federated averaging", function () {
       expect(JSON.stringify(a.file.net)).to.equal(JSON.stringify(b.file.net));
     });
 
+    it("averages the tail of the schedule: the mean of the last merges' weights", () => {
+      const last = trainFederated(agents, opts).model;
+      const shorter = trainFederated(agents, { ...opts, rounds: opts.rounds - 1 }).model;
+      const tail2 = trainFederated(agents, { ...opts, averageLast: 2 }).model;
+      const a = weightsOf(last.file);
+      const b = weightsOf(shorter.file);
+      weightsOf(tail2.file).forEach((w, i) => expect(w).to.be.closeTo((a[i]! + b[i]!) / 2, 1e-12));
+      expect(JSON.stringify(trainFederated(agents, { ...opts, averageLast: 1 }).model.file.net)).to.equal(JSON.stringify(last.file.net));
+    });
+
     it("one poisoned peer among four cannot wreck the shared model", () => {
       const clean = trainFederated(agents, opts);
       const poisoned = trainFederated(agents, { ...opts, poisoned: [3] });
