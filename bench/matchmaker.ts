@@ -48,8 +48,9 @@ const AGENTS = 6;
 /**
  * Rounds x local passes = the central model's 600 passes; merging every 2 passes keeps the
  * agents' models close (each agent's data is one tier's: agent k owns providers k, k+6, ...).
+ * The shared model is the mean of the last 50 merges: each merge of one-tier agents jitters.
  */
-const FEDERATION = { rounds: 300, localIterations: 2, seed: 1 };
+const FEDERATION = { rounds: 300, localIterations: 2, seed: 1, averageLast: 50 };
 const RULES: MarketRules = { chooser: "rule", prior: DEFAULT_AWARD_PRIOR };
 
 const digest = createHash("sha256");

@@ -21,6 +21,12 @@ export interface FederatedOptions {
   serverRate?: number;
   seed: number;
   hiddenLayers?: number[];
+  /**
+   * the shared model returned is the mean of the last `averageLast` rounds' merges (default 1:
+   * the last merge alone); averaging the tail of the schedule smooths the round-to-round jitter
+   * of non-identical agents' merges
+   */
+  averageLast?: number;
   /** agents (by index) that publish garbage weights each round */
   poisoned?: readonly number[];
   aggregate?: Partial<AggregateOptions>;
@@ -38,6 +44,8 @@ export function trainFederated(agents: readonly (readonly Sample[])[], o: Federa
   const prepared = agents.map((samples) => prepareSamples(samples));
   const rng = new Rng(o.seed ^ 0x5eed);
   let rejected = 0;
+  const tail = Math.max(1, Math.min(o.rounds, o.averageLast ?? 1));
+  let tailSum: Float64Array | undefined;
   for (let round = 0; round < o.rounds; round++) {
     const updates = prepared.map((set, k) => {
       const local = o.poisoned?.includes(k) ? garbageUpdate(shared, rng) : shared.trainedFurther(set, o.localIterations, o.learningRate);
@@ -53,7 +61,12 @@ export function trainFederated(agents: readonly (readonly Sample[])[], o: Federa
       const after = weightsOf(merged.file);
       shared = MatchModel.fromFile(withWeights(merged.file, after.map((w, i) => before[i]! + rate * (w - before[i]!))));
     }
+    if (round >= o.rounds - tail) {
+      const w = weightsOf(shared.file);
+      tailSum = tailSum ? tailSum.map((x, i) => x + w[i]!) : w;
+    }
   }
+  if (tail > 1) shared = MatchModel.fromFile(withWeights(shared.file, tailSum!.map((x) => x / tail)));
   return { model: shared, rejected };
 }
 

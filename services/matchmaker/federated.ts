@@ -100,6 +100,22 @@ export function invalidUpdate(base: ModelFile, u: WeightUpdate): string | undefi
   return undefined;
 }
 
+const distance = (w: Float64Array, centre: Float64Array) => {
+  let sq = 0;
+  for (let i = 0; i < w.length; i++) sq += (w[i]! - centre[i]!) ** 2;
+  return Math.sqrt(sq);
+};
+
+/** The coordinate-wise median of `set` and the median distance from it (floored away from 0). */
+function centreAndScale(set: readonly { w: Float64Array }[], size: number): { centre: Float64Array; scale: number } {
+  const centre = new Float64Array(size);
+  for (let i = 0; i < size; i++) centre[i] = median(set.map((v) => v.w[i]!));
+  let centreNorm = 0;
+  for (let i = 0; i < size; i++) centreNorm += centre[i]! ** 2;
+  const scale = Math.max(median(set.map((v) => distance(v.w, centre))), 1e-6 * Math.sqrt(centreNorm), 1e-12);
+  return { centre, scale };
+}
+
 const median = (xs: readonly number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
@@ -108,8 +124,8 @@ const median = (xs: readonly number[]) => {
 
 /**
  * Merges `updates` (the agent's own included, if it is to count) into a new model of `base`'s
- * shape. Distances are measured from the updates' coordinate-wise median, a centre no single
- * update can drag away.
+ * shape. Distances are measured from the kept updates' coordinate-wise median, a centre no
+ * single update can drag away, and one a rejected update does not move at all.
  */
 export function aggregate(base: ModelFile, updates: readonly WeightUpdate[], options: Partial<AggregateOptions> = {}): AggregateResult {
   const o = { ...DEFAULT_AGGREGATE, ...options };
@@ -122,23 +138,30 @@ export function aggregate(base: ModelFile, updates: readonly WeightUpdate[], opt
   }
   if (valid.length === 0) return { file: base, accepted: [], rejected };
   const size = valid[0]!.w.length;
-  const centre = new Float64Array(size);
-  for (let i = 0; i < size; i++) centre[i] = median(valid.map((v) => v.w[i]!));
-  let centreNorm = 0;
-  for (let i = 0; i < size; i++) centreNorm += centre[i]! ** 2;
-  for (const v of valid) {
-    let sq = 0;
-    for (let i = 0; i < size; i++) sq += (v.w[i]! - centre[i]!) ** 2;
-    v.dev = Math.sqrt(sq);
-  }
-  const scale = Math.max(median(valid.map((v) => v.dev)), 1e-6 * Math.sqrt(centreNorm), 1e-12);
-  const kept = valid.filter((v) => {
-    if (valid.length >= 3 && v.dev > o.rejectFactor * scale) {
-      rejected.push({ from: v.u.from, reason: `lies ${(v.dev / scale).toFixed(1)}x as far from the others as the median update` });
-      return false;
+  // The centre and scale are the kept updates' own: a rejected update must not pull them, or a
+  // garbage peer, though refused, still moves what the honest ones are measured and clipped
+  // against. Each pass measures every valid update against the previous pass's kept set, until
+  // the kept set is a fixed point (or repeats: a cycle ends at the set it returns to), so a
+  // rejected update ends exactly as if it had never been sent.
+  const keyOf = (set: readonly unknown[]) => set.map((v) => valid.indexOf(v as (typeof valid)[number])).join(",");
+  let kept = valid;
+  const seen = new Set([keyOf(kept)]);
+  for (let pass = 0; kept.length >= 3 && pass < 4 * valid.length; pass++) {
+    const { centre, scale } = centreAndScale(kept, size);
+    const next = valid.filter((v) => distance(v.w, centre) <= o.rejectFactor * scale);
+    const key = keyOf(next);
+    if (seen.has(key)) {
+      kept = next;
+      break;
     }
-    return true;
-  });
+    seen.add(key);
+    kept = next;
+  }
+  const { centre, scale } = centreAndScale(kept, size);
+  for (const v of valid) v.dev = distance(v.w, centre);
+  for (const v of valid) {
+    if (!kept.includes(v)) rejected.push({ from: v.u.from, reason: `lies ${(v.dev / scale).toFixed(1)}x as far from the others as the median update` });
+  }
   const limit = o.clipFactor * scale;
   for (const v of kept) {
     if (v.dev > limit) for (let i = 0; i < size; i++) v.w[i] = centre[i]! + ((v.w[i]! - centre[i]!) * limit) / v.dev;

@@ -53,6 +53,25 @@ describe("matchmaker federated averaging", function () {
     });
   });
 
+  it("a rejected update is exactly an absent one: it moves neither the centre, the scale nor the merge", () => {
+    const rng = new Rng(11);
+    // One honest update lies twice as far out as the others: it is clipped, against the centre and scale of the kept set.
+    const spread = [0.1, 0.1, 0.1, 0.1, 0.25];
+    const honest = spread.map((r, k): WeightUpdate => ({ from: `h${k}`, samples: 100 + 40 * k, file: shift(base, () => 0.1 + rng.uniform(-r, r)).file }));
+    const garbage: WeightUpdate = { from: "bad", samples: 1e9, file: garbageUpdate(base, new Rng(9)).file };
+    const without = aggregate(base.file, honest);
+    for (const at of [0, 2, 5]) {
+      const withIt = aggregate(base.file, [...honest.slice(0, at), garbage, ...honest.slice(at)]);
+      expect(withIt.rejected.map((r) => r.from)).to.deep.equal(["bad"]);
+      expect(withIt.accepted).to.deep.equal(without.accepted);
+      expect(Array.from(weightsOf(withIt.file))).to.deep.equal(Array.from(weightsOf(without.file)));
+      expect(withIt.file.baseline).to.deep.equal(without.file.baseline);
+    }
+    // Two garbage peers among five honest ones: still exactly the honest merge.
+    const two = aggregate(base.file, [garbage, ...honest, { ...garbage, from: "bad2", file: garbageUpdate(base, new Rng(10)).file }]);
+    expect(Array.from(weightsOf(two.file))).to.deep.equal(Array.from(weightsOf(without.file)));
+  });
+
   it("bounds a poisoned update that stays under the outlier line: trimmed, clipped, its sample claim capped", () => {
     const rng = new Rng(4);
     const noise = Array.from({ length: 4 }, () => Array.from(w0, () => rng.uniform(-0.1, 0.1)));
@@ -86,6 +105,16 @@ describe("matchmaker federated averaging", function () {
       expect(JSON.stringify(a.file.net)).to.equal(JSON.stringify(b.file.net));
     });
 
+    it("averages the tail of the schedule: the mean of the last merges' weights", () => {
+      const last = trainFederated(agents, opts).model;
+      const shorter = trainFederated(agents, { ...opts, rounds: opts.rounds - 1 }).model;
+      const tail2 = trainFederated(agents, { ...opts, averageLast: 2 }).model;
+      const a = weightsOf(last.file);
+      const b = weightsOf(shorter.file);
+      weightsOf(tail2.file).forEach((w, i) => expect(w).to.be.closeTo((a[i]! + b[i]!) / 2, 1e-12));
+      expect(JSON.stringify(trainFederated(agents, { ...opts, averageLast: 1 }).model.file.net)).to.equal(JSON.stringify(last.file.net));
+    });
+
     it("one poisoned peer among four cannot wreck the shared model", () => {
       const clean = trainFederated(agents, opts);
       const poisoned = trainFederated(agents, { ...opts, poisoned: [3] });
@@ -96,6 +125,9 @@ describe("matchmaker federated averaging", function () {
       // Without the guards the same garbage does wreck it: its predictions are far from the clean model's.
       const naive = trainFederated(agents, { ...opts, poisoned: [3], aggregate: { trim: 0, rejectFactor: Infinity, clipFactor: Infinity, sampleCap: Infinity } });
       expect(apart(naive.model, clean.model)).to.be.greaterThan(0.2);
+      // Its garbage, rejected every round, leaves exactly the federation of the three others.
+      const absent = trainFederated(agents.slice(0, 3), opts);
+      expect(JSON.stringify(poisoned.model.file.net)).to.equal(JSON.stringify(absent.model.file.net));
       // Alone, an agent trains as many passes over its own samples only.
       expect(trainAlone(agents[0]!, opts).file.trainedOn).to.equal(agents[0]!.length);
     });
