@@ -2,6 +2,7 @@ import type Database from "better-sqlite3";
 import type { EntityModel, SchemaModel } from "../common/entity-model.js";
 import { BLOCK_END, BLOCK_START, historyTable, quote, rowToRecord, toColumn, type EntityRecord } from "../common/sql-layout.js";
 import { writeMeta, type Checkpoint, type Db } from "./database.js";
+import { IdFilter } from "./id-filter.js";
 
 type Statement = Database.Statement;
 
@@ -47,6 +48,8 @@ const key = (entity: string, id: string) => `${entity}\u0000${id}`;
 export class EntityStore {
   private readonly tables = new Map<string, TableStatements>();
   private readonly cache = new Map<string, Version>();
+  /** Per entity, the ids its current table may hold (built on first use; rebuilt after a revert). */
+  private readonly ids = new Map<string, IdFilter>();
   private readonly dirty = new Map<string, { entity: string; id: string }>();
   private readonly writtenAt = new Map<string, number>();
   private superseded: Superseded[] = [];
@@ -82,9 +85,24 @@ export class EntityStore {
     return e;
   }
 
+  private idFilter(entity: string): IdFilter {
+    let filter = this.ids.get(entity);
+    if (!filter) {
+      filter = new IdFilter();
+      for (const id of this.db.prepare(`SELECT id FROM ${quote(entity)}`).pluck().iterate()) filter.add(id as string);
+      this.ids.set(entity, filter);
+    }
+    return filter;
+  }
+
   private load(entity: string, id: string, k: string): Version {
     const cached = this.cache.get(k);
     if (cached !== undefined) return cached;
+    if (!this.idFilter(entity).mayHold(id)) {
+      const absent: Version = { record: null, start: -1 };
+      this.cache.set(k, absent);
+      return absent;
+    }
     const row = this.tables.get(entity)!.select.get(id) as Record<string, unknown> | undefined;
     const version: Version = row ? { record: rowToRecord(this.model(entity), row), start: row[BLOCK_START] as number } : { record: null, start: -1 };
     this.cache.set(k, version);
@@ -223,8 +241,10 @@ export class EntityStore {
       for (const [k, { entity, id }] of this.dirty) {
         const version = this.cache.get(k)!;
         const table = this.tables.get(entity)!;
-        if (version.record) table.upsert.run(...this.columns(entity, version.record), version.start);
-        else table.remove.run(id);
+        if (version.record) {
+          table.upsert.run(...this.columns(entity, version.record), version.start);
+          this.ids.get(entity)?.add(id);
+        } else table.remove.run(id);
       }
       for (const b of [...this.blocks.values(), checkpoint]) blockInsert.run(b.number, b.hash, b.parentHash ?? null, b.timestamp);
       extra?.();
@@ -236,7 +256,14 @@ export class EntityStore {
     this.blocks.clear();
     this.writtenAt.clear();
     this.block = undefined;
-    if (this.cache.size > MAX_CACHED) this.cache.clear();
+    if (this.cache.size > MAX_CACHED) {
+      // The oldest half goes (a Map iterates in insertion order): recent entities stay cached.
+      let drop = this.cache.size - MAX_CACHED / 2;
+      for (const k of this.cache.keys()) {
+        if (drop-- <= 0) break;
+        this.cache.delete(k);
+      }
+    }
   }
 
   /** Drops the history of blocks before `horizon` (indexerHints.prune). */
@@ -265,6 +292,7 @@ export class EntityStore {
    */
   revertTo(ancestor: Checkpoint | null): number {
     this.discard();
+    this.ids.clear(); // the revert brings back ids of removed entities
     const above = ancestor ? ancestor.number : -1;
     const undone = (this.db.prepare("SELECT count(*) AS n FROM _blocks WHERE number > ?").get(above) as { n: number }).n;
     this.db.transaction(() => {

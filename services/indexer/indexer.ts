@@ -51,6 +51,8 @@ export interface IndexerOptions {
   reorgWindow?: number;
   /** Synchronous chain reads for mappings that call contracts (ethereum.call). */
   chain?: ChainReader;
+  /** The steps one handler may take before it is stopped and recorded as failed (wasm-fuel.ts). */
+  handlerSteps?: number;
   warn?: (message: string) => void;
   log?: (message: string) => void;
 }
@@ -138,7 +140,7 @@ export class Indexer {
 
   /** A runner over the data sources in the database (the manifest's and those created by mappings). */
   private newRunner(): SubgraphRunner {
-    return new SubgraphRunner(this.manifest, this.store, this.options.schema, { warn: this.warn, chain: this.options.chain });
+    return new SubgraphRunner(this.manifest, this.store, this.options.schema, { warn: this.warn, chain: this.options.chain, handlerSteps: this.options.handlerSteps });
   }
 
   private checkDeployment(manifest: SubgraphManifest): void {

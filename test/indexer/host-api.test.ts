@@ -52,7 +52,7 @@ function graph(args: string[]): void {
  * The graph-ts host API as a mapping sees it, through a fixture subgraph compiled by graph-cli
  * (subgraph/probe): BigInt and BigDecimal arithmetic, conversions, crypto, JSON, YAML,
  * Int8 / Timestamp / list fields, dataSource, templates, contract calls and ABI coding,
- * get_in_block, derived loading, removal, immutability, and a handler that aborts.
+ * get_in_block, derived loading, removal, immutability, a handler that aborts and one that never returns.
  */
 describe("indexer: the graph-ts host API through a compiled fixture subgraph", function () {
   this.timeout(240_000);
@@ -91,6 +91,7 @@ describe("indexer: the graph-ts host API through a compiled fixture subgraph", f
     await step("registerB", registry.connect(b).register(host.address, 2, 4, 777n * TOKEN, "plain", await proof(b)));
     await step("stakeA", registry.connect(a).addStake(5n));
     await step("abortB", registry.connect(b).setMetadata("abort"));
+    await step("loopB", registry.connect(b).setMetadata("loop"));
     await step("helloB", registry.connect(b).setMetadata("hello"));
     await step("immutableB", registry.connect(b).setMetadata("immutable"));
     await step("removeA", registry.connect(a).authoriseAgent(b.address, true));
@@ -186,16 +187,20 @@ describe("indexer: the graph-ts host API through a compiled fixture subgraph", f
     ]);
   });
 
-  it("records handlers that abort or write an immutable entity twice as indexing errors, and keeps their changes out", () => {
+  it("records handlers that abort, never return or write an immutable entity twice as indexing errors, and keeps their changes out", () => {
     const errors = indexer.db.prepare("SELECT block, handler, message FROM _errors ORDER BY block").all() as { block: number; handler: string; message: string }[];
     expect(errors.map((e) => [e.block, e.handler])).to.deep.equal([
       [blocks.abortB!.number, "handleMetadata"],
+      [blocks.loopB!.number, "handleMetadata"],
       [blocks.immutableB!.number, "handleMetadata"],
     ]);
     expect(errors[0]!.message).to.match(/Mapping aborted at .*told to abort/);
-    expect(errors[1]!.message).to.match(/Note\[.*\] is immutable and was written at block \d+: it can not be updated/);
-    expect(warnings.filter((w) => w.startsWith("Handler skipped due to execution failure"))).to.have.length(2);
-    expect(probeOf(b)).to.include({ flag: true }); // the aborted handler's save is discarded
+    expect(errors[1]!.message).to.match(/^handleMetadata ran out of its execution budget of 1,000,000,000 steps .* in handler `handleMetadata` at block #\d+/);
+    expect(errors[2]!.message).to.match(/Note\[.*\] is immutable and was written at block \d+: it can not be updated/);
+    expect(warnings.filter((w) => w.startsWith("Handler skipped due to execution failure"))).to.have.length(3);
+    expect(probeOf(b)).to.include({ flag: true }); // the aborted and the stopped handlers' saves are discarded
+    // The blocks after the endless handler's are indexed.
     expect(indexer.store.get("Note", b.address.toLowerCase())).to.include({ text: "hello" });
+    expect(indexer.checkpoint()!.number).to.equal(blocks.removeA!.number);
   });
 });

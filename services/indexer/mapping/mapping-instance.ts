@@ -3,10 +3,12 @@
  * the state right after its start function: the same state a fresh instance would have, which is
  * what graph-node gives every handler. The reset restores the memory and every mutable global
  * (exported for that purpose by `exportMutableGlobals`); a handler that grew the memory gets a
- * genuinely fresh instance instead.
+ * genuinely fresh instance instead. The module is metered (wasm-fuel.ts): each handler, and the
+ * start function, runs on a budget of steps and fails deterministically when it runs out.
  */
 import { AscHeap, DeterministicError, type AscExports } from "./asc-heap.js";
 import { hostImports, type HostContext } from "./host-exports.js";
+import { DEFAULT_HANDLER_STEPS, FUEL_EXPORT, HOST_CALL_STEPS, meterFuel } from "./wasm-fuel.js";
 import { exportMutableGlobals, GLOBAL_EXPORT_PREFIX } from "./wasm-globals.js";
 
 export class MappingInstance {
@@ -16,6 +18,7 @@ export class MappingInstance {
   private heap!: AscHeap;
   private snapshot!: Uint8Array;
   private globals!: [WebAssembly.Global, number | bigint][];
+  private fuel!: WebAssembly.Global;
   private dirty = false;
   private readonly context: HostContext;
 
@@ -23,8 +26,11 @@ export class MappingInstance {
     readonly name: string,
     wasm: Uint8Array,
     context: Omit<HostContext, "heap">,
+    /** The steps one handler may take (wasm-fuel.ts); at most 2^31 - 1. */
+    private readonly steps = DEFAULT_HANDLER_STEPS,
   ) {
-    this.module = new WebAssembly.Module(exportMutableGlobals(wasm));
+    if (!Number.isInteger(steps) || steps < 1 || steps > 0x7fffffff) throw new Error(`a handler's step budget must be an integer in 1..2^31-1, got ${steps}`);
+    this.module = new WebAssembly.Module(exportMutableGlobals(meterFuel(wasm)));
     this.context = { ...context, heap: () => this.heap };
     const provided = hostImports(this.context);
     const missing = WebAssembly.Module.imports(this.module)
@@ -49,8 +55,9 @@ export class MappingInstance {
       if (!(needed in this.exports)) throw new Error(`mapping ${this.name} does not export ${needed}: is it compiled by graph-cli for apiVersion >= 0.0.5?`);
     }
     this.heap = new AscHeap(this.exports);
+    this.fuel = this.exports[FUEL_EXPORT] as WebAssembly.Global;
     const start = this.exports._start;
-    if (typeof start === "function") (start as () => void)();
+    if (typeof start === "function") this.call("_start", () => (start as () => void)());
     this.snapshot = new Uint8Array(this.exports.memory.buffer).slice();
     this.globals = Object.entries(this.exports)
       .filter(([name]) => name.startsWith(GLOBAL_EXPORT_PREFIX))
@@ -82,10 +89,28 @@ export class MappingInstance {
     this.reset();
     this.dirty = true;
     const arg = write(this.heap);
+    this.call(handler, () => (fn as (ptr: number) => void)(arg));
+  }
+
+  /** The steps the last handler (or the start function) took. */
+  stepsUsed(): number {
+    return this.steps - (this.fuel.value as number);
+  }
+
+  /** Runs `body` on a fresh budget, turning traps into deterministic errors. */
+  private call(what: string, body: () => void): void {
+    this.fuel.value = this.steps;
     try {
-      (fn as (ptr: number) => void)(arg);
+      body();
     } catch (error) {
-      if (error instanceof WebAssembly.RuntimeError) throw new DeterministicError(`${error.message} (wasm trap)`);
+      if (error instanceof WebAssembly.RuntimeError) {
+        if ((this.fuel.value as number) < 0) {
+          throw new DeterministicError(
+            `${what} ran out of its execution budget of ${this.steps.toLocaleString("en")} steps (one per call or loop iteration in the mapping, ${HOST_CALL_STEPS} per host call): it was stopped`,
+          );
+        }
+        throw new DeterministicError(`${error.message} (wasm trap)`);
+      }
       if (error instanceof RangeError && /call stack/.test(error.message)) throw new DeterministicError("stack overflow in the mapping");
       throw error;
     }

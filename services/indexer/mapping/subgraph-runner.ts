@@ -2,7 +2,8 @@
  * Runs the compiled subgraph over blocks of logs the way graph-node does: each log of a watched
  * contract that a data source has a handler for is decoded and handed to that handler in the
  * data source's mapping; block handlers run for their blocks. A handler that fails
- * deterministically is skipped with its changes discarded, logged ("Handler skipped due to
+ * deterministically (an abort, a trap, a handler that runs out of its step budget: wasm-fuel.ts) is
+ * skipped with its changes discarded, logged ("Handler skipped due to
  * execution failure") and recorded as an indexing error of its block (graph-node's non-fatal
  * errors); the other handlers go on.
  */
@@ -50,6 +51,8 @@ export interface RunnerOptions {
   /** Mapping log lines (log.info & co), with their level. */
   mappingLog?: (level: LogLevel, message: string) => void;
   chain?: ChainReader;
+  /** The steps one handler may take before it is stopped as failed (default: wasm-fuel.ts's DEFAULT_HANDLER_STEPS). */
+  handlerSteps?: number;
 }
 
 interface RunningSource {
@@ -111,7 +114,7 @@ export class SubgraphRunner {
           return { address: c.source.address, network: c.source.spec.network, context: c.source.context, blockNumber: c.block.number };
         },
         createDataSource: (template, params, ctx) => this.createDataSource(template, params, ctx),
-      }),
+      }, this.options.handlerSteps),
     };
     for (const h of spec.mapping.eventHandlers) {
       const list = source.byTopic.get(h.topic0) ?? [];
