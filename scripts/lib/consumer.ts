@@ -119,13 +119,14 @@ export async function deployWorkload(ctx: ConsumerContext, spec: DeploySpec, pro
   let result = await deployOnce(ctx, spec, progress);
   for (let left = spec.repostIfLate ?? 0; left > 0 && result.noBid; left--) {
     const window = result.posted?.bidWindow ?? spec.bidWindow;
-    const measured = pace.firstBidMs > 0;
-    // Bids are late here when this process has timed them at more than half a window, or, before it
-    // has timed any (a first burst of requests), when providers bid on other requests meanwhile.
-    const late = measured ? pace.firstBidMs > window * 1000 * 0.5 : await othersBidSince(ctx, result.posted?.block);
-    if (!late) break; // bids here are not late: nobody serves this request
+    // Bids are late here when this process has timed them at more than half a window, or when
+    // providers bid on other requests meanwhile (in a burst, agents that bid fast on some requests
+    // reach others only after their windows closed). A request nobody serves is posted again at most
+    // `repostIfLate` times.
+    const slow = pace.firstBidMs > window * 1000 * 0.5;
+    if (!slow && !(await othersBidSince(ctx, result.posted?.block))) break; // nobody serves this request
     const wider = Math.max(2 * window, Math.ceil((3 * pace.firstBidMs) / 1000));
-    progress(measured
+    progress(slow
       ? `no bid within ${window} s, and bids here have been taking ${(pace.firstBidMs / 1000).toFixed(1)} s: posting again with a ${wider} s window`
       : `no bid within ${window} s while providers bid on other requests: posting again with a ${wider} s window`);
     const reposts = (result.reposts ?? 0) + 1;
