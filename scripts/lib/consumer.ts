@@ -419,22 +419,41 @@ const pace = {
     this.awardToSettleMs = this.awardToSettleMs === 0 ? ms : 0.8 * this.awardToSettleMs + 0.2 * ms;
   },
   /**
-   * Seconds between blocks, read at most every 30 s (a bid needs a block to land in): the larger of
-   * the mean over the last 10 blocks and the last interval, so a chain that just slowed down (a
-   * node switched from automine to timed blocks) is not taken for a fast one.
+   * Seconds between blocks, read at most every 30 s (a bid needs a block to land in). A local node
+   * that mines each transaction at once says so (0: an idle automining chain's long gaps are no
+   * cadence). Otherwise the larger of the mean over the last 10 blocks and the last interval, so a
+   * chain that just slowed down (a node switched from automine to timed blocks) is not taken for a
+   * fast one.
    */
   interval: undefined as { seconds: number; at: number } | undefined,
   async blockInterval(provider: Provider): Promise<number> {
     if (this.interval && Date.now() - this.interval.at < 30_000) return this.interval.seconds;
-    const head = await provider.getBlock("latest");
-    const [back, parent] = head && head.number >= 10
-      ? await Promise.all([provider.getBlock(head.number - 10), provider.getBlock(head.number - 1)])
-      : [undefined, undefined];
-    const seconds = head && back && parent ? Math.max((head.timestamp - back.timestamp) / 10, head.timestamp - parent.timestamp) : 0;
+    let seconds = 0;
+    if (!(await minesOnDemand(provider))) {
+      const head = await provider.getBlock("latest");
+      const [back, parent] = head && head.number >= 10
+        ? await Promise.all([provider.getBlock(head.number - 10), provider.getBlock(head.number - 1)])
+        : [undefined, undefined];
+      if (head && back && parent) seconds = Math.max((head.timestamp - back.timestamp) / 10, head.timestamp - parent.timestamp);
+    }
     this.interval = { seconds, at: Date.now() };
     return seconds;
   },
 };
+
+/** Whether the node mines every transaction as it arrives (Hardhat's or anvil's automine); false on a real network. */
+async function minesOnDemand(provider: Provider): Promise<boolean> {
+  const rpc = provider as Provider & { send?: (method: string, params: unknown[]) => Promise<unknown> };
+  if (typeof rpc.send !== "function") return false;
+  for (const method of ["hardhat_getAutomine", "anvil_getAutomine"]) {
+    try {
+      return (await rpc.send(method, [])) === true;
+    } catch {
+      // not this node's method (or not a development node at all)
+    }
+  }
+  return false;
+}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
