@@ -5,6 +5,7 @@ import { MatchModel, type Sample } from "../../services/matchmaker/model.js";
 import { simulatedSamples } from "../../services/matchmaker/bootstrap.js";
 import { Rng } from "../../services/matchmaker/prng.js";
 import { FEATURE_NAMES } from "../../services/matchmaker/features.js";
+import { expectNear } from "./near.js";
 
 const shift = (m: MatchModel, by: (i: number) => number) => MatchModel.fromFile(withWeights(m.file, weightsOf(m.file).map((w, i) => w + by(i))));
 
@@ -111,7 +112,7 @@ describe("matchmaker federated averaging", function () {
       const tail2 = trainFederated(agents, { ...opts, averageLast: 2 }).model;
       const a = weightsOf(last.file);
       const b = weightsOf(shorter.file);
-      weightsOf(tail2.file).forEach((w, i) => expect(w).to.be.closeTo((a[i]! + b[i]!) / 2, 1e-12));
+      weightsOf(tail2.file).forEach((w, i) => expectNear(w, (a[i]! + b[i]!) / 2, 1e-12));
       expect(JSON.stringify(trainFederated(agents, { ...opts, averageLast: 1 }).model.file.net)).to.equal(JSON.stringify(last.file.net));
     });
 
