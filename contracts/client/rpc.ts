@@ -2,7 +2,7 @@
  * How every actor talks to the chain: a provider pinned to the chain id it was started for, with
  * no response cache (which handed back-to-back transactions the same nonce).
  */
-import { JsonRpcProvider, Network } from "ethers";
+import { JsonRpcProvider, Network, type Provider } from "ethers";
 
 /** Asks a JSON-RPC endpoint for its chain id with a plain request (no provider start-up loop). */
 export async function probeChainId(rpcUrl: string, timeoutMs = 5000): Promise<bigint> {
@@ -31,4 +31,14 @@ export function pinnedProvider(rpcUrl: string, chainId: bigint, pollingIntervalM
     batchMaxCount: 1,
     cacheTimeout: -1,
   });
+}
+
+/**
+ * The provider's raw JSON-RPC call (`send(method, params)`), when it speaks JSON-RPC (every
+ * provider here does; a browser or custom provider may not): for calls ethers has no method for,
+ * or wraps in work nobody needs.
+ */
+export function rawRpc(provider: Provider): ((method: string, params: unknown[]) => Promise<unknown>) | undefined {
+  const rpc = provider as Provider & { send?: (method: string, params: unknown[]) => Promise<unknown> };
+  return typeof rpc.send === "function" ? rpc.send.bind(rpc) : undefined;
 }

@@ -20,6 +20,7 @@
  * are mined, and only those transactions' receipts are then asked for.
  */
 import { keccak256, type Provider, type Signer, type TransactionReceipt, type TransactionRequest } from "ethers";
+import { rawRpc } from "./rpc.js";
 
 /**
  * Gas caps for the market's bounded-cost calls (none loops over bids or agreements): about 2.5×
@@ -461,8 +462,8 @@ export class Sender {
  * the signature to build a response object nobody here reads: several milliseconds of CPU a send.
  */
 async function sendRaw(provider: Provider, raw: string): Promise<void> {
-  const rpc = provider as Provider & { send?: (method: string, params: unknown[]) => Promise<unknown> };
-  if (typeof rpc.send === "function") await rpc.send("eth_sendRawTransaction", [raw]);
+  const send = rawRpc(provider);
+  if (send) await send("eth_sendRawTransaction", [raw]);
   else await provider.broadcastTransaction(raw);
 }
 

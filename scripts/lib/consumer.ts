@@ -11,6 +11,7 @@ import type { UsageReport, OutcomeCode } from "../../contracts/client/typed-data
 import { CLOSE_REASON_TEXT, CloseReason, Status, STATUS_NAMES } from "../../contracts/client/status.js";
 import { totalFor } from "../../contracts/client/amounts.js";
 import { GAS_LIMITS, senderFor } from "../../contracts/client/sender.js";
+import { rawRpc } from "../../contracts/client/rpc.js";
 
 /** What a consumer asks for. */
 export interface DeploySpec {
@@ -443,11 +444,11 @@ const pace = {
 
 /** Whether the node mines every transaction as it arrives (Hardhat's or anvil's automine); false on a real network. */
 async function minesOnDemand(provider: Provider): Promise<boolean> {
-  const rpc = provider as Provider & { send?: (method: string, params: unknown[]) => Promise<unknown> };
-  if (typeof rpc.send !== "function") return false;
+  const send = rawRpc(provider);
+  if (!send) return false;
   for (const method of ["hardhat_getAutomine", "anvil_getAutomine"]) {
     try {
-      return (await rpc.send(method, [])) === true;
+      return (await send(method, [])) === true;
     } catch {
       // not this node's method (or not a development node at all)
     }
