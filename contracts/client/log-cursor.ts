@@ -25,7 +25,7 @@ export interface LogCursorOptions {
   /** The widest block range one getLogs asks for. */
   maxRange: number;
   /** Keeps the state across restarts (default: in memory only). */
-  store?: { load(): CursorState | undefined; save(state: CursorState): void };
+  store?: { load(): CursorState | undefined; save(state: CursorState): void | Promise<void> };
   /** How many handled range ends are remembered to find the fork point (default 256). */
   memory?: number;
   /**
@@ -83,21 +83,21 @@ export class LogCursor {
       if (logs.some((l) => l.blockNumber === to && l.blockHash !== end.hash)) break;
       await handle(logs, { from, to });
       read += logs.length;
-      this.advance(to, end.hash, logs.length > 0);
+      await this.advance(to, end.hash, logs.length > 0);
     }
     return { ...(reorg ? { reorg } : {}), read };
   }
 
-  private advance(block: number, hash: string, handled: boolean): void {
+  private async advance(block: number, hash: string, handled: boolean): Promise<void> {
     const memory = this.o.memory ?? 256;
     const hashes = [...this.state.hashes, [block, hash] as [number, string]].slice(-memory);
     this.state = { block, hashes };
-    if (handled || Date.now() - this.savedAt >= (this.o.quietSaveMs ?? 2000)) this.save();
+    if (handled || Date.now() - this.savedAt >= (this.o.quietSaveMs ?? 2000)) await this.save();
   }
 
-  private save(): void {
-    this.o.store?.save(this.state);
+  private async save(): Promise<void> {
     this.savedAt = Date.now();
+    await this.o.store?.save(this.state);
   }
 
   /** Whether the handled blocks are still the chain's; if not, steps back to the fork point. */
@@ -121,7 +121,7 @@ export class LogCursor {
     const kept = keep >= 0 ? hashes.slice(0, keep + 1) : [];
     const block = kept.at(-1)?.[0] ?? this.o.startBlock - 1;
     this.state = { block, hashes: kept };
-    this.save();
+    await this.save();
     return { from: block + 1, was };
   }
 }

@@ -1,4 +1,5 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync, unlinkSync } from "node:fs";
+import { mkdir, open, rename, unlink } from "node:fs/promises";
 import { dirname, join, basename } from "node:path";
 
 /**
@@ -37,6 +38,84 @@ function syncDirectory(dir: string): void {
   } finally {
     closeSync(fd);
   }
+}
+
+/** Writes of one file, in call order: a later write never lands under an earlier one. */
+const writesOf = new Map<string, Promise<void>>();
+/** Per directory: the fsync that has not started yet (every rename before it starts is covered by it), and the running one. */
+const directorySyncs = new Map<string, { next?: Promise<void>; running?: Promise<void> }>();
+let tmpSerial = 0;
+
+/**
+ * `writeFileAtomic` with its guarantee (a crash leaves the old or the new content, and the new
+ * content is on disk when the promise resolves) that never blocks the event loop: the writes and
+ * fsyncs run on libuv's thread pool, side by side for different files, and renames in one
+ * directory share one directory fsync. A process that writes a record per job spent about 10 ms
+ * of blocked event loop per record on this machine's disk otherwise.
+ */
+export function writeFileDurable(file: string, data: string | Uint8Array): Promise<void> {
+  const previous = writesOf.get(file) ?? Promise.resolve();
+  const write = previous.catch(() => {}).then(() => writeOnce(file, data));
+  writesOf.set(file, write);
+  const forget = () => {
+    if (writesOf.get(file) === write) writesOf.delete(file);
+  };
+  write.then(forget, forget);
+  return write;
+}
+
+/** `writeJsonAtomic` through `writeFileDurable`. */
+export function writeJsonDurable(file: string, value: unknown): Promise<void> {
+  return writeFileDurable(file, JSON.stringify(value, replaceBigInt, 2) + "\n");
+}
+
+async function writeOnce(file: string, data: string | Uint8Array): Promise<void> {
+  const dir = dirname(file);
+  await mkdir(dir, { recursive: true });
+  const tmp = join(dir, `.${basename(file)}.${process.pid}.${++tmpSerial}.tmp`);
+  const handle = await open(tmp, "w");
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  try {
+    await rename(tmp, file);
+  } catch (error) {
+    await unlink(tmp).catch(() => {});
+    throw error;
+  }
+  await syncDirectoryShared(dir);
+}
+
+/** Makes the renames done so far in `dir` durable, joining a directory fsync that has not started yet. */
+function syncDirectoryShared(dir: string): Promise<void> {
+  let state = directorySyncs.get(dir);
+  if (!state) directorySyncs.set(dir, (state = {}));
+  if (state.next) return state.next;
+  const entry = state;
+  // A running fsync may have started before this rename: queue one after it.
+  const next = (entry.running ?? Promise.resolve()).catch(() => {}).then(async () => {
+    entry.next = undefined;
+    const running = (async () => {
+      const handle = await open(dir, "r");
+      try {
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+    })();
+    entry.running = running;
+    try {
+      await running;
+    } finally {
+      if (entry.running === running) entry.running = undefined;
+      if (!entry.running && !entry.next) directorySyncs.delete(dir);
+    }
+  });
+  entry.next = next;
+  return next;
 }
 
 /** Reads a JSON file written by `writeJsonAtomic`; undefined when it does not exist. */

@@ -1,7 +1,7 @@
 import { zeroPadValue, type Provider } from "ethers";
 import { LogCursor, type CursorState, type Reorg } from "../../contracts/client/log-cursor.js";
 import type { TroupeMarket } from "../../types/ethers-contracts/index.js";
-import { readJsonFile, writeJsonAtomic } from "./atomic-file.js";
+import { readJsonFile, writeJsonDurable } from "./atomic-file.js";
 
 /** An AgreementCreated event awarded to the watched provider. */
 export interface AgreementCreatedLog {
@@ -60,7 +60,7 @@ export class ChainWatcher {
           const saved = readJsonFile<Partial<CursorState>>(file);
           return saved?.block === undefined ? undefined : { block: saved.block, hashes: saved.hashes ?? [] };
         },
-        save: (state) => writeJsonAtomic(file, state),
+        save: (state) => writeJsonDurable(file, state),
       },
     });
   }
@@ -70,25 +70,31 @@ export class ChainWatcher {
     return this.cursor.block;
   }
 
-  /** Scans from the checkpoint to the confirmed head, awaiting `handle` for every event in order. */
+  /**
+   * Scans from the checkpoint to the confirmed head, awaiting `handle` for every event (the events
+   * of one range side by side: they are different agreements) before the checkpoint moves past them.
+   */
   async catchUp(handle: (event: AgreementCreatedLog) => Promise<void>): Promise<number> {
     const { market } = this.opts;
     let seen = 0;
     await this.cursor.poll(async (logs) => {
+      const handled: Promise<void>[] = [];
       for (const log of logs) {
         const parsed = market.interface.parseLog(log);
         if (parsed?.name !== "AgreementCreated") continue;
         const a = parsed.args;
-        await handle({
+        handled.push(handle({
           agreementId: a.agreementId,
           consumer: a.consumer,
           offerId: a.offerId,
           maxFuel: a.maxFuel,
           deadline: a.deadline,
           blockNumber: log.blockNumber,
-        });
+        }));
         seen++;
       }
+      const failed = (await Promise.allSettled(handled)).find((r) => r.status === "rejected");
+      if (failed) throw failed.reason;
     }, (reorg) => this.onReorg(reorg));
     return seen;
   }

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { writeFileAtomic } from "./atomic-file.js";
+import { writeFileAtomic, writeFileDurable } from "./atomic-file.js";
 import { normaliseSha256, sha256Hex } from "./sha256.js";
 
 /**
@@ -18,6 +18,15 @@ export class ContentStore {
   put(bytes: Uint8Array): string {
     const hash = sha256Hex(bytes);
     if (this.get(hash) === undefined) writeFileAtomic(this.pathOf(hash), bytes, { durable: this.options.durable ?? true });
+    return hash;
+  }
+
+  /** `put` that does not block the event loop while the blob reaches the disk (a host stores every job's outputs). */
+  async putAsync(bytes: Uint8Array): Promise<string> {
+    const hash = sha256Hex(bytes);
+    if (this.get(hash) !== undefined) return hash;
+    if (this.options.durable ?? true) await writeFileDurable(this.pathOf(hash), bytes);
+    else writeFileAtomic(this.pathOf(hash), bytes, { durable: false });
     return hash;
   }
 

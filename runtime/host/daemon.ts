@@ -45,6 +45,10 @@ export class HostDaemon {
   private wakeUp: () => void = () => {};
   private readonly backoff: Backoff;
   private readonly sending = new Set<bigint>();
+  /** The jobs running now, by agreement. */
+  private readonly running = new Map<bigint, Promise<void>>();
+  /** A job run that failed outside the job (an RPC call, the disk): the next pass fails with it and backs off. */
+  private jobFailure: unknown;
   private lastError: string | undefined;
 
   private constructor(
@@ -142,6 +146,7 @@ export class HostDaemon {
     this.stopped = true;
     this.wakeUp();
     await this.loopDone;
+    await Promise.allSettled(this.running.values());
     await this.server.close();
     this.provider.destroy();
     this.engine.shutdownJobPool?.();
@@ -177,16 +182,17 @@ export class HostDaemon {
   }
 
   /**
-   * One pass: find new agreements, then run queued jobs while pushing the outbox to the chain
-   * (a report waiting for its co-signature need not wait for the next job to run too).
+   * One pass: find new agreements, start queued jobs, and push the outbox to the chain. Jobs run
+   * beside the passes (a finished one wakes the loop), so an agreement awarded while others run
+   * is found and started as soon as a slot is free, not after the whole batch.
    */
   private async tick(): Promise<void> {
+    const failure = this.jobFailure;
+    this.jobFailure = undefined;
+    if (failure !== undefined) throw failure;
     await this.watcher.catchUp((event) => this.onAgreementCreated(event));
-    const [ran, submitted] = await Promise.allSettled([this.runQueued(), this.submitOutbox()]);
-    if (ran.status === "rejected") throw ran.reason;
-    if (submitted.status === "rejected") throw submitted.reason;
-    // The reports of the jobs that just ran.
-    if (ran.value > 0) await this.submitOutbox();
+    this.startQueued();
+    await this.submitOutbox();
   }
 
   /** Sends or reconciles every unconfirmed report, in one batch of transactions. */
@@ -194,6 +200,8 @@ export class HostDaemon {
     const pass = submissionPass(this.reader);
     let failure: unknown;
     for (const entry of this.outbox.unconfirmed()) {
+      // Claimed by a co-signature being written, or by an earlier pass still sending it.
+      if (this.sending.has(entry.report.agreementId)) continue;
       try {
         await this.submitOne(entry, pass);
       } catch (error) {
@@ -205,24 +213,28 @@ export class HostDaemon {
     if (failure) throw failure;
   }
 
-  /** Runs the queued jobs, up to MAX_CONCURRENT_JOBS at a time, oldest agreement first; returns how many it took. */
-  private async runQueued(): Promise<number> {
-    const queue = this.jobs.queued();
-    const taken = queue.length;
-    const worker = async () => {
-      for (let job = queue.shift(); job && !this.stopped; job = queue.shift()) await this.runOne(job);
-    };
-    const workers = Array.from({ length: Math.min(this.config.maxConcurrentJobs, queue.length) }, worker);
-    // Every worker finishes its job before the pass fails, so no run is abandoned half-way.
-    const failed = (await Promise.allSettled(workers)).find((r) => r.status === "rejected");
-    if (failed) throw failed.reason;
-    return taken;
+  /** Starts queued jobs, oldest agreement first, while fewer than MAX_CONCURRENT_JOBS run. */
+  private startQueued(): void {
+    for (const job of this.jobs.queued()) {
+      if (this.stopped || this.running.size >= this.config.maxConcurrentJobs) return;
+      const id = job.agreement.agreementId;
+      if (this.running.has(id)) continue;
+      const run = this.runOne(job)
+        .catch((error: unknown) => {
+          this.jobFailure ??= error;
+        })
+        .finally(() => {
+          this.running.delete(id);
+          this.wake();
+        });
+      this.running.set(id, run);
+    }
   }
 
   private async onAgreementCreated(event: AgreementCreatedLog): Promise<void> {
     if (this.jobs.get(event.agreementId)) return;
     const agreement = await this.reader.agreementFrom(event);
-    this.jobs.enqueue(agreement);
+    if (!(await this.jobs.enqueue(agreement))) return;
     this.log(`agreement ${agreement.agreementId} awarded (block ${agreement.blockNumber}): ${agreement.workloadURI}, fuel ${agreement.maxFuel}, ${agreement.memoryMiB} MiB`);
   }
 
@@ -230,7 +242,7 @@ export class HostDaemon {
     const { agreement } = job;
     const id = agreement.agreementId;
     if (this.outbox.get(id)) {
-      this.jobs.update(id, { state: "attested" });
+      await this.jobs.update(id, { state: "attested" });
       return;
     }
     const status = await this.reader.status(id);
@@ -253,10 +265,10 @@ export class HostDaemon {
     } catch (error) {
       return this.fault(job, `unattestable result: ${briefError(error)}`);
     }
-    const outputs = this.executor.storeOutputs(result);
+    const outputs = await this.executor.storeOutputs(result);
     const { signature } = await signReport(this.wallet, this.signingContext, report);
-    this.outbox.add({ report, signature, outputs });
-    this.jobs.update(id, { state: "attested", detail: result.detail });
+    await this.outbox.add({ report, signature, outputs });
+    await this.jobs.update(id, { state: "attested", detail: result.detail });
     this.log(`agreement ${id} ran: outcome ${result.outcome}, exit ${result.exitCode}, fuel ${result.fuelUsed}, output ${report.outputHash}`);
     await this.crashPoint("after-outbox", id);
   }
@@ -268,7 +280,7 @@ export class HostDaemon {
   private async reportUnavailable(job: Job, result: Unavailable): Promise<void> {
     const { agreement } = job;
     const id = agreement.agreementId;
-    const noteHash = "0x" + this.notes.put(encodeNote(unavailableNote(this.chainId, this.config.market, id, result.missing)));
+    const noteHash = "0x" + await this.notes.putAsync(encodeNote(unavailableNote(this.chainId, this.config.market, id, result.missing)));
     const meteringVersion = agreement.meteringVersion ?? Number((await this.market.request(id)).meteringVersion);
     const report = buildUsageReport(
       id,
@@ -276,10 +288,10 @@ export class HostDaemon {
       this.outbox.reserveNonce(),
     );
     const { signature } = await signReport(this.wallet, this.signingContext, report);
-    this.outbox.add({ report, signature, outputs: this.executor.emptyOutputs(), unavailable: { note: noteHash, attempts: result.attempts } });
+    await this.outbox.add({ report, signature, outputs: this.executor.emptyOutputs(), unavailable: { note: noteHash, attempts: result.attempts } });
     const last = result.attempts.at(-1);
     const detail = `content unavailable (${result.missing.map((m) => m.what).join(" and ")}) after ${result.attempts.length} failed fetches; last: ${last?.what} ${last?.error}`;
-    this.jobs.update(id, { state: "attested", detail });
+    await this.jobs.update(id, { state: "attested", detail });
     this.log(`agreement ${id}: ${detail}: reporting outcome 6 with note ${noteHash}`);
     await this.crashPoint("after-outbox", id);
   }
@@ -299,17 +311,17 @@ export class HostDaemon {
     }
   }
 
-  private miss(id: bigint, detail: string): void {
-    this.jobs.update(id, { state: "missed", detail });
+  private async miss(id: bigint, detail: string): Promise<void> {
+    await this.jobs.update(id, { state: "missed", detail });
     this.log(`agreement ${id} not run: ${detail}`);
   }
 
   /** A run that says nothing about the workload: retry it a bounded number of times, never attest it. */
-  private fault(job: Job, detail: string): void {
+  private async fault(job: Job, detail: string): Promise<void> {
     const id = job.agreement.agreementId;
     const attempts = job.attempts + 1;
     const gaveUp = attempts >= this.config.maxJobAttempts;
-    this.jobs.update(id, { attempts, detail, state: gaveUp ? "failed" : "queued" });
+    await this.jobs.update(id, { attempts, detail, state: gaveUp ? "failed" : "queued" });
     this.log(`agreement ${id}: attempt ${attempts}/${this.config.maxJobAttempts} failed, ${gaveUp ? "giving up" : "will retry"}: ${detail}`);
   }
 
@@ -333,7 +345,13 @@ export class HostDaemon {
       return { status: 403, message: `the acceptance is signed by ${signer}, not by the agreement's consumer (or not for this report)` };
     }
     if (entry.state === "pending" && !this.sending.has(id)) {
-      this.outbox.update(id, { consumerSignature });
+      // Claimed while it is written, so no pass sends the report alone meanwhile.
+      this.sending.add(id);
+      try {
+        await this.outbox.update(id, { consumerSignature });
+      } finally {
+        this.sending.delete(id);
+      }
       this.wake();
       return { status: 202, message: `accepted: the host settles agreement ${id} with reportAndSettle` };
     }

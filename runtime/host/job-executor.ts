@@ -117,10 +117,10 @@ export class JobExecutor {
   }
 
   /** Keeps a result's outputs in the content store, for the output server. */
-  storeOutputs(result: JobResult): OutputManifest {
+  async storeOutputs(result: JobResult): Promise<OutputManifest> {
     const { store } = this.opts;
-    const files: Record<string, string> = {};
-    for (const [name, bytes] of Object.entries(result.outputs)) files[name] = store.put(bytes);
-    return { stdout: store.put(result.stdout), stderr: store.put(result.stderr), files };
+    const names = Object.keys(result.outputs);
+    const [stdout, stderr, ...hashes] = await Promise.all([result.stdout, result.stderr, ...Object.values(result.outputs)].map((bytes) => store.putAsync(bytes)));
+    return { stdout: stdout!, stderr: stderr!, files: Object.fromEntries(names.map((name, i) => [name, hashes[i]!])) };
   }
 }

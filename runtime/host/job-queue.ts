@@ -29,19 +29,23 @@ export class JobQueue {
     return this.records.get(id);
   }
 
-  /** Queues a new agreement; an agreement already known is left as it is. */
-  enqueue(agreement: Agreement): boolean {
-    if (this.records.get(agreement.agreementId)) return false;
-    this.records.put(agreement.agreementId, { agreement, state: "queued", attempts: 0 });
-    return true;
+  /** Queues a new agreement (resolves once it is on disk); an agreement already known is left as it is. */
+  async enqueue(agreement: Agreement): Promise<boolean> {
+    let added = false;
+    await this.records.change(agreement.agreementId, (current) => {
+      if (current) return current;
+      added = true;
+      return { agreement, state: "queued", attempts: 0 };
+    });
+    return added;
   }
 
-  update(id: bigint, change: Partial<Omit<Job, "agreement">>): Job {
-    const job = this.records.get(id);
-    if (!job) throw new Error(`no job for agreement ${id}`);
-    const next = { ...job, ...change };
-    this.records.put(id, next);
-    return next;
+  /** Changes a job; resolves with the changed job once it is on disk. */
+  update(id: bigint, change: Partial<Omit<Job, "agreement">>): Promise<Job> {
+    return this.records.change(id, (job) => {
+      if (!job) throw new Error(`no job for agreement ${id}`);
+      return { ...job, ...change };
+    });
   }
 
   /** Jobs still waiting to run, oldest agreement first. */

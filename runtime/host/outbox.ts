@@ -60,22 +60,22 @@ export class Outbox {
     return this.records.get(id);
   }
 
-  /** Records a newly signed report; it must be the first for its agreement. */
-  add(entry: Omit<OutboxEntry, "state" | "createdAt">): OutboxEntry {
+  /** Records a newly signed report; it must be the first for its agreement. Resolves once it is on disk. */
+  add(entry: Omit<OutboxEntry, "state" | "createdAt">): Promise<OutboxEntry> {
     const id = entry.report.agreementId;
-    if (this.records.get(id)) throw new Error(`the outbox already holds a report for agreement ${id}`);
-    const full: OutboxEntry = { ...entry, state: "pending", createdAt: Date.now() };
-    this.records.put(id, full);
     if (entry.report.nonce > this.lastNonce) this.lastNonce = entry.report.nonce;
-    return full;
+    return this.records.change(id, (current) => {
+      if (current) throw new Error(`the outbox already holds a report for agreement ${id}`);
+      return { ...entry, state: "pending", createdAt: Date.now() };
+    });
   }
 
-  update(id: bigint, change: Partial<Omit<OutboxEntry, "report" | "signature">>): OutboxEntry {
-    const entry = this.records.get(id);
-    if (!entry) throw new Error(`no outbox entry for agreement ${id}`);
-    const next = { ...entry, ...change };
-    this.records.put(id, next);
-    return next;
+  /** Changes an entry; resolves with the changed entry once it is on disk. */
+  update(id: bigint, change: Partial<Omit<OutboxEntry, "report" | "signature">>): Promise<OutboxEntry> {
+    return this.records.change(id, (entry) => {
+      if (!entry) throw new Error(`no outbox entry for agreement ${id}`);
+      return { ...entry, ...change };
+    });
   }
 
   /** Entries the chain does not hold yet, oldest agreement first. */

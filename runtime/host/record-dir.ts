@@ -1,6 +1,6 @@
 import { mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { readJsonFile, writeJsonAtomic } from "./atomic-file.js";
+import { readJsonFile, writeJsonDurable } from "./atomic-file.js";
 
 /**
  * One JSON record per agreement in a directory, each replaced atomically. The directory is read
@@ -9,6 +9,8 @@ import { readJsonFile, writeJsonAtomic } from "./atomic-file.js";
  */
 export class RecordDir<T> {
   private readonly records = new Map<bigint, T>();
+  /** The last pending write of each record: changes of one record apply in call order. */
+  private readonly writing = new Map<bigint, Promise<T>>();
 
   constructor(readonly dir: string) {
     mkdirSync(dir, { recursive: true });
@@ -24,10 +26,35 @@ export class RecordDir<T> {
   }
 
   /** Writes the record to disk (durably) before it becomes visible to readers. */
-  put(id: bigint, record: T): void {
-    if (id < 0n) throw new Error(`invalid agreement id ${id}`);
-    writeJsonAtomic(join(this.dir, `${id}.json`), record);
-    this.records.set(id, record);
+  put(id: bigint, record: T): Promise<T> {
+    return this.change(id, () => record);
+  }
+
+  /**
+   * Computes a record from the one that stands once the earlier changes of `id` are on disk,
+   * writes it durably, and only then makes it visible. `compute` may throw to refuse the change.
+   * Different records are written side by side (see `writeFileDurable`).
+   */
+  change(id: bigint, compute: (current: T | undefined) => T): Promise<T> {
+    if (id < 0n) return Promise.reject(new Error(`invalid agreement id ${id}`));
+    const previous = this.writing.get(id) ?? Promise.resolve(undefined);
+    const write = previous.catch(() => undefined).then(async () => {
+      const record = compute(this.records.get(id));
+      await writeJsonDurable(join(this.dir, `${id}.json`), record);
+      this.records.set(id, record);
+      return record;
+    });
+    this.writing.set(id, write);
+    const forget = () => {
+      if (this.writing.get(id) === write) this.writing.delete(id);
+    };
+    write.then(forget, forget);
+    return write;
+  }
+
+  /** Whether a change of `id` is still on its way to the disk. */
+  pending(id: bigint): boolean {
+    return this.writing.has(id);
   }
 
   /** Every record, in ascending id order. */

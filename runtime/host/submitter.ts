@@ -86,18 +86,15 @@ export class Submitter {
         : await market.submitReport.populateTransaction(entry.report, entry.signature),
       { gasLimit: GAS_LIMITS.report, label: `report of agreement ${id}` },
     );
-    const sent = outbox.update(id, { state: "sent", txHash: tx.hash });
+    const sent = await outbox.update(id, { state: "sent", txHash: tx.hash });
     await this.opts.afterSend?.(sent);
     this.inFlight.add(id);
     tx.wait().then(
-      (receipt) => {
-        // A replacement (higher fee) has another hash: keep the one that was mined.
-        outbox.update(id, { state: "confirmed", txHash: receipt.hash, detail: `confirmed in block ${receipt.blockNumber}` });
-      },
-      () => {
-        // Reverted or displaced: the next pass asks the chain how the agreement stands.
-      },
-    ).finally(() => {
+      // A replacement (higher fee) has another hash: keep the one that was mined.
+      (receipt) => outbox.update(id, { state: "confirmed", txHash: receipt.hash, detail: `confirmed in block ${receipt.blockNumber}` }),
+    ).catch(() => {
+      // Reverted or displaced (or the record not written): the next pass asks the chain how the agreement stands.
+    }).finally(() => {
       this.inFlight.delete(id);
       this.opts.onSettled?.();
     });

@@ -58,11 +58,11 @@ describe("runtime-host: the output server sheds abuse (the attacker's tests)", f
   const consumer = Wallet.createRandom();
   let dir: string;
 
-  function startServer(limits: Partial<ServerLimits> = {}) {
+  async function startServer(limits: Partial<ServerLimits> = {}) {
     dir = mkdtempSync(join(tmpdir(), "troupe-abuse-"));
     const store = new ContentStore(join(dir, "store"));
     const outbox = new Outbox(join(dir, "outbox"));
-    outbox.add({
+    await outbox.add({
       report: { agreementId: 1n, fuelUsed: 1000n, peakMemoryPages: 1, wallMs: 1, outcome: Outcome.Exited, exitCode: 0, outputHash: ZeroHash, meteringVersion: 1, nonce: 1n },
       signature: "0x" + "11".repeat(65),
       outputs: { stdout: store.put(new TextEncoder().encode("42\n")), stderr: store.put(new Uint8Array()), files: {} },
@@ -107,7 +107,7 @@ describe("runtime-host: the output server sheds abuse (the attacker's tests)", f
   }
 
   it("a flood of random signatures from one client is refused before recovery; honest consumers' p50 stays low", async () => {
-    const { server } = startServer();
+    const { server } = await startServer();
     const base = `http://127.0.0.1:${await server.listen(0)}`;
     try {
       const expiry = Math.floor(Date.now() / 1000) + 600;
@@ -130,7 +130,7 @@ describe("runtime-host: the output server sheds abuse (the attacker's tests)", f
   });
 
   it("co-signatures: malformed ones are refused without recovery, and a client's new ones are rationed", async () => {
-    const { server, acceptances } = startServer({ recoveryBurst: 5, recoveriesPerSecond: 1 });
+    const { server, acceptances } = await startServer({ recoveryBurst: 5, recoveriesPerSecond: 1 });
     const base = `http://127.0.0.1:${await server.listen(0)}`;
     try {
       const post = (signature: string) => fetch(`${base}/agreements/1/acceptance`, {
@@ -151,7 +151,7 @@ describe("runtime-host: the output server sheds abuse (the attacker's tests)", f
   });
 
   it("500 slowloris connections: a client gets its share of connections, slow headers are cut off, honest requests are served", async () => {
-    const { server } = startServer({ headersTimeoutMs: 1500, connectionsPerClient: 64 });
+    const { server } = await startServer({ headersTimeoutMs: 1500, connectionsPerClient: 64 });
     const port = await server.listen(0);
     const sockets: Socket[] = [];
     let closedEarly = 0;

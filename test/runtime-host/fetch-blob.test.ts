@@ -10,6 +10,7 @@ import { ContentStore } from "../../runtime/host/content-store.js";
 import { fetchBlob, UriRefused } from "../../runtime/host/fetch-blob.js";
 import { STRICT_POLICY, uriPolicyFromEnv, type UriPolicy } from "../../runtime/host/uri-policy.js";
 import { sha256Hex } from "../../runtime/host/sha256.js";
+import { expectReject } from "../helpers/expect-reject.js";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 
@@ -211,14 +212,4 @@ async function expectRefused(promise: Promise<unknown>, pattern: RegExp): Promis
     return;
   }
   expect.fail(`expected a refusal matching ${pattern}`);
-}
-
-async function expectReject(promise: Promise<unknown>, pattern: RegExp): Promise<void> {
-  try {
-    await promise;
-  } catch (error) {
-    expect((error as Error).message).to.match(pattern);
-    return;
-  }
-  expect.fail(`expected a rejection matching ${pattern}`);
 }

@@ -7,6 +7,7 @@ import { Outcome, type UsageReport } from "../../contracts/client/typed-data.js"
 import { Outbox } from "../../runtime/host/outbox.js";
 import { JobQueue } from "../../runtime/host/job-queue.js";
 import type { Agreement } from "../../runtime/host/agreement.js";
+import { expectReject } from "../helpers/expect-reject.js";
 
 function report(agreementId: bigint, nonce: bigint): UsageReport {
   return {
@@ -29,13 +30,13 @@ describe("runtime-host: outbox and job queue on disk", () => {
   beforeEach(() => (dir = mkdtempSync(join(tmpdir(), "troupe-outbox-"))));
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it("keeps entries across a reopen, with exact bigints and increasing nonces", () => {
+  it("keeps entries across a reopen, with exact bigints and increasing nonces", async () => {
     const outbox = new Outbox(join(dir, "outbox"));
     expect(outbox.nextNonce()).to.equal(1n);
-    outbox.add({ report: report(9n, outbox.nextNonce()), signature: "0x01", outputs });
-    outbox.add({ report: report(3n, outbox.nextNonce()), signature: "0x02", outputs });
-    expect(() => outbox.add({ report: report(3n, 9n), signature: "0x03", outputs })).to.throw(/already holds a report for agreement 3/);
-    outbox.update(9n, { state: "sent", txHash: "0xabc" });
+    await outbox.add({ report: report(9n, outbox.nextNonce()), signature: "0x01", outputs });
+    await outbox.add({ report: report(3n, outbox.nextNonce()), signature: "0x02", outputs });
+    await expectReject(outbox.add({ report: report(3n, 9n), signature: "0x03", outputs }), /already holds a report for agreement 3/);
+    await outbox.update(9n, { state: "sent", txHash: "0xabc" });
 
     const reopened = new Outbox(join(dir, "outbox"));
     expect(reopened.nextNonce()).to.equal(3n);
@@ -45,26 +46,48 @@ describe("runtime-host: outbox and job queue on disk", () => {
       [3n, "pending"],
       [9n, "sent"],
     ]);
-    reopened.update(3n, { state: "confirmed" });
+    await reopened.update(3n, { state: "confirmed" });
     expect(new Outbox(join(dir, "outbox")).unconfirmed().map((e) => e.report.agreementId)).to.deep.equal([9n]);
     // Only whole files remain: the atomic writes leave no temporary behind.
     expect(readdirSync(join(dir, "outbox")).sort()).to.deep.equal(["3.json", "9.json"]);
     expect(readFileSync(join(dir, "outbox", "9.json"), "utf8")).to.contain('"txHash": "0xabc"');
   });
 
-  it("queues an agreement once and tracks its state", () => {
+  it("queues an agreement once and tracks its state", async () => {
     const jobs = new JobQueue(join(dir, "jobs"));
     const agreement: Agreement = {
       agreementId: 4n, consumer: "0x0000000000000000000000000000000000000001", offerId: 1n, maxFuel: 10n, deadline: 100,
       memoryMiB: 16, workloadHash: ZeroHash, workloadURI: "cas://00", inputHash: ZeroHash, inputURI: "", blockNumber: 5,
     };
-    expect(jobs.enqueue(agreement)).to.equal(true);
-    expect(jobs.enqueue({ ...agreement, maxFuel: 99n })).to.equal(false);
+    // Two enqueues of one agreement before either is on disk: the second sees the first.
+    const [first, second] = await Promise.all([jobs.enqueue(agreement), jobs.enqueue({ ...agreement, maxFuel: 99n })]);
+    expect([first, second]).to.deep.equal([true, false]);
     expect(jobs.queued().map((j) => j.agreement.maxFuel)).to.deep.equal([10n]);
-    jobs.update(4n, { state: "failed", attempts: 3, detail: "host fault" });
+    await jobs.update(4n, { state: "failed", attempts: 3, detail: "host fault" });
     const reopened = new JobQueue(join(dir, "jobs"));
     expect(reopened.queued()).to.deep.equal([]);
     expect(reopened.get(4n)).to.deep.include({ state: "failed", attempts: 3 });
-    expect(() => reopened.update(5n, { state: "missed" })).to.throw(/no job for agreement 5/);
+    await expectReject(reopened.update(5n, { state: "missed" }), /no job for agreement 5/);
+  });
+
+  it("makes a change visible only once it is on disk, and applies changes of one record in call order", async () => {
+    const outbox = new Outbox(join(dir, "outbox"));
+    const added = outbox.add({ report: report(7n, outbox.reserveNonce()), signature: "0x01", outputs });
+    // Not yet written: a reader (the output server) must not see it.
+    expect(outbox.get(7n)).to.equal(undefined);
+    const changes = [
+      outbox.update(7n, { consumerSignature: "0xc0" }),
+      outbox.update(7n, { state: "sent", txHash: "0x01" }),
+      outbox.update(7n, { state: "confirmed", txHash: "0x02" }),
+    ];
+    // Many records side by side, each written once.
+    const others = Array.from({ length: 40 }, (_, i) => outbox.add({ report: report(100n + BigInt(i), outbox.reserveNonce()), signature: "0x02", outputs }));
+    await Promise.all([added, ...changes, ...others]);
+    expect(outbox.get(7n)).to.deep.include({ state: "confirmed", txHash: "0x02", consumerSignature: "0xc0" });
+    const reopened = new Outbox(join(dir, "outbox"));
+    expect(reopened.get(7n)).to.deep.include({ state: "confirmed", txHash: "0x02", consumerSignature: "0xc0" });
+    expect(reopened.all()).to.have.length(41);
+    expect(reopened.nextNonce()).to.equal(42n);
+    expect(readdirSync(join(dir, "outbox")).filter((name) => name.endsWith(".tmp"))).to.deep.equal([]);
   });
 });

@@ -24,7 +24,7 @@ describe("runtime-host: output server", () => {
     const store = new ContentStore(join(dir, "store"));
     const outbox = new Outbox(join(dir, "outbox"));
     const outputs = { stdout: store.put(new TextEncoder().encode("42\n")), stderr: store.put(new Uint8Array()), files: { "out/result.txt": store.put(new TextEncoder().encode("result")) } };
-    outbox.add({
+    await outbox.add({
       report: { agreementId: 1n, fuelUsed: 1000n, peakMemoryPages: 1, wallMs: 1, outcome: Outcome.Exited, exitCode: 0, outputHash: ZeroHash, meteringVersion: 1, nonce: 1n },
       signature: "0x" + "11".repeat(65),
       outputs,
