@@ -61,7 +61,8 @@ const MiB = 1024 * 1024;
  *   FETCH_ATTEMPTS      tries before a job's content counts as unavailable (default 3); FETCH_RETRY_MS the
  *                       first wait between them, doubling (default 1000)
  *   MAX_JOB_ATTEMPTS    runs of a job ending in a host fault before it is given up (default 3)
- *   MAX_CONCURRENT_JOBS jobs run at once (default 1; the core's process pool caps it at the cores)
+ *   MAX_CONCURRENT_JOBS jobs in progress at once: fetching, running, storing, signing (default 1; the job
+ *                       process pool runs at most one module per core among them)
  *   COSIGN_WAIT_MS      how long a report waits for the consumer's co-signature (default 0)
  *   MAX_BACKOFF_MS      the longest wait between reconnection attempts (default 30000)
  */

@@ -24,6 +24,9 @@ import { buildUsageReport, signReport } from "./usage-report.js";
 
 export type Log = (line: string) => void;
 
+/** Reports one outbox pass works on at once. */
+const SUBMISSIONS_AT_ONCE = 16;
+
 const defaultLog: Log = (line) => console.log(`${new Date().toISOString()} host ${line}`);
 
 /** Which chain, market and provider a data directory belongs to: reusing it for another is refused. */
@@ -195,21 +198,27 @@ export class HostDaemon {
     await this.submitOutbox();
   }
 
-  /** Sends or reconciles every unconfirmed report, in one batch of transactions. */
+  /**
+   * Sends or reconciles every unconfirmed report, several side by side: each is a status read and
+   * a send (the sender hands out nonces in order), and one pass may hold a report per finished job.
+   */
   private async submitOutbox(): Promise<void> {
     const pass = submissionPass(this.reader);
+    // Claimed by a co-signature being written, or by an earlier pass still sending it.
+    const entries = this.outbox.unconfirmed().filter((entry) => !this.sending.has(entry.report.agreementId));
     let failure: unknown;
-    for (const entry of this.outbox.unconfirmed()) {
-      // Claimed by a co-signature being written, or by an earlier pass still sending it.
-      if (this.sending.has(entry.report.agreementId)) continue;
-      try {
-        await this.submitOne(entry, pass);
-      } catch (error) {
-        // One stuck report must not hold up the others; the pass still counts as failed.
-        failure ??= error;
-        this.log(`agreement ${entry.report.agreementId}: submission failed: ${briefError(error)}`);
+    const worker = async () => {
+      for (let entry = entries.shift(); entry; entry = entries.shift()) {
+        try {
+          await this.submitOne(entry, pass);
+        } catch (error) {
+          // One stuck report must not hold up the others; the pass still counts as failed.
+          failure ??= error;
+          this.log(`agreement ${entry.report.agreementId}: submission failed: ${briefError(error)}`);
+        }
       }
-    }
+    };
+    await Promise.all(Array.from({ length: Math.min(SUBMISSIONS_AT_ONCE, entries.length) }, worker));
     if (failure) throw failure;
   }
 
@@ -268,6 +277,7 @@ export class HostDaemon {
     const outputs = await this.executor.storeOutputs(result);
     const { signature } = await signReport(this.wallet, this.signingContext, report);
     await this.outbox.add({ report, signature, outputs });
+    this.server.entryWritten(id);
     await this.jobs.update(id, { state: "attested", detail: result.detail });
     this.log(`agreement ${id} ran: outcome ${result.outcome}, exit ${result.exitCode}, fuel ${result.fuelUsed}, output ${report.outputHash}`);
     await this.crashPoint("after-outbox", id);
@@ -289,6 +299,7 @@ export class HostDaemon {
     );
     const { signature } = await signReport(this.wallet, this.signingContext, report);
     await this.outbox.add({ report, signature, outputs: this.executor.emptyOutputs(), unavailable: { note: noteHash, attempts: result.attempts } });
+    this.server.entryWritten(id);
     const last = result.attempts.at(-1);
     const detail = `content unavailable (${result.missing.map((m) => m.what).join(" and ")}) after ${result.attempts.length} failed fetches; last: ${last?.what} ${last?.error}`;
     await this.jobs.update(id, { state: "attested", detail });

@@ -74,7 +74,7 @@ export async function fetchBlob(uri: string, opts: FetchOptions): Promise<Uint8A
   }
   const actual = sha256Hex(bytes);
   if (actual !== expected) throw new Error(`hash mismatch for ${uri}: expected sha-256 ${expected}, got ${actual}`);
-  opts.store.put(bytes);
+  await opts.store.putAsync(bytes);
   return bytes;
 }
 

@@ -15,6 +15,8 @@ export interface ServerLimits {
   maxConnections: number;
   /** Open connections per client address. */
   connectionsPerClient: number;
+  /** Report requests per client address held open to wait for the report (`?wait=`). */
+  heldPerClient: number;
   /** Requests per second per client address (and the burst). */
   requestsPerSecond: number;
   requestBurst: number;
@@ -33,6 +35,7 @@ export interface ServerLimits {
 export const DEFAULT_LIMITS: ServerLimits = {
   maxConnections: 512,
   connectionsPerClient: 64,
+  heldPerClient: 32,
   requestsPerSecond: 200,
   requestBurst: 400,
   recoveriesPerSecond: 20,
@@ -44,6 +47,8 @@ export const DEFAULT_LIMITS: ServerLimits = {
 };
 
 const SIGNATURE = /^0x[0-9a-fA-F]{130}$/;
+/** The longest a report request may wait for the report (below every request timeout). */
+const MAX_WAIT_SECONDS = 10;
 
 /** What the output server reads from the host. */
 export interface OutputSource {
@@ -79,7 +84,8 @@ const MAX_BODY_BYTES = 16 * 1024;
  * EIP-191 signature (see output-auth.ts), and takes its co-signature of the report.
  *
  *   GET  /health
- *   GET  /agreements/:id/report        the signed usage report (to co-sign or dispute)
+ *   GET  /agreements/:id/report        the signed usage report (to co-sign or dispute); with ?wait=S (S ≤ 10)
+ *                                      a report not yet written is waited for up to S seconds before the 404
  *   GET  /agreements/:id/outputs       the manifest: stdout, stderr, output files (sha-256, size)
  *   GET  /agreements/:id/stdout | /stderr | /files/:name
  *   GET  /agreements/:id/unavailable   an outcome-6 report's note and the failed fetches behind it
@@ -88,6 +94,9 @@ const MAX_BODY_BYTES = 16 * 1024;
  */
 export class OutputServer {
   private readonly server: Server;
+  /** Requests waiting for an agreement's report (`?wait=`), by agreement; and how many each client holds. */
+  private readonly waiting = new Map<bigint, Set<() => void>>();
+  private readonly heldBy = new Map<string, number>();
   private readonly signers = new SignerCache();
   private readonly limits: ServerLimits;
   private readonly requests: RateLimiter;
@@ -146,7 +155,15 @@ export class OutputServer {
     return (this.server.address() as AddressInfo).port;
   }
 
+  /** Tells requests waiting for agreement `id`'s report that it is written. */
+  entryWritten(id: bigint): void {
+    const waiters = this.waiting.get(id);
+    this.waiting.delete(id);
+    for (const wake of waiters ?? []) wake();
+  }
+
   async close(): Promise<void> {
+    for (const id of [...this.waiting.keys()]) this.entryWritten(id);
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
@@ -194,7 +211,7 @@ export class OutputServer {
       this.signers,
       () => this.mayRecover(client),
     );
-    const entry = this.source.entry(id);
+    const entry = this.source.entry(id) ?? (resource === "report" ? await this.waitForEntry(id, url, req, client) : undefined);
     if (!entry) throw new HttpError(404, `agreement ${id} has not run yet`);
     switch (resource) {
       case "report":
@@ -226,6 +243,43 @@ export class OutputServer {
         return this.sendBlob(res, hash);
       }
     }
+  }
+
+  /**
+   * Holds a report request with `?wait=S` until the report is written or S seconds pass, instead
+   * of the consumer asking again every fraction of a second. A client holds at most
+   * `heldPerClient` such requests; beyond them it is answered at once.
+   */
+  private async waitForEntry(id: bigint, url: URL, req: IncomingMessage, client: string): Promise<OutboxEntry | undefined> {
+    const param = url.searchParams.get("wait");
+    if (param === null) return undefined;
+    const seconds = Number(param);
+    if (!Number.isFinite(seconds) || seconds < 0) throw new HttpError(400, `wait must be a number of seconds, not ${JSON.stringify(param)}`);
+    const ms = Math.min(seconds, MAX_WAIT_SECONDS) * 1000;
+    const held = this.heldBy.get(client) ?? 0;
+    if (ms === 0 || held >= this.limits.heldPerClient) return undefined;
+    this.heldBy.set(client, held + 1);
+    try {
+      await new Promise<void>((resolve) => {
+        const waiters = this.waiting.get(id) ?? new Set<() => void>();
+        this.waiting.set(id, waiters);
+        const done = () => {
+          clearTimeout(timer);
+          waiters.delete(done);
+          if (waiters.size === 0 && this.waiting.get(id) === waiters) this.waiting.delete(id);
+          req.off("close", done);
+          resolve();
+        };
+        const timer = setTimeout(done, ms);
+        waiters.add(done);
+        req.once("close", done);
+      });
+    } finally {
+      const left = (this.heldBy.get(client) ?? 1) - 1;
+      if (left > 0) this.heldBy.set(client, left);
+      else this.heldBy.delete(client);
+    }
+    return this.source.entry(id);
   }
 
   private manifest(entry: OutboxEntry) {

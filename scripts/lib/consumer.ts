@@ -344,6 +344,9 @@ async function deployOnce(ctx: ConsumerContext, spec: DeploySpec, progress: (lin
 
 class NotReady extends Error {}
 
+/** How long one request to the host waits for the report (the host holds it; 10 s at most). */
+const REPORT_WAIT_S = 5;
+
 interface Fetched {
   report: UsageReport;
   stdout: Uint8Array;
@@ -359,7 +362,8 @@ async function fetchVerified(ctx: ConsumerContext, endpoint: string, id: bigint,
     if (!res.ok) throw new Error(`${path}: HTTP ${res.status} ${await res.text()}`);
     return res;
   };
-  const answer = (await (await get("report")).json()) as { report: Record<string, string | number> };
+  // The host holds the request until the report is written (up to REPORT_WAIT_S), so it is seen at once without polling.
+  const answer = (await (await get(`report?wait=${REPORT_WAIT_S}`)).json()) as { report: Record<string, string | number> };
   const report = toUsageReport(answer.report);
   const stdout = new Uint8Array(await (await get("stdout")).arrayBuffer());
   const manifest = (await (await get("outputs")).json()) as { files: Record<string, unknown> };

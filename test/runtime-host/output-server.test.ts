@@ -18,11 +18,12 @@ describe("runtime-host: output server", () => {
   let dir: string;
   let server: OutputServer;
   let base: string;
+  let outbox: Outbox;
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), "troupe-outputs-"));
     const store = new ContentStore(join(dir, "store"));
-    const outbox = new Outbox(join(dir, "outbox"));
+    outbox = new Outbox(join(dir, "outbox"));
     const outputs = { stdout: store.put(new TextEncoder().encode("42\n")), stderr: store.put(new Uint8Array()), files: { "out/result.txt": store.put(new TextEncoder().encode("result")) } };
     await outbox.add({
       report: { agreementId: 1n, fuelUsed: 1000n, peakMemoryPages: 1, wallMs: 1, outcome: Outcome.Exited, exitCode: 0, outputHash: ZeroHash, meteringVersion: 1, nonce: 1n },
@@ -32,7 +33,7 @@ describe("runtime-host: output server", () => {
     server = new OutputServer({
       chainId,
       market,
-      consumerOf: (id) => (id === 1n || id === 2n ? consumer.address : undefined),
+      consumerOf: (id) => (id === 1n || id === 2n || id >= 4n ? consumer.address : undefined),
       entry: (id) => outbox.get(id),
       blob: (hash) => store.get(hash),
       note: () => undefined,
@@ -107,6 +108,53 @@ describe("runtime-host: output server", () => {
     expect((await get("/nothing")).status).to.equal(404);
     const badBody = await fetch(`${base}/agreements/1/acceptance`, { method: "POST", body: "[1]" });
     expect(badBody.status).to.equal(400);
+  });
+
+  it("holds a report request with ?wait until the report is written, or answers 404 when the wait ends", async () => {
+    const report = (agreementId: bigint) => ({
+      report: { agreementId, fuelUsed: 7n, peakMemoryPages: 1, wallMs: 1, outcome: Outcome.Exited, exitCode: 0, outputHash: ZeroHash, meteringVersion: 1, nonce: agreementId },
+      signature: "0x" + "22".repeat(65),
+      outputs: { stdout: ZeroHash.slice(2), stderr: ZeroHash.slice(2), files: {} },
+    });
+    const auth4 = await outputAccessHeader(consumer, chainId, market, 4n, now() + 60);
+    const started = performance.now();
+    const held = get("/agreements/4/report?wait=8", auth4);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await outbox.add(report(4n));
+    server.entryWritten(4n);
+    const answer = await held;
+    expect(answer.status).to.equal(200);
+    expect(((await answer.json()) as { report: { fuelUsed: string } }).report.fuelUsed).to.equal("7");
+    // Answered when written, not when the wait ran out.
+    expect(performance.now() - started).to.be.below(4000);
+
+    const auth5 = await outputAccessHeader(consumer, chainId, market, 5n, now() + 60);
+    const t0 = performance.now();
+    expect((await get("/agreements/5/report?wait=0.4", auth5)).status).to.equal(404);
+    expect(performance.now() - t0).to.be.at.least(350);
+    const bad = await get("/agreements/5/report?wait=soon", auth5);
+    expect(bad.status).to.equal(400);
+    expect(await errorOf(bad)).to.match(/wait must be a number of seconds/);
+  });
+
+  it("holds at most heldPerClient report requests of one client; the next is answered at once", async () => {
+    const small = new OutputServer({
+      chainId, market, consumerOf: () => consumer.address, entry: () => undefined, blob: () => undefined, note: () => undefined,
+      accept: async () => ({ status: 409, message: "not in this test" }), health: () => ({ ok: true }),
+    }, { heldPerClient: 2 });
+    const smallBase = `http://127.0.0.1:${await small.listen(0)}`;
+    try {
+      const auth = await outputAccessHeader(consumer, chainId, market, 9n, now() + 60);
+      const ask = () => fetch(`${smallBase}/agreements/9/report?wait=3`, { headers: { authorization: auth } });
+      const first = [ask(), ask()];
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const t0 = performance.now();
+      expect((await ask()).status).to.equal(404);
+      expect(performance.now() - t0).to.be.below(1500);
+      expect((await Promise.all(first)).map((r) => r.status)).to.deep.equal([404, 404]);
+    } finally {
+      await small.close();
+    }
   });
 });
 
