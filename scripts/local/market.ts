@@ -280,7 +280,9 @@ function hostSpec(i: number, o: LocalMarketOptions, d: DeploymentInfo, rpcUrl: s
     env: {
       RPC_URL: rpcUrl, HOST_KEY: key, PROVIDER: owner, MARKET: d.addresses.market, MARKET_START_BLOCK: String(d.startBlock),
       DATA_DIR: join(o.dataDir, `host-${i}`), HOST_PORT: String(o.hostPortBase + i), POLL_INTERVAL_MS: String(o.pollMs),
-      COSIGN_WAIT_MS: "3000", MAX_CONCURRENT_JOBS: "2", ...localFetchPolicy(o), ...(o.hostEnv?.(i) ?? {}),
+      // As many jobs at once as the offer sells: the job process pool still runs at most one module per core,
+      // and the rest of a job (fetching, storing, signing, recording) waits on the disk and the chain, not the CPU.
+      COSIGN_WAIT_MS: "3000", MAX_CONCURRENT_JOBS: String(o.providers[i]?.concurrentJobs ?? 2), ...localFetchPolicy(o), ...(o.hostEnv?.(i) ?? {}),
     },
   };
 }
