@@ -10,10 +10,12 @@
  *
  * Options / environment: --deployments N (BENCH_DEPLOYMENTS, default 240), --in-flight N
  * (BENCH_IN_FLIGHT, default 96), --bid-window S (default 3), BENCH_CONCURRENT_JOBS (each provider's
- * offered capacity; default: the in-flight count, so capacity never binds).
+ * offered capacity; default: the in-flight count, so capacity never binds), BENCH_TRACE=file (every
+ * deployment's progress lines, with a millisecond timestamp and the deployment's number, appended to
+ * the file: where the time of a deployment goes).
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -103,7 +105,7 @@ async function runOne(config: Config) {
             // (one look) instead of watching them arrive (one look a second each).
             watchBids: false,
           },
-          () => {},
+          process.env.BENCH_TRACE ? (line: string) => appendFileSync(process.env.BENCH_TRACE!, `${Date.now()} ${n} ${line}\n`) : () => {},
         );
         reposted += r.reposts ?? 0;
         if (r.status === "Settled" && !r.problem) results.push(r);
