@@ -85,7 +85,7 @@ export class MarketChain {
     const parsed = events.decode(log);
     if (!parsed) return undefined;
     const args: Record<string, unknown> = {};
-    parsed.fragment.inputs.forEach((input, i) => (args[input.name] = parsed.args[i]));
+    parsed.fragment.inputs.forEach((input, i) => (args[input.name] = parsed.values[i]));
     return { name: parsed.name, args, blockNumber: log.blockNumber, logIndex: log.index };
   }
 
