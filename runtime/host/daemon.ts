@@ -50,8 +50,11 @@ export class HostDaemon {
   private readonly sending = new Set<bigint>();
   /** The jobs running now, by agreement. */
   private readonly running = new Map<bigint, Promise<void>>();
-  /** A job run that failed outside the job (an RPC call, the disk): the next pass fails with it and backs off. */
-  private jobFailure: unknown;
+  /** The outbox pass under way, if any, and whether another was asked for meanwhile. */
+  private submitting: Promise<void> | undefined;
+  private submitAgain = false;
+  /** A job run or outbox pass that failed (an RPC call, the disk): the next pass fails with it and backs off. */
+  private backgroundFailure: unknown;
   private lastError: string | undefined;
 
   private constructor(
@@ -149,7 +152,7 @@ export class HostDaemon {
     this.stopped = true;
     this.wakeUp();
     await this.loopDone;
-    await Promise.allSettled(this.running.values());
+    await Promise.allSettled([...this.running.values(), this.submitting]);
     await this.server.close();
     this.provider.destroy();
     this.engine.shutdownJobPool?.();
@@ -185,17 +188,36 @@ export class HostDaemon {
   }
 
   /**
-   * One pass: find new agreements, start queued jobs, and push the outbox to the chain. Jobs run
-   * beside the passes (a finished one wakes the loop), so an agreement awarded while others run
-   * is found and started as soon as a slot is free, not after the whole batch.
+   * One pass: find new agreements, start queued jobs, and start pushing the outbox to the chain.
+   * Jobs and outbox passes run beside the passes over the chain (a finished one wakes the loop), so
+   * an agreement awarded while others run or reports go out is found and started at once.
    */
   private async tick(): Promise<void> {
-    const failure = this.jobFailure;
-    this.jobFailure = undefined;
+    const failure = this.backgroundFailure;
+    this.backgroundFailure = undefined;
     if (failure !== undefined) throw failure;
     await this.watcher.catchUp((event) => this.onAgreementCreated(event));
     this.startQueued();
-    await this.submitOutbox();
+    this.startSubmitting();
+  }
+
+  /** Starts an outbox pass, or asks for another once the one under way ends. */
+  private startSubmitting(): void {
+    if (this.submitting) {
+      this.submitAgain = true;
+      return;
+    }
+    this.submitting = this.submitOutbox()
+      .catch((error: unknown) => {
+        this.backgroundFailure ??= error;
+      })
+      .finally(() => {
+        this.submitting = undefined;
+        if (this.submitAgain) {
+          this.submitAgain = false;
+          this.wake();
+        }
+      });
   }
 
   /**
@@ -230,7 +252,7 @@ export class HostDaemon {
       if (this.running.has(id)) continue;
       const run = this.runOne(job)
         .catch((error: unknown) => {
-          this.jobFailure ??= error;
+          this.backgroundFailure ??= error;
         })
         .finally(() => {
           this.running.delete(id);
@@ -311,6 +333,8 @@ export class HostDaemon {
     const id = snapshot.report.agreementId;
     const job = this.jobs.get(id);
     if (!job) throw new Error(`outbox entry ${id} has no job record`);
+    // A co-signature being written claimed it after this pass listed it: that write decides how it is sent.
+    if (this.sending.has(id)) return;
     this.sending.add(id);
     try {
       // Re-read after claiming it: a co-signature may have arrived since the pass listed the outbox.

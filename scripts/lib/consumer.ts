@@ -203,7 +203,8 @@ async function deployOnce(ctx: ConsumerContext, spec: DeploySpec, progress: (lin
   let bidLogsFrom = fromBlock;
   let endpoint: string | undefined;
   let verified: { report: UsageReport } | undefined;
-  let accepted = false;
+  let cosigned = false;
+  let acceptedOnChain = false;
   let access: { header: string; expiry: number } | undefined;
   let asked = false;
 
@@ -289,25 +290,27 @@ async function deployOnce(ctx: ConsumerContext, spec: DeploySpec, progress: (lin
           progress(`ran: ${fetched.report.fuelUsed} fuel, outcome ${fetched.report.outcome}, output verified ${fetched.report.outputHash.slice(0, 18)}…`);
         }
       }
-      if (verified && !accepted) {
-        if (status === Status.Awarded) {
+      if (verified && !acceptedOnChain) {
+        if (status === Status.Awarded && !cosigned) {
           const signature = await signUsageAcceptance(ctx.consumer, { chainId: ctx.chainId, market: marketAddress }, verified.report);
           const res = await fetch(`${endpoint}/agreements/${id}/acceptance`, {
             method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ signature }),
             signal: AbortSignal.timeout(10_000),
           }).catch(() => undefined);
           if (res?.status === 202) {
-            accepted = true;
+            cosigned = true;
             progress("co-signed the report: the host settles it");
           }
-        } else {
+        } else if (status === Status.Reported) {
+          // Reported without the co-signature (the host sent it alone, even after a 202): the chain is what counts.
           await tolerate(() => send("accept the report", asConsumer.acceptReport.populateTransaction(id)));
-          accepted = true;
+          acceptedOnChain = true;
           progress("accepted the report on chain");
         }
       }
-      // Once the report is co-signed only the settlement is awaited: a look a second is enough.
-      if (accepted) wait = Math.max(pollMs, 1000);
+      // Once the report is co-signed only the settlement is awaited: a look every half block (a
+      // second at most; on a chain that mines on demand, every poll) is enough.
+      if (cosigned || acceptedOnChain) wait = Math.max(pollMs, Math.min(1000, blockS * 500));
       // The chain's clock is read only near the deadline (it never runs behind the wall clock).
       if (status === Status.Awarded && Date.now() / 1000 > Number(r.deadline) - 60 && (await chainNow()) > Number(r.deadline) + 1) {
         await tolerate(() => send("claim the breach", asConsumer.claimBreach.populateTransaction(id)));
