@@ -5,7 +5,7 @@
  */
 import type { AscHeap} from "./asc-heap.js";
 import { DeterministicError, TypeId } from "./asc-heap.js";
-import { BigDecimal, bigIntFromSignedLe, bigIntToSignedLe } from "./big-numbers.js";
+import { BigDecimal, bigIntToSignedLe } from "./big-numbers.js";
 
 /** graph-ts `ValueKind` (store values). */
 export const ValueKind = {
@@ -35,7 +35,7 @@ export type StoreValue =
   | { kind: 7 | 8 | 9; value: bigint };
 
 export function readBigInt(heap: AscHeap, ptr: number): bigint {
-  return bigIntFromSignedLe(heap.readBytes(ptr));
+  return heap.readSignedLe(ptr);
 }
 
 export function writeBigInt(heap: AscHeap, v: bigint): number {

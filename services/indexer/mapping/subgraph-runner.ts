@@ -79,7 +79,7 @@ export class SubgraphRunner {
     schema: SchemaModel,
     private readonly options: RunnerOptions,
   ) {
-    this.values = new EntityValues(schema);
+    this.values = new EntityValues(store.layouts);
     for (const spec of manifest.dataSources) {
       if (!spec.address) throw new Error(`${manifest.path}: data source ${spec.name} has no address`);
       this.addSource(spec, spec.address, contextOf(spec));
@@ -168,32 +168,32 @@ export class SubgraphRunner {
     const store = this.store;
     const values = this.values;
     return {
-      get: (entity, id) => {
-        values.model(entity);
-        const r = store.peek(entity, id);
-        return r ? values.toData(entity, r) : null;
+      get: (heap, entity, id) => {
+        const layout = values.layout(entity);
+        const fields = store.fields(entity, id);
+        return fields ? values.write(heap, layout, fields) : 0;
       },
-      getInBlock: (entity, id) => {
-        values.model(entity);
-        const r = store.writtenInBlock(entity, id) ? store.peek(entity, id) : undefined;
-        return r ? values.toData(entity, r) : null;
+      getInBlock: (heap, entity, id) => {
+        const layout = values.layout(entity);
+        const fields = store.writtenInBlock(entity, id) ? store.fields(entity, id) : undefined;
+        return fields ? values.write(heap, layout, fields) : 0;
       },
-      loadRelated: (entity, id, field) => {
-        const model = values.model(entity);
-        const f = model.byName.get(field);
+      loadRelated: (heap, entity, id, field) => {
+        const f = values.layout(entity).model.byName.get(field);
         if (!f?.derivedFrom || !f.relation) throw new DeterministicError(`Entity ${entity}: field \`${field}\` is not a @derivedFrom field`);
-        return store.related(f.relation, f.derivedFrom, id).map((r) => values.toData(f.relation!, r));
+        const related = values.layout(f.relation);
+        return store.related(f.relation, f.derivedFrom, id).map((fields) => values.write(heap, related, fields));
       },
-      set: (entity, id, data) => {
-        const record = values.toRecord(entity, id, data, store.peek(entity, id));
+      set: (heap, entity, id, data) => {
+        const fields = values.read(heap, data, entity, id, values.defines(entity) ? store.fields(entity, id) : undefined);
         try {
-          store.setChecked(entity, id, record);
+          store.setFields(entity, id, fields);
         } catch (error) {
           throw new DeterministicError((error as Error).message);
         }
       },
       remove: (entity, id) => {
-        values.model(entity);
+        values.layout(entity);
         try {
           store.remove(entity, id);
         } catch (error) {
