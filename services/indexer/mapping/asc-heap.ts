@@ -339,8 +339,17 @@ export class AscHeap {
       if (bytes[dataStart + length - 1]! & 0x80) x -= 2 ** (8 * length);
       return BigInt(x);
     }
+    // Four bytes at a time from the most significant end.
     let v = 0n;
-    for (let i = length - 1; i >= 0; i--) v = (v << 8n) | BigInt(bytes[dataStart + i]!);
+    let i = length;
+    const partial = length % 4;
+    if (partial) {
+      let x = 0;
+      for (let j = length - 1; j >= length - partial; j--) x = x * 256 + bytes[dataStart + j]!;
+      v = BigInt(x);
+      i -= partial;
+    }
+    for (; i > 0; i -= 4) v = (v << 32n) | BigInt(this.view.getUint32(dataStart + i - 4, true));
     return BigInt.asIntN(length * 8, v);
   }
 
