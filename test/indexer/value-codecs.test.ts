@@ -107,6 +107,7 @@ describe("indexer: value conversions between the mappings' memory and the store"
         owner: Owner!
         hash: Bytes!
         amount: BigInt!
+        small: BigInt!
         count: Int!
         ratio: BigDecimal
         live: Boolean!
@@ -126,7 +127,7 @@ describe("indexer: value conversions between the mappings' memory and the store"
     const thing = layouts.get("Thing")!;
     const complete = (): Fields =>
       thing.fromRecord({
-        id: "t1", owner: "0x00ab", hash: "0xDEADbeef", amount: -(10n ** 24n), count: -3, ratio: "1.500", live: true, when: 1_700_000_000_000_000n,
+        id: "t1", owner: "0x00ab", hash: "0xDEADbeef", amount: -(10n ** 24n), small: -70000n, count: -3, ratio: "1.500", live: true, when: 1_700_000_000_000_000n,
         big8: -(2n ** 62n), tags: ["a", "b"], scores: [5n, null, -(2n ** 70n)], note: null,
       });
 
@@ -136,8 +137,12 @@ describe("indexer: value conversions between the mappings' memory and the store"
       const ptr = values.write(heap, thing, fields);
       const array = heap.u32(ptr);
       const names = heap.readPointerArray(array).map((entry) => heap.readString(heap.u32(entry)));
-      expect(names).to.deep.equal(["amount", "big8", "count", "hash", "id", "live", "owner", "ratio", "scores", "tags", "when"]);
+      expect(names).to.deep.equal(["amount", "big8", "count", "hash", "id", "live", "owner", "ratio", "scores", "small", "tags", "when"]);
       expect(values.read(heap, ptr, "Thing", "t1", undefined)).to.deep.equal(fields);
+      // Read over an existing version: equal strings and bytes are kept, different ones (same length included) replaced.
+      const other = thing.fromRecord({ ...thing.toRecord(fields), owner: "0x00ac", hash: "0xdeadbeee", small: -70001n, note: "x", tags: ["a", "c"] });
+      expect(values.read(heap, ptr, "Thing", "t1", other)).to.deep.equal([...fields.slice(0, -1), "x"]);
+      expect(values.read(heap, ptr, "Thing", "t1", fields)).to.deep.equal(fields);
       expect(thing.toRecord(fields)).to.deep.include({ hash: "0xdeadbeef", ratio: "1.5", note: null, scores: [5n, null, -(2n ** 70n)] });
       // The row form gives the same fields back.
       const cols = thing.columns(fields, 7);

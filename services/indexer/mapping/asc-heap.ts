@@ -59,6 +59,14 @@ export class DeterministicError extends Error {}
 
 const utf16 = new TextDecoder("utf-16le");
 
+/** Buffer's native slices (Node's own toString("utf16le" | "hex") without its argument handling). */
+interface NativeBuffer extends Buffer {
+  ucs2Slice(start: number, end: number): string;
+  hexSlice(start: number, end: number): string;
+}
+
+const HEX_DIGITS = "0123456789abcdef";
+
 /** A hex digit's value (the store's hex is lowercase; uppercase is accepted too). */
 function nibble(c: number): number {
   return c <= 0x39 ? c - 0x30 : (c | 0x20) - 0x57;
@@ -76,7 +84,7 @@ export class AscHeap {
   private bytes!: Uint8Array;
   private view!: DataView;
   /** The memory as a Buffer (native string and hex decoding). */
-  private buffer!: Buffer;
+  private buffer!: NativeBuffer;
   private readonly typeIds = new Map<number, number>();
   /** Class ids of the low type indexes, by index (-1: not asked yet). */
   private readonly lowTypeIds = new Int32Array(64).fill(-1);
@@ -137,7 +145,7 @@ export class AscHeap {
     if (this.bytes?.buffer !== buffer) {
       this.bytes = new Uint8Array(buffer);
       this.view = new DataView(buffer);
-      this.buffer = Buffer.from(buffer);
+      this.buffer = Buffer.from(buffer) as NativeBuffer;
     }
   }
 
@@ -288,7 +296,7 @@ export class AscHeap {
     this.check(ptr, length);
     if (length > 128) return utf16.decode(this.bytes.subarray(ptr, ptr + length));
     // Short strings (ids, field names) decode faster through Buffer's native UTF-16 than through TextDecoder.
-    return this.buffer.toString("utf16le", ptr, ptr + (length & ~1));
+    return this.buffer.ucs2Slice(ptr, ptr + (length & ~1));
   }
 
   readNullableString(ptr: number): string | null {
@@ -322,11 +330,38 @@ export class AscHeap {
     const dataStart = this.u32(ptr + 4);
     const byteLength = this.u32(ptr + 8);
     this.check(dataStart, byteLength);
-    return "0x" + this.buffer.toString("hex", dataStart, dataStart + byteLength);
+    return "0x" + this.buffer.hexSlice(dataStart, dataStart + byteLength);
+  }
+
+  /** Whether the String at `ptr` is `s` (compared in place, nothing decoded). */
+  stringEquals(ptr: number, s: string): boolean {
+    const length = this.rtSize(ptr);
+    if (length !== s.length * 2) return false;
+    this.check(ptr, length);
+    const bytes = this.bytes;
+    for (let i = 0, at = ptr; i < s.length; i++, at += 2) {
+      if ((bytes[at]! | (bytes[at + 1]! << 8)) !== s.charCodeAt(i)) return false;
+    }
+    return true;
+  }
+
+  /** Whether the TypedArray at `ptr` holds the bytes of `hex` (lowercase `0x` hex, compared in place). */
+  hexEquals(ptr: number, hex: string): boolean {
+    this.notNull(ptr);
+    const dataStart = this.u32(ptr + 4);
+    const byteLength = this.u32(ptr + 8);
+    if (hex.length !== 2 + byteLength * 2) return false;
+    this.check(dataStart, byteLength);
+    const bytes = this.bytes;
+    for (let i = 0, at = 2; i < byteLength; i++, at += 2) {
+      const b = bytes[dataStart + i]!;
+      if (HEX_DIGITS.charCodeAt(b >> 4) !== hex.charCodeAt(at) || HEX_DIGITS.charCodeAt(b & 15) !== hex.charCodeAt(at + 1)) return false;
+    }
+    return true;
   }
 
   /** A TypedArray's bytes as a little-endian two's-complement integer (graph-ts BigInt), read in place. */
-  readSignedLe(ptr: number): bigint {
+  readSignedLe(ptr: number, existing?: bigint): bigint {
     this.notNull(ptr);
     const dataStart = this.u32(ptr + 4);
     const length = this.u32(ptr + 8);
@@ -337,7 +372,8 @@ export class AscHeap {
       let x = 0;
       for (let i = length - 1; i >= 0; i--) x = x * 256 + bytes[dataStart + i]!;
       if (bytes[dataStart + length - 1]! & 0x80) x -= 2 ** (8 * length);
-      return BigInt(x);
+      // An equal existing value is returned rather than a new bigint (exact: |x| < 2^47).
+      return existing !== undefined && Number(existing) === x ? existing : BigInt(x);
     }
     // Four bytes at a time from the most significant end.
     let v = 0n;

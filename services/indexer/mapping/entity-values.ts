@@ -75,7 +75,7 @@ export class EntityValues {
    * value, nulls clear it), checked against the schema.
    */
   read(heap: AscHeap, ptr: number, entity: string, id: string, existing: Fields | undefined): Fields {
-    const count = readEntries(heap, ptr);
+    const count = readEntries(heap, ptr, this.layouts.get(entity), existing);
     const layout = this.layout(entity);
     const out: Fields = existing ? existing.slice() : new Array<unknown>(layout.fields.length);
     for (let i = 0; i < count; i++) {
@@ -141,8 +141,12 @@ export class EntityValues {
   }
 }
 
-/** Reads the entries of the Entity (TypedMap) at `ptr` into names/kinds/raws; returns how many. */
-function readEntries(heap: AscHeap, ptr: number): number {
+/**
+ * Reads the entries of the Entity (TypedMap) at `ptr` into names/kinds/raws; returns how many. A
+ * string or Bytes value equal to the field's existing one is that value, not a new copy: most of
+ * a saved entity is what it loaded.
+ */
+function readEntries(heap: AscHeap, ptr: number, layout: EntityLayout | undefined, existing: Fields | undefined): number {
   heap.rtSize(ptr);
   const array = heap.u32(ptr);
   heap.rtSize(array);
@@ -150,22 +154,24 @@ function readEntries(heap: AscHeap, ptr: number): number {
   const count = heap.i32(array + 12);
   for (let i = 0; i < count; i++) {
     const entry = heap.u32(dataStart + i * 4);
-    names[i] = heap.readString(heap.u32(entry));
+    const name = heap.readString(heap.u32(entry));
+    names[i] = name;
     const value = heap.u32(entry + 4);
     heap.rtSize(value);
     const kind = heap.u32(value);
     kinds[i] = kind;
-    raws[i] = readScalar(heap, kind, value);
+    const f = existing && layout?.byName.get(name);
+    raws[i] = readScalar(heap, kind, value, f ? existing[f.index] : undefined);
   }
   return count;
 }
 
 /** A store Value's payload in the store's form (an array: its StoreValues, checked per element later). */
-function readScalar(heap: AscHeap, kind: number, ptr: number): unknown {
+function readScalar(heap: AscHeap, kind: number, ptr: number, existing: unknown): unknown {
   const low = heap.u32(ptr + 8);
   switch (kind) {
     case ValueKind.STRING:
-      return heap.readString(low);
+      return typeof existing === "string" && low !== 0 && heap.stringEquals(low, existing) ? existing : heap.readString(low);
     case ValueKind.INT:
       return low | 0;
     case ValueKind.BIGDECIMAL:
@@ -177,9 +183,9 @@ function readScalar(heap: AscHeap, kind: number, ptr: number): unknown {
     case ValueKind.NULL:
       return null;
     case ValueKind.BYTES:
-      return heap.readHex(low);
+      return typeof existing === "string" && heap.hexEquals(low, existing) ? existing : heap.readHex(low);
     case ValueKind.BIGINT:
-      return heap.readSignedLe(low);
+      return heap.readSignedLe(low, typeof existing === "bigint" ? existing : undefined);
     case ValueKind.INT8:
     case ValueKind.TIMESTAMP:
       return heap.i64(ptr + 8);
