@@ -249,7 +249,10 @@ export class AscHeap {
     v.setUint32(start + 8, 0, true);
     v.setUint32(start + 12, rtId, true);
     v.setUint32(start + 16, rtSize, true);
-    if (padding) this.bytes.fill(0, start + HEADER + length, start + HEADER + full);
+    if (padding) {
+      const bytes = this.bytes;
+      for (let at = start + HEADER + length, end = start + HEADER + full; at < end; at++) bytes[at] = 0;
+    }
     return start + HEADER;
   }
 

@@ -57,6 +57,14 @@ export function writeBigInt(heap: AscHeap, v: bigint): number {
 
 /** A graph-ts BigInt of a safe integer: its two's-complement bytes written straight into memory. */
 export function writeSafeInteger(heap: AscHeap, x: number): number {
+  if ((x | 0) === x) {
+    // An int32: at most four bytes, by shifts.
+    const length = x >= -0x80 && x < 0x80 ? 1 : x >= -0x8000 && x < 0x8000 ? 2 : x >= -0x800000 && x < 0x800000 ? 3 : 4;
+    const { ptr, data } = heap.newBytes(length);
+    const bytes = heap.memoryBytes();
+    for (let i = 0; i < length; i++) bytes[data + i] = (x >> (8 * i)) & 0xff;
+    return ptr;
+  }
   if (!Number.isSafeInteger(x)) return writeBigInt(heap, BigInt(x));
   let length = 1;
   for (let y = x; !(y >= -128 && y <= 127); y = Math.floor(y / 256)) length++;
