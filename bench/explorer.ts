@@ -24,6 +24,8 @@ const AGREEMENTS = Number(process.env.AGREEMENTS ?? 100_000);
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 32);
 const QUERY_SECONDS = Number(process.env.QUERY_SECONDS ?? 20);
 const BLOCKS_PER_BATCH = 100;
+/** `--only ingest`: measure the ingest alone (same figure), without serving or querying. */
+const ONLY_INGEST = process.argv.includes("--only") && process.argv[process.argv.indexOf("--only") + 1] === "ingest";
 
 async function ingest(dbPath: string) {
   const schema = loadSchemaModel();
@@ -210,6 +212,10 @@ async function main() {
     console.log(`ingesting a synthetic market of ${AGREEMENTS.toLocaleString("en")} agreements…`);
     const ingested = await ingest(dbPath);
     const ingestEventsPerSecond = Math.round(ingested.events / ingested.seconds);
+    if (ONLY_INGEST) {
+      console.log(JSON.stringify({ ingestEventsPerSecond, events: ingested.events, seconds: Number(ingested.seconds.toFixed(1)), agreements: AGREEMENTS }));
+      return;
+    }
     console.log(`serving it; ${CONCURRENCY} clients for ${QUERY_SECONDS} s…`);
     const explorer = await startExplorer(dbPath);
     let q;

@@ -1,42 +1,50 @@
 import type Database from "better-sqlite3";
 import type { EntityModel, SchemaModel } from "../common/entity-model.js";
-import { BLOCK_END, BLOCK_START, historyTable, quote, rowToRecord, toColumn, type EntityRecord } from "../common/sql-layout.js";
+import { BLOCK_END, BLOCK_START, historyTable, quote, type EntityRecord } from "../common/sql-layout.js";
 import { writeMeta, type Checkpoint, type Db } from "./database.js";
+import { entityLayouts, type EntityLayout, type Fields } from "./entity-layout.js";
 import { IdFilter } from "./id-filter.js";
 
 type Statement = Database.Statement;
 
-interface TableStatements {
+/** An entity's state as the handlers see it: its current fields (null: none) and the block that wrote them. */
+interface Version {
+  fields: Fields | null;
+  start: number;
+}
+
+/** One entity type: its statements, its cached versions and what the batch changed. */
+interface Table {
+  layout: EntityLayout;
   select: Statement;
   upsert: Statement;
   remove: Statement;
   related: Map<string, Statement>;
   history?: Statement;
-}
-
-/** An entity's state as the handlers see it: its current version and the block that wrote it. */
-interface Version {
-  record: EntityRecord | null;
-  start: number;
+  cache: Map<string, Version>;
+  /** The ids the table may hold (built on first use; rebuilt after a revert). */
+  ids?: IdFilter;
+  /** Ids written since the last flush. */
+  dirty: Set<string>;
 }
 
 /** A superseded version waiting to be written to the history table. */
 interface Superseded {
-  entity: string;
-  record: EntityRecord;
+  table: Table;
+  fields: Fields;
   start: number;
   end: number;
 }
 
 interface JournalEntry {
-  key: string;
+  table: Table;
+  id: string;
   cached: Version | undefined;
   dirty: boolean;
-  writtenAt: number | undefined;
 }
 
 const MAX_CACHED = 200_000;
-const key = (entity: string, id: string) => `${entity}\u0000${id}`;
+const ABSENT: Version = Object.freeze({ fields: null, start: -1 });
 
 /**
  * Entities as handlers see them, with graph-node's versioning: `get` and `set` go through a
@@ -44,14 +52,12 @@ const key = (entity: string, id: string) => `${entity}\u0000${id}`;
  * which moves to the history table with the block range it was valid for. A batch of blocks is
  * written in one transaction with its checkpoint, so a crash leaves either the whole batch or none
  * of it; `revertTo` undoes the blocks after an ancestor (a reorg) from the block ranges alone.
+ * Entities are kept in the store's form (entity-layout.ts): the mappings' values are converted on
+ * `store.set` only, and to SQLite columns only when a batch is flushed.
  */
 export class EntityStore {
-  private readonly tables = new Map<string, TableStatements>();
-  private readonly cache = new Map<string, Version>();
-  /** Per entity, the ids its current table may hold (built on first use; rebuilt after a revert). */
-  private readonly ids = new Map<string, IdFilter>();
-  private readonly dirty = new Map<string, { entity: string; id: string }>();
-  private readonly writtenAt = new Map<string, number>();
+  readonly layouts: Map<string, EntityLayout>;
+  private readonly tables = new Map<string, Table>();
   private superseded: Superseded[] = [];
   private readonly blocks = new Map<number, Checkpoint>();
   private journal: JournalEntry[] | undefined;
@@ -64,10 +70,12 @@ export class EntityStore {
     /** Blocks of history to keep (undefined: all, so any past block can be queried). */
     readonly historyBlocks?: number,
   ) {
+    this.layouts = entityLayouts(schema);
     for (const e of schema.entities.values()) {
       const cols = [...e.stored.map((f) => quote(f.name)), quote(BLOCK_START)];
       const hcols = [...cols, quote(BLOCK_END)];
       this.tables.set(e.name, {
+        layout: this.layouts.get(e.name)!,
         select: db.prepare(`SELECT * FROM ${quote(e.name)} WHERE id = ?`),
         upsert: db.prepare(`INSERT OR REPLACE INTO ${quote(e.name)} (${cols.join(", ")}) VALUES (${cols.map(() => "?").join(", ")})`),
         remove: db.prepare(`DELETE FROM ${quote(e.name)} WHERE id = ?`),
@@ -75,50 +83,59 @@ export class EntityStore {
         history: e.immutable
           ? undefined
           : db.prepare(`INSERT OR REPLACE INTO ${quote(historyTable(e.name))} (${hcols.join(", ")}) VALUES (${hcols.map(() => "?").join(", ")})`),
+        cache: new Map(),
+        dirty: new Set(),
       });
     }
   }
 
   model(entity: string): EntityModel {
-    const e = this.schema.entities.get(entity);
-    if (!e) throw new Error(`unknown entity ${entity}`);
-    return e;
+    return this.table(entity).layout.model;
   }
 
-  private idFilter(entity: string): IdFilter {
-    let filter = this.ids.get(entity);
+  layout(entity: string): EntityLayout {
+    return this.table(entity).layout;
+  }
+
+  private table(entity: string): Table {
+    const table = this.tables.get(entity);
+    if (!table) throw new Error(`unknown entity ${entity}`);
+    return table;
+  }
+
+  private idFilter(table: Table): IdFilter {
+    let filter = table.ids;
     if (!filter) {
       filter = new IdFilter();
-      for (const id of this.db.prepare(`SELECT id FROM ${quote(entity)}`).pluck().iterate()) filter.add(id as string);
-      this.ids.set(entity, filter);
+      for (const id of this.db.prepare(`SELECT id FROM ${quote(table.layout.name)}`).pluck().iterate()) filter.add(id as string);
+      table.ids = filter;
     }
     return filter;
   }
 
-  private load(entity: string, id: string, k: string): Version {
-    const cached = this.cache.get(k);
+  private load(table: Table, id: string): Version {
+    const cached = table.cache.get(id);
     if (cached !== undefined) return cached;
-    if (!this.idFilter(entity).mayHold(id)) {
-      const absent: Version = { record: null, start: -1 };
-      this.cache.set(k, absent);
-      return absent;
+    if (!this.idFilter(table).mayHold(id)) {
+      table.cache.set(id, ABSENT);
+      return ABSENT;
     }
-    const row = this.tables.get(entity)!.select.get(id) as Record<string, unknown> | undefined;
-    const version: Version = row ? { record: rowToRecord(this.model(entity), row), start: row[BLOCK_START] as number } : { record: null, start: -1 };
-    this.cache.set(k, version);
+    const row = table.select.get(id) as Record<string, unknown> | undefined;
+    const version: Version = row ? { fields: table.layout.fromRow(row), start: row[BLOCK_START] as number } : ABSENT;
+    table.cache.set(id, version);
     return version;
   }
 
-  /** A copy of the entity, or undefined. */
+  /** The entity as a record (a copy), or undefined. */
   get(entity: string, id: string): EntityRecord | undefined {
-    this.model(entity);
-    const { record } = this.load(entity, id, key(entity, id));
-    return record ? { ...record } : undefined;
+    const table = this.table(entity);
+    const { fields } = this.load(table, id);
+    return fields ? table.layout.toRecord(fields) : undefined;
   }
 
-  /** The entity as cached, not copied: callers must not change it. */
-  peek(entity: string, id: string): EntityRecord | undefined {
-    return this.load(entity, id, key(entity, id)).record ?? undefined;
+  /** The entity's fields as cached, not copied: callers must not change them. */
+  fields(entity: string, id: string): Fields | undefined {
+    return this.load(this.table(entity), id).fields ?? undefined;
   }
 
   /** Like `get`, but a missing entity is an error naming it. */
@@ -130,69 +147,66 @@ export class EntityStore {
 
   /** Whether the entity was written in the block being applied (graph-ts `store.get_in_block`). */
   writtenInBlock(entity: string, id: string): boolean {
-    return this.block !== undefined && this.writtenAt.get(key(entity, id)) === this.block;
+    const v = this.table(entity).cache.get(id);
+    return this.block !== undefined && v !== undefined && v !== ABSENT && v.start === this.block;
   }
 
   /** The current entities of `entity` whose `column` is `id` (a @derivedFrom list), pending changes included. */
-  related(entity: string, column: string, id: string): EntityRecord[] {
-    const model = this.model(entity);
-    const table = this.tables.get(entity)!;
+  related(entity: string, column: string, id: string): Fields[] {
+    const table = this.table(entity);
+    const f = table.layout.byName.get(column);
+    if (!f) throw new Error(`${entity} has no field ${column}`);
     let statement = table.related.get(column);
     if (!statement) {
-      if (!model.byName.has(column)) throw new Error(`${entity} has no field ${column}`);
       statement = this.db.prepare(`SELECT * FROM ${quote(entity)} WHERE ${quote(column)} = ? ORDER BY id`);
       table.related.set(column, statement);
     }
-    const out = new Map<string, EntityRecord>();
+    const out = new Map<string, Fields>();
     for (const row of statement.all(id) as Record<string, unknown>[]) {
-      const k = key(entity, row.id as string);
-      const cached = this.cache.get(k);
-      if (cached === undefined) out.set(row.id as string, rowToRecord(model, row));
+      if (!table.cache.has(row.id as string)) out.set(row.id as string, table.layout.fromRow(row));
     }
-    for (const [k, v] of this.cache) {
-      if (v.record && k.startsWith(`${entity}\u0000`) && v.record[column] === id) out.set(v.record.id as string, { ...v.record });
+    const idIndex = table.layout.idField.index;
+    for (const v of table.cache.values()) {
+      if (v.fields && v.fields[f.index] === id) out.set(v.fields[idIndex] as string, v.fields);
     }
     return [...out.values()];
   }
 
   /** Stores the entity as its version at the current block; every stored field must be present. */
   set(entity: string, record: EntityRecord): void {
-    const model = this.model(entity);
+    const table = this.table(entity);
     const id = record.id;
     if (typeof id !== "string" || id === "") throw new Error(`${entity} without an id`);
-    for (const f of model.stored) {
+    for (const f of table.layout.model.stored) {
       const v = record[f.name];
       if ((v === undefined || v === null) && !f.nullable) throw new Error(`${entity} ${id}: ${f.name} is required`);
     }
-    this.write(entity, id, { ...record });
+    this.write(table, id, table.layout.fromRecord(record));
   }
 
-  /** Like `set` for a record already checked against the schema, which the store now owns. */
-  setChecked(entity: string, id: string, record: EntityRecord): void {
-    this.write(entity, id, record);
+  /** Like `set` for fields already checked against the schema, which the store now owns. */
+  setFields(entity: string, id: string, fields: Fields): void {
+    this.write(this.table(entity), id, fields);
   }
 
   remove(entity: string, id: string): void {
-    this.model(entity);
-    this.write(entity, id, null);
+    this.write(this.table(entity), id, null);
   }
 
-  private write(entity: string, id: string, value: EntityRecord | null): void {
+  private write(table: Table, id: string, fields: Fields | null): void {
     const block = this.block;
     if (block === undefined) throw new Error("entity write outside a block");
-    const k = key(entity, id);
-    const previous = this.load(entity, id, k);
-    if (value === null && previous.record === null) return;
-    this.journal?.push({ key: k, cached: previous, dirty: this.dirty.has(k), writtenAt: this.writtenAt.get(k) });
-    if (previous.record && previous.start < block) {
-      if (this.model(entity).immutable) {
-        throw new Error(`${entity}[${id}] is immutable and was written at block ${previous.start}: it can not be ${value ? "updated" : "removed"}`);
+    const previous = this.load(table, id);
+    if (fields === null && previous.fields === null) return;
+    this.journal?.push({ table, id, cached: previous, dirty: table.dirty.has(id) });
+    if (previous.fields && previous.start < block) {
+      if (table.layout.model.immutable) {
+        throw new Error(`${table.layout.name}[${id}] is immutable and was written at block ${previous.start}: it can not be ${fields ? "updated" : "removed"}`);
       }
-      this.superseded.push({ entity, record: previous.record, start: previous.start, end: block });
+      this.superseded.push({ table, fields: previous.fields, start: previous.start, end: block });
     }
-    this.cache.set(k, { record: value, start: block });
-    this.dirty.set(k, { entity, id });
-    this.writtenAt.set(k, block);
+    table.cache.set(id, { fields, start: block });
+    table.dirty.add(id);
   }
 
   /** Starts applying block `number`. */
@@ -214,11 +228,9 @@ export class EntityStore {
       return run();
     } catch (error) {
       for (const j of this.journal.reverse()) {
-        if (j.cached === undefined) this.cache.delete(j.key);
-        else this.cache.set(j.key, j.cached);
-        if (!j.dirty) this.dirty.delete(j.key);
-        if (j.writtenAt === undefined) this.writtenAt.delete(j.key);
-        else this.writtenAt.set(j.key, j.writtenAt);
+        if (j.cached === undefined) j.table.cache.delete(j.id);
+        else j.table.cache.set(j.id, j.cached);
+        if (!j.dirty) j.table.dirty.delete(j.id);
       }
       this.superseded.length = this.journalHistory;
       throw error;
@@ -227,41 +239,43 @@ export class EntityStore {
     }
   }
 
-  private columns(entity: string, record: EntityRecord): (string | number | null)[] {
-    return this.model(entity).stored.map((f) => toColumn(f, record[f.name]));
-  }
-
   /** Writes the batch, the superseded versions, the block headers and the checkpoint in one transaction. */
   flush(checkpoint: Checkpoint, extra?: () => void): void {
     const blockInsert = this.db.prepare("INSERT OR REPLACE INTO _blocks (number, hash, parentHash, timestamp) VALUES (?, ?, ?, ?)");
     this.db.transaction(() => {
-      for (const s of this.superseded) {
-        this.tables.get(s.entity)!.history!.run(...this.columns(s.entity, s.record), s.start, s.end);
-      }
-      for (const [k, { entity, id }] of this.dirty) {
-        const version = this.cache.get(k)!;
-        const table = this.tables.get(entity)!;
-        if (version.record) {
-          table.upsert.run(...this.columns(entity, version.record), version.start);
-          this.ids.get(entity)?.add(id);
-        } else table.remove.run(id);
+      for (const s of this.superseded) s.table.history!.run(s.table.layout.columns(s.fields, s.start, s.end));
+      for (const table of this.tables.values()) {
+        for (const id of table.dirty) {
+          const version = table.cache.get(id)!;
+          if (version.fields) {
+            table.upsert.run(table.layout.columns(version.fields, version.start));
+            table.ids?.add(id);
+          } else table.remove.run(id);
+        }
       }
       for (const b of [...this.blocks.values(), checkpoint]) blockInsert.run(b.number, b.hash, b.parentHash ?? null, b.timestamp);
       extra?.();
       writeMeta(this.db, "checkpoint", checkpoint);
       if (this.historyBlocks !== undefined) this.prune(checkpoint.number - this.historyBlocks);
     })();
-    this.dirty.clear();
+    for (const table of this.tables.values()) table.dirty.clear();
     this.superseded = [];
     this.blocks.clear();
-    this.writtenAt.clear();
     this.block = undefined;
-    if (this.cache.size > MAX_CACHED) {
-      // The oldest half goes (a Map iterates in insertion order): recent entities stay cached.
-      let drop = this.cache.size - MAX_CACHED / 2;
-      for (const k of this.cache.keys()) {
+    this.evict();
+  }
+
+  /** Past MAX_CACHED cached entities, each table keeps its newest (a Map iterates in insertion order), half of them in all. */
+  private evict(): void {
+    let size = 0;
+    for (const table of this.tables.values()) size += table.cache.size;
+    if (size <= MAX_CACHED) return;
+    const keep = MAX_CACHED / 2 / size;
+    for (const table of this.tables.values()) {
+      let drop = table.cache.size - Math.floor(table.cache.size * keep);
+      for (const id of table.cache.keys()) {
         if (drop-- <= 0) break;
-        this.cache.delete(k);
+        table.cache.delete(id);
       }
     }
   }
@@ -277,11 +291,12 @@ export class EntityStore {
 
   /** Forgets everything not flushed (after a failed batch). */
   discard(): void {
-    this.cache.clear();
-    this.dirty.clear();
+    for (const table of this.tables.values()) {
+      table.cache.clear();
+      table.dirty.clear();
+    }
     this.superseded = [];
     this.blocks.clear();
-    this.writtenAt.clear();
     this.block = undefined;
   }
 
@@ -292,7 +307,7 @@ export class EntityStore {
    */
   revertTo(ancestor: Checkpoint | null): number {
     this.discard();
-    this.ids.clear(); // the revert brings back ids of removed entities
+    for (const table of this.tables.values()) table.ids = undefined; // the revert brings back ids of removed entities
     const above = ancestor ? ancestor.number : -1;
     const undone = (this.db.prepare("SELECT count(*) AS n FROM _blocks WHERE number > ?").get(above) as { n: number }).n;
     this.db.transaction(() => {

@@ -32,9 +32,7 @@ class Reader {
   }
 
   uint(at: number, what: string): bigint {
-    let v = 0n;
-    for (const b of this.word(at, what)) v = (v << 8n) | BigInt(b);
-    return v;
+    return wordToBigInt(this.word(at, what));
   }
 
   offset(at: number, what: string): number {
@@ -46,6 +44,18 @@ class Reader {
 
 const utf8 = new TextDecoder();
 
+/** A 32-byte big-endian word as an unsigned bigint: small values through a number, the rest through hex. */
+function wordToBigInt(w: Uint8Array): bigint {
+  let i = 0;
+  while (i < WORD && w[i] === 0) i++;
+  if (i >= WORD - 6) {
+    let x = 0;
+    for (; i < WORD; i++) x = x * 256 + w[i]!;
+    return BigInt(x);
+  }
+  return BigInt("0x" + Buffer.from(w.buffer, w.byteOffset + i, WORD - i).toString("hex"));
+}
+
 /** One word-sized value from a 32-byte word (event topics and static heads). */
 export function staticValue(t: ParamType, w: Uint8Array): EthValue {
   switch (t.baseType) {
@@ -54,8 +64,7 @@ export function staticValue(t: ParamType, w: Uint8Array): EthValue {
     case "bool":
       return { kind: EthKind.BOOL, value: w.some((b) => b !== 0) };
     default: {
-      let v = 0n;
-      for (const b of w) v = (v << 8n) | BigInt(b);
+      const v = wordToBigInt(w);
       if (t.baseType.startsWith("uint")) return { kind: EthKind.UINT, value: v };
       if (t.baseType.startsWith("int")) return { kind: EthKind.INT, value: BigInt.asIntN(256, v) };
       const m = /^bytes(\d+)$/.exec(t.baseType);
@@ -103,8 +112,10 @@ export interface DecodedParam {
 
 function hexBytes(hex: string): Uint8Array {
   const h = hex.startsWith("0x") ? hex.slice(2) : hex;
-  if (h.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(h)) throw new Error("data is not hex");
-  return Buffer.from(h, "hex");
+  // Buffer stops decoding at the first pair that is not hex: a short result is a bad input.
+  const bytes = Buffer.from(h, "hex");
+  if (bytes.length * 2 !== h.length) throw new Error("data is not hex");
+  return bytes;
 }
 
 /** The event's parameters in declaration order, from its topics and data. */

@@ -59,6 +59,19 @@ export class DeterministicError extends Error {}
 
 const utf16 = new TextDecoder("utf-16le");
 
+/** Buffer's native slices (Node's own toString("utf16le" | "hex") without its argument handling). */
+interface NativeBuffer extends Buffer {
+  ucs2Slice(start: number, end: number): string;
+  hexSlice(start: number, end: number): string;
+}
+
+const HEX_DIGITS = "0123456789abcdef";
+
+/** A hex digit's value (the store's hex is lowercase; uppercase is accepted too). */
+function nibble(c: number): number {
+  return c <= 0x39 ? c - 0x30 : (c | 0x20) - 0x57;
+}
+
 export interface AscExports {
   memory: WebAssembly.Memory;
   allocate(size: number): number;
@@ -70,7 +83,11 @@ export class AscHeap {
   private arenaFree = 0;
   private bytes!: Uint8Array;
   private view!: DataView;
+  /** The memory as a Buffer (native string and hex decoding). */
+  private buffer!: NativeBuffer;
   private readonly typeIds = new Map<number, number>();
+  /** Class ids of the low type indexes, by index (-1: not asked yet). */
+  private readonly lowTypeIds = new Int32Array(64).fill(-1);
   /** Strings of the module's static data (below the first heap allocation): immutable, so decoded once. */
   private readonly statics = new Map<number, string>();
   private staticLimit = 0;
@@ -128,6 +145,7 @@ export class AscHeap {
     if (this.bytes?.buffer !== buffer) {
       this.bytes = new Uint8Array(buffer);
       this.view = new DataView(buffer);
+      this.buffer = Buffer.from(buffer) as NativeBuffer;
     }
   }
 
@@ -183,6 +201,14 @@ export class AscHeap {
   }
 
   private typeId(index: number): number {
+    if (index < 64) {
+      let low = this.lowTypeIds[index]!;
+      if (low === -1) {
+        low = this.exports.id_of_type(index) >>> 0;
+        this.lowTypeIds[index] = low;
+      }
+      return low >>> 0;
+    }
     let id = this.typeIds.get(index);
     if (id === undefined) {
       id = this.exports.id_of_type(index) >>> 0;
@@ -223,7 +249,10 @@ export class AscHeap {
     v.setUint32(start + 8, 0, true);
     v.setUint32(start + 12, rtId, true);
     v.setUint32(start + 16, rtSize, true);
-    if (padding) this.bytes.fill(0, start + HEADER + length, start + HEADER + full);
+    if (padding) {
+      const bytes = this.bytes;
+      for (let at = start + HEADER + length, end = start + HEADER + full; at < end; at++) bytes[at] = 0;
+    }
     return start + HEADER;
   }
 
@@ -231,6 +260,15 @@ export class AscHeap {
   alloc(typeIndex: number, content: Uint8Array, contentLength = content.length): number {
     const ptr = this.object(typeIndex, content.length, contentLength);
     this.bytes.set(content, ptr);
+    return ptr;
+  }
+
+  /** An object whose payload is two 32-bit words (a TypedMapEntry, a BigDecimal). */
+  allocPair(typeIndex: number, a: number, b: number): number {
+    const ptr = this.object(typeIndex, 8);
+    const v = this.view;
+    v.setUint32(ptr, a >>> 0, true);
+    v.setUint32(ptr + 4, b >>> 0, true);
     return ptr;
   }
 
@@ -260,11 +298,8 @@ export class AscHeap {
     const length = this.rtSize(ptr);
     this.check(ptr, length);
     if (length > 128) return utf16.decode(this.bytes.subarray(ptr, ptr + length));
-    // Short strings (ids, field names) decode faster by hand than through TextDecoder.
-    const bytes = this.bytes;
-    let out = "";
-    for (let at = ptr, end = ptr + (length & ~1); at < end; at += 2) out += String.fromCharCode(bytes[at]! | (bytes[at + 1]! << 8));
-    return out;
+    // Short strings (ids, field names) decode faster through Buffer's native UTF-16 than through TextDecoder.
+    return this.buffer.ucs2Slice(ptr, ptr + (length & ~1));
   }
 
   readNullableString(ptr: number): string | null {
@@ -290,6 +325,80 @@ export class AscHeap {
     const dataStart = this.u32(ptr + 4);
     const byteLength = this.u32(ptr + 8);
     return this.slice(dataStart, byteLength);
+  }
+
+  /** A TypedArray's bytes as lowercase `0x` hex, read in place. */
+  readHex(ptr: number): string {
+    this.notNull(ptr);
+    const dataStart = this.u32(ptr + 4);
+    const byteLength = this.u32(ptr + 8);
+    this.check(dataStart, byteLength);
+    return "0x" + this.buffer.hexSlice(dataStart, dataStart + byteLength);
+  }
+
+  /** Whether the String at `ptr` is `s` (compared in place, nothing decoded). */
+  stringEquals(ptr: number, s: string): boolean {
+    const length = this.rtSize(ptr);
+    if (length !== s.length * 2) return false;
+    this.check(ptr, length);
+    const bytes = this.bytes;
+    for (let i = 0, at = ptr; i < s.length; i++, at += 2) {
+      if ((bytes[at]! | (bytes[at + 1]! << 8)) !== s.charCodeAt(i)) return false;
+    }
+    return true;
+  }
+
+  /** Whether the TypedArray at `ptr` holds the bytes of `hex` (lowercase `0x` hex, compared in place). */
+  hexEquals(ptr: number, hex: string): boolean {
+    this.notNull(ptr);
+    const dataStart = this.u32(ptr + 4);
+    const byteLength = this.u32(ptr + 8);
+    if (hex.length !== 2 + byteLength * 2) return false;
+    this.check(dataStart, byteLength);
+    const bytes = this.bytes;
+    for (let i = 0, at = 2; i < byteLength; i++, at += 2) {
+      const b = bytes[dataStart + i]!;
+      if (HEX_DIGITS.charCodeAt(b >> 4) !== hex.charCodeAt(at) || HEX_DIGITS.charCodeAt(b & 15) !== hex.charCodeAt(at + 1)) return false;
+    }
+    return true;
+  }
+
+  /** A TypedArray's bytes as a little-endian two's-complement integer (graph-ts BigInt), read in place. */
+  readSignedLe(ptr: number, existing?: bigint): bigint {
+    this.notNull(ptr);
+    const dataStart = this.u32(ptr + 4);
+    const length = this.u32(ptr + 8);
+    this.check(dataStart, length);
+    const bytes = this.bytes;
+    if (length === 0) return 0n;
+    if (length <= 6) {
+      let x = 0;
+      for (let i = length - 1; i >= 0; i--) x = x * 256 + bytes[dataStart + i]!;
+      if (bytes[dataStart + length - 1]! & 0x80) x -= 2 ** (8 * length);
+      // An equal existing value is returned rather than a new bigint (exact: |x| < 2^47).
+      return existing !== undefined && Number(existing) === x ? existing : BigInt(x);
+    }
+    // Four bytes at a time from the most significant end.
+    let v = 0n;
+    let i = length;
+    const partial = length % 4;
+    if (partial) {
+      let x = 0;
+      for (let j = length - 1; j >= length - partial; j--) x = x * 256 + bytes[dataStart + j]!;
+      v = BigInt(x);
+      i -= partial;
+    }
+    for (; i > 0; i -= 4) v = (v << 32n) | BigInt(this.view.getUint32(dataStart + i - 4, true));
+    return BigInt.asIntN(length * 8, v);
+  }
+
+  /** A Uint8Array holding the bytes of `hex` (`0x` and an even number of hex digits, as the store keeps Bytes). */
+  writeHex(hex: string, typeIndex: number = TypeId.Uint8Array): number {
+    const length = (hex.length - 2) >> 1;
+    const { ptr, data } = this.newBytes(length, typeIndex);
+    const bytes = this.bytes;
+    for (let i = 0, at = 2; i < length; i++, at += 2) bytes[data + i] = (nibble(hex.charCodeAt(at)) << 4) | nibble(hex.charCodeAt(at + 1));
+    return ptr;
   }
 
   /** A Uint8Array of `length` bytes whose contents the caller writes at the returned `data` address. */

@@ -5,7 +5,7 @@
  */
 import type { AscHeap} from "./asc-heap.js";
 import { DeterministicError, TypeId } from "./asc-heap.js";
-import { BigDecimal, bigIntFromSignedLe, bigIntToSignedLe } from "./big-numbers.js";
+import { BigDecimal } from "./big-numbers.js";
 
 /** graph-ts `ValueKind` (store values). */
 export const ValueKind = {
@@ -35,25 +35,51 @@ export type StoreValue =
   | { kind: 7 | 8 | 9; value: bigint };
 
 export function readBigInt(heap: AscHeap, ptr: number): bigint {
-  return bigIntFromSignedLe(heap.readBytes(ptr));
+  return heap.readSignedLe(ptr);
 }
 
 export function writeBigInt(heap: AscHeap, v: bigint): number {
-  if (v >= -0x40000000000000n && v < 0x40000000000000n) {
-    // Two's-complement bytes of a number that fits a double, written straight into memory.
-    const x = Number(v);
-    let length = 1;
-    for (let y = x; !(y >= -128 && y <= 127); y = Math.floor(y / 256)) length++;
+  if (v >= -0x1fffffffffffffn && v <= 0x1fffffffffffffn) return writeSafeInteger(heap, Number(v));
+  // ~v (= -v - 1) of a negative has the bytes of v inverted: one hex conversion, no per-byte BigInt arithmetic.
+  const negative = v < 0n;
+  const digits = (negative ? -v - 1n : v).toString(16);
+  let length = (digits.length + 1) >> 1;
+  if (digits.length % 2 === 0 && hexDigit(digits.charCodeAt(0)) >= 8) length++; // room for the sign bit
+  const { ptr, data } = heap.newBytes(length);
+  const bytes = heap.memoryBytes();
+  const flip = negative ? 0xff : 0;
+  for (let i = 0, at = digits.length; i < length; i++, at -= 2) {
+    const byte = at >= 2 ? (hexDigit(digits.charCodeAt(at - 2)) << 4) | hexDigit(digits.charCodeAt(at - 1)) : at === 1 ? hexDigit(digits.charCodeAt(0)) : 0;
+    bytes[data + i] = byte ^ flip;
+  }
+  return ptr;
+}
+
+/** A graph-ts BigInt of a safe integer: its two's-complement bytes written straight into memory. */
+export function writeSafeInteger(heap: AscHeap, x: number): number {
+  if ((x | 0) === x) {
+    // An int32: at most four bytes, by shifts.
+    const length = x >= -0x80 && x < 0x80 ? 1 : x >= -0x8000 && x < 0x8000 ? 2 : x >= -0x800000 && x < 0x800000 ? 3 : 4;
     const { ptr, data } = heap.newBytes(length);
     const bytes = heap.memoryBytes();
-    let y = x;
-    for (let i = 0; i < length; i++) {
-      bytes[data + i] = ((y % 256) + 256) % 256;
-      y = Math.floor(y / 256);
-    }
+    for (let i = 0; i < length; i++) bytes[data + i] = (x >> (8 * i)) & 0xff;
     return ptr;
   }
-  return heap.writeBytes(bigIntToSignedLe(v));
+  if (!Number.isSafeInteger(x)) return writeBigInt(heap, BigInt(x));
+  let length = 1;
+  for (let y = x; !(y >= -128 && y <= 127); y = Math.floor(y / 256)) length++;
+  const { ptr, data } = heap.newBytes(length);
+  const bytes = heap.memoryBytes();
+  let y = x;
+  for (let i = 0; i < length; i++) {
+    bytes[data + i] = ((y % 256) + 256) % 256;
+    y = Math.floor(y / 256);
+  }
+  return ptr;
+}
+
+function hexDigit(c: number): number {
+  return c <= 0x39 ? c - 0x30 : c - 0x57;
 }
 
 export function readBigDecimal(heap: AscHeap, ptr: number): BigDecimal {

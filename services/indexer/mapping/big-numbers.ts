@@ -6,38 +6,6 @@
  */
 import { DeterministicError } from "./asc-heap.js";
 
-export function bigIntFromSignedLe(bytes: Uint8Array): bigint {
-  if (bytes.length === 0) return 0n;
-  let v = 0n;
-  for (let i = bytes.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(bytes[i]!);
-  return BigInt.asIntN(bytes.length * 8, v);
-}
-
-/** The shortest two's-complement little-endian bytes of `v` (zero is one 0 byte). */
-export function bigIntToSignedLe(v: bigint): Uint8Array {
-  if (v >= -0x40000000000000n && v < 0x40000000000000n) {
-    // Fits in a double exactly: the same bytes, computed with numbers.
-    let x = Number(v);
-    const small: number[] = [];
-    for (;;) {
-      const byte = ((x % 256) + 256) % 256;
-      small.push(byte);
-      x = Math.floor(x / 256);
-      if ((x === 0 && (byte & 0x80) === 0) || (x === -1 && (byte & 0x80) !== 0)) break;
-    }
-    return Uint8Array.from(small);
-  }
-  const out: number[] = [];
-  let x = v;
-  for (;;) {
-    const byte = Number(x & 0xffn);
-    out.push(byte);
-    x >>= 8n;
-    if ((x === 0n && (byte & 0x80) === 0) || (x === -1n && (byte & 0x80) !== 0)) break;
-  }
-  return Uint8Array.from(out);
-}
-
 /** Unsigned big-endian bytes as a bigint. */
 export function bigIntFromBytesBe(bytes: Uint8Array): bigint {
   let v = 0n;

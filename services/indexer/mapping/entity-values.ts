@@ -1,206 +1,214 @@
 /**
- * Entities between the mappings and the store: graph-ts `Value`s checked against
- * subgraph/schema.graphql (with graph-node's validation messages) and turned into the store's
- * records, and back.
+ * Entities between the module's memory and the store's form (entity-layout.ts), without
+ * intermediate objects: `store.set` reads the mapping's `Entity` (a TypedMap of graph-ts `Value`s),
+ * checks it against subgraph/schema.graphql with graph-node's validation messages and merges it
+ * into the entity's current fields; `store.get` writes the fields back as an `Entity` whose entries
+ * are sorted by field name, as graph-node's `sorted_ref()` hands them over.
  */
-import type { EntityModel, FieldModel, SchemaModel } from "../../common/entity-model.js";
-import type { EntityRecord } from "../../common/sql-layout.js";
-import { DeterministicError } from "./asc-heap.js";
-import { ValueKind, VALUE_KIND_NAMES, type StoreValue } from "./asc-values.js";
-import { BigDecimal } from "./big-numbers.js";
+import type { EntityLayout, FieldLayout, Fields } from "../entity-layout.js";
+import { DeterministicError, TypeId, type AscHeap } from "./asc-heap.js";
+import { readBigDecimal, readStoreValue, ValueKind, VALUE_KIND_NAMES, writeBigDecimal, writeBigInt, type StoreValue } from "./asc-values.js";
+import type { BigDecimal } from "./big-numbers.js";
 
 const hex = (b: Uint8Array) => "0x" + Buffer.from(b.buffer, b.byteOffset, b.length).toString("hex");
 
-/** The store value kind a field's values have (a relation: its target's id kind). */
-function scalarKindOf(schema: SchemaModel, f: FieldModel): number {
-  let kind = f.kind;
-  if (f.relation) kind = schema.entities.get(f.relation)!.byName.get("id")!.kind;
+function typeName(f: FieldLayout): string {
+  const base = f.field.relation ?? f.field.kind;
+  const inner = f.list ? `[${base}${f.field.nullableElements ? "" : "!"}]` : base;
+  return f.field.nullable ? inner : `${inner}!`;
+}
+
+/** A value as graph-node prints it in a type mismatch. */
+function display(kind: number, v: unknown): string {
   switch (kind) {
-    case "ID":
-    case "String":
-      return ValueKind.STRING;
-    case "Bytes":
-      return ValueKind.BYTES;
-    case "Int":
-      return ValueKind.INT;
-    case "Int8":
-      return ValueKind.INT8;
-    case "BigInt":
-      return ValueKind.BIGINT;
-    case "BigDecimal":
-      return ValueKind.BIGDECIMAL;
-    case "Boolean":
-      return ValueKind.BOOL;
-    case "Timestamp":
-      return ValueKind.TIMESTAMP;
-  }
-}
-
-function typeName(f: FieldModel): string {
-  const base = f.relation ?? f.kind;
-  const inner = f.list ? `[${base}${f.nullableElements ? "" : "!"}]` : base;
-  return f.nullable ? inner : `${inner}!`;
-}
-
-function display(v: StoreValue): string {
-  switch (v.kind) {
-    case ValueKind.BYTES:
-      return hex(v.value);
     case ValueKind.ARRAY:
-      return `[${v.value.map(display).join(", ")}]`;
+      return `[${(v as StoreValue[]).map((e) => display(e.kind, e.kind === ValueKind.BYTES ? hex(e.value) : e.value)).join(", ")}]`;
     case ValueKind.BIGDECIMAL:
-      return v.value.toString();
+      return (v as BigDecimal).toString();
     default:
-      return String(v.value);
+      return String(v);
   }
 }
 
-function scalarOf(v: StoreValue): unknown {
-  switch (v.kind) {
-    case ValueKind.BYTES:
-      return hex(v.value);
-    case ValueKind.BIGDECIMAL:
-      return v.value.normalized().toString();
-    default:
-      return v.value;
-  }
-}
+/** "Entity X[id]" */
+const label = (entity: string, id: string) => `Entity ${entity}[${id}]`;
 
-/** "Entity X[id]", built only when an error needs it. */
-class Label {
-  constructor(
-    readonly entity: string,
-    readonly id: string,
-  ) {}
-
-  toString(): string {
-    return `Entity ${this.entity}[${this.id}]`;
-  }
-}
-
-function mismatch(what: Label, name: string, f: FieldModel, value: StoreValue): DeterministicError {
+function mismatch(entity: string, id: string, f: FieldLayout, kind: number, value: unknown): DeterministicError {
   return new DeterministicError(
-    `${what}: the value \`${display(value)}\` for field \`${name}\` must have type ${typeName(f)} but has type ${VALUE_KIND_NAMES[value.kind]}`,
+    `${label(entity, id)}: the value \`${display(kind, value)}\` for field \`${f.name}\` must have type ${typeName(f)} but has type ${VALUE_KIND_NAMES[kind]}`,
   );
 }
 
-interface FieldKind {
-  field: FieldModel;
-  kind: number;
+/** A list element (a StoreValue) in the store's form. */
+function elementOf(e: StoreValue): unknown {
+  switch (e.kind) {
+    case ValueKind.BYTES:
+      return hex(e.value);
+    case ValueKind.BIGDECIMAL:
+      return e.value.normalized();
+    default:
+      return e.value;
+  }
 }
 
-/** A function copying a record of one entity type into an object literal of fixed shape (fast properties). */
-function copier(e: EntityModel): (r: EntityRecord | undefined) => EntityRecord {
-  const body = e.stored.map((f) => `${JSON.stringify(f.name)}: r === undefined ? undefined : r[${JSON.stringify(f.name)}]`).join(", ");
-  return new Function("r", `return { ${body} };`) as (r: EntityRecord | undefined) => EntityRecord;
-}
+// The entries of the Entity being read: read completely before any is checked (reading may fail
+// on a malformed value; checking fails on the first bad field). Reused: reads do not nest.
+const names: string[] = [];
+const kinds: number[] = [];
+const raws: unknown[] = [];
 
 export class EntityValues {
-  private readonly kinds = new Map<string, Map<string, FieldKind>>();
-  private readonly copiers = new Map<string, (r: EntityRecord | undefined) => EntityRecord>();
-  private readonly data = new WeakMap<EntityRecord, [string, StoreValue][]>();
+  constructor(private readonly layouts: ReadonlyMap<string, EntityLayout>) {}
 
-  constructor(readonly schema: SchemaModel) {
-    for (const e of schema.entities.values()) {
-      this.copiers.set(e.name, copier(e));
-      this.kinds.set(e.name, new Map(e.fields.map((f) => [f.name, { field: f, kind: f.derivedFrom ? -1 : scalarKindOf(schema, f) }])));
-    }
+  defines(entity: string): boolean {
+    return this.layouts.has(entity);
   }
 
-  model(entity: string): EntityModel {
-    const e = this.schema.entities.get(entity);
+  layout(entity: string): EntityLayout {
+    const e = this.layouts.get(entity);
     if (!e) throw new DeterministicError(`Entity type ${entity} is not defined in the subgraph's schema`);
     return e;
   }
 
-  /** Merges `data` into `existing` (graph-node's store.set: absent fields keep their value, nulls clear it) and checks it. */
-  toRecord(entity: string, id: string, data: [string, StoreValue][], existing: EntityRecord | undefined): EntityRecord {
-    const model = this.model(entity);
-    const kinds = this.kinds.get(entity)!;
-    const record: EntityRecord = this.copiers.get(entity)!(existing);
-    const what = new Label(entity, id);
-    for (const [name, value] of data) {
-      const fk = kinds.get(name);
-      if (!fk) throw new DeterministicError(`${what}: Unknown key \`${name}\`. It probably is not defined in the schema`);
-      const f = fk.field;
-      if (f.derivedFrom) throw new DeterministicError(`${what}: field \`${name}\` is derived (@derivedFrom) and can not be set`);
-      if (value.kind === ValueKind.NULL) {
-        record[name] = null;
-        continue;
-      }
-      const kind = fk.kind;
-      if (f.list) {
-        if (value.kind !== ValueKind.ARRAY) throw mismatch(what, name, f, value);
-        const list: unknown[] = [];
-        for (const e of value.value) {
-          if (e.kind === ValueKind.NULL && f.nullableElements) list.push(null);
-          else if (e.kind !== kind) throw mismatch(what, name, f, value);
-          else list.push(scalarOf(e));
+  /**
+   * The Entity at `ptr` merged into `existing` (graph-node's store.set: absent fields keep their
+   * value, nulls clear it), checked against the schema.
+   */
+  read(heap: AscHeap, ptr: number, entity: string, id: string, existing: Fields | undefined): Fields {
+    const count = readEntries(heap, ptr, this.layouts.get(entity), existing);
+    const layout = this.layout(entity);
+    const out: Fields = existing ? existing.slice() : new Array<unknown>(layout.fields.length);
+    for (let i = 0; i < count; i++) {
+      const name = names[i]!;
+      const f = layout.byName.get(name);
+      if (!f) {
+        if (layout.model.byName.get(name)?.derivedFrom) {
+          throw new DeterministicError(`${label(entity, id)}: field \`${name}\` is derived (@derivedFrom) and can not be set`);
         }
-        record[name] = list;
+        throw new DeterministicError(`${label(entity, id)}: Unknown key \`${name}\`. It probably is not defined in the schema`);
+      }
+      const kind = kinds[i]!;
+      const raw = raws[i];
+      if (kind === ValueKind.NULL) {
+        out[f.index] = undefined;
         continue;
       }
-      if (value.kind !== kind) throw mismatch(what, name, f, value);
-      record[name] = scalarOf(value);
-    }
-    if (record.id === undefined || record.id === null) record.id = id;
-    if (record.id !== id) {
-      throw new DeterministicError(`Value of id attribute 'id' conflicts with ID passed to \`store.set()\`: ${String(record.id)} != ${id}`);
-    }
-    for (const f of model.stored) {
-      if (record[f.name] === undefined) record[f.name] = null;
-      if (record[f.name] === null && !f.nullable) throw new DeterministicError(`${what}: missing value for non-nullable field \`${f.name}\``);
-    }
-    // The values the mapping will read back on its next load of this entity, without converting again.
-    const previous = existing ? this.data.get(existing) : undefined;
-    if (previous || !existing) {
-      const merged = new Map<string, StoreValue>(previous ?? []);
-      for (const [name, value] of data) {
-        if (value.kind === ValueKind.NULL) merged.delete(name);
-        else merged.set(name, value);
+      if (f.list) {
+        if (kind !== ValueKind.ARRAY) throw mismatch(entity, id, f, kind, raw);
+        const list: unknown[] = [];
+        for (const e of raw as StoreValue[]) {
+          if (e.kind === ValueKind.NULL && f.field.nullableElements) list.push(null);
+          else if (e.kind !== f.kind) throw mismatch(entity, id, f, kind, raw);
+          else list.push(elementOf(e));
+        }
+        out[f.index] = list;
+        continue;
       }
-      if (!merged.has("id")) merged.set("id", this.idValue(entity, id));
-      this.data.set(record, [...merged]);
+      if (kind !== f.kind) throw mismatch(entity, id, f, kind, raw);
+      out[f.index] = kind === ValueKind.BIGDECIMAL ? (raw as BigDecimal).normalized() : raw;
     }
-    return record;
-  }
-
-  private idValue(entity: string, id: string): StoreValue {
-    return toValue(this.kinds.get(entity)!.get("id")!.kind, id);
-  }
-
-  /** A stored record as graph-ts values (null fields are left out, as graph-node does). */
-  toData(entity: string, record: EntityRecord): [string, StoreValue][] {
-    const cached = this.data.get(record);
-    if (cached) return cached;
-    const model = this.model(entity);
-    const kinds = this.kinds.get(entity)!;
-    const out: [string, StoreValue][] = [];
-    for (const f of model.stored) {
-      const v = record[f.name];
-      if (v === null || v === undefined) continue;
-      const kind = kinds.get(f.name)!.kind;
-      out.push([f.name, f.list ? { kind: ValueKind.ARRAY, value: (v as unknown[]).map((e) => toValue(kind, e)) } : toValue(kind, v)]);
+    const idIndex = layout.idField.index;
+    if (out[idIndex] === undefined) out[idIndex] = id;
+    if (out[idIndex] !== id) {
+      throw new DeterministicError(`Value of id attribute 'id' conflicts with ID passed to \`store.set()\`: ${String(out[idIndex])} != ${id}`);
     }
-    this.data.set(record, out);
+    for (const f of layout.fields) {
+      if (out[f.index] === undefined && !f.field.nullable) throw new DeterministicError(`${label(entity, id)}: missing value for non-nullable field \`${f.name}\``);
+    }
     return out;
+  }
+
+  /** The entity as an Entity in the module's memory, its fields sorted by name, null fields left out. */
+  write(heap: AscHeap, layout: EntityLayout, fields: Fields): number {
+    const entries: number[] = [];
+    for (const i of layout.sorted) {
+      const v = fields[i];
+      if (v === undefined) continue;
+      const f = layout.fields[i]!;
+      const value = f.list
+        ? heap.writeEnum(
+            TypeId.StoreValue,
+            ValueKind.ARRAY,
+            heap.writePointerArray(
+              TypeId.ArrayStoreValue,
+              (v as unknown[]).map((e) => (e === null ? heap.writeEnum(TypeId.StoreValue, ValueKind.NULL, 0) : writeScalar(heap, f.kind, e))),
+            ),
+          )
+        : writeScalar(heap, f.kind, v);
+      entries.push(heap.allocPair(TypeId.TypedMapEntryStringStoreValue, heap.writeString(f.name), value));
+    }
+    return heap.allocWords(TypeId.TypedMapStringStoreValue, [heap.writePointerArray(TypeId.ArrayTypedMapEntryStringStoreValue, entries)]);
   }
 }
 
-function toValue(kind: number, v: unknown): StoreValue {
-  if (v === null) return { kind: ValueKind.NULL, value: null };
+/**
+ * Reads the entries of the Entity (TypedMap) at `ptr` into names/kinds/raws; returns how many. A
+ * string or Bytes value equal to the field's existing one is that value, not a new copy: most of
+ * a saved entity is what it loaded.
+ */
+function readEntries(heap: AscHeap, ptr: number, layout: EntityLayout | undefined, existing: Fields | undefined): number {
+  heap.rtSize(ptr);
+  const array = heap.u32(ptr);
+  heap.rtSize(array);
+  const dataStart = heap.u32(array + 4);
+  const count = heap.i32(array + 12);
+  for (let i = 0; i < count; i++) {
+    const entry = heap.u32(dataStart + i * 4);
+    const name = heap.readString(heap.u32(entry));
+    names[i] = name;
+    const value = heap.u32(entry + 4);
+    heap.rtSize(value);
+    const kind = heap.u32(value);
+    kinds[i] = kind;
+    const f = existing && layout?.byName.get(name);
+    raws[i] = readScalar(heap, kind, value, f ? existing[f.index] : undefined);
+  }
+  return count;
+}
+
+/** A store Value's payload in the store's form (an array: its StoreValues, checked per element later). */
+function readScalar(heap: AscHeap, kind: number, ptr: number, existing: unknown): unknown {
+  const low = heap.u32(ptr + 8);
   switch (kind) {
     case ValueKind.STRING:
-      return { kind: ValueKind.STRING, value: String(v) };
-    case ValueKind.BYTES:
-      return { kind: ValueKind.BYTES, value: Buffer.from(String(v).slice(2), "hex") };
+      return typeof existing === "string" && low !== 0 && heap.stringEquals(low, existing) ? existing : heap.readString(low);
     case ValueKind.INT:
-      return { kind: ValueKind.INT, value: Number(v) };
+      return low | 0;
     case ValueKind.BIGDECIMAL:
-      return { kind: ValueKind.BIGDECIMAL, value: BigDecimal.parse(String(v)) };
+      return readBigDecimal(heap, low);
     case ValueKind.BOOL:
-      return { kind: ValueKind.BOOL, value: Boolean(v) };
+      return low !== 0;
+    case ValueKind.ARRAY:
+      return heap.readPointerArray(low).map((p) => readStoreValue(heap, p));
+    case ValueKind.NULL:
+      return null;
+    case ValueKind.BYTES:
+      return typeof existing === "string" && heap.hexEquals(low, existing) ? existing : heap.readHex(low);
+    case ValueKind.BIGINT:
+      return heap.readSignedLe(low, typeof existing === "bigint" ? existing : undefined);
+    case ValueKind.INT8:
+    case ValueKind.TIMESTAMP:
+      return heap.i64(ptr + 8);
     default:
-      return { kind: kind as 7 | 8 | 9, value: BigInt(v as bigint) };
+      throw new DeterministicError(`invalid store value kind ${kind}`);
+  }
+}
+
+function writeScalar(heap: AscHeap, kind: number, v: unknown): number {
+  switch (kind) {
+    case ValueKind.STRING:
+      return heap.writeEnum(TypeId.StoreValue, kind, heap.writeString(v as string));
+    case ValueKind.INT:
+      return heap.writeEnum(TypeId.StoreValue, kind, (v as number) >>> 0);
+    case ValueKind.BIGDECIMAL:
+      return heap.writeEnum(TypeId.StoreValue, kind, writeBigDecimal(heap, v as BigDecimal));
+    case ValueKind.BOOL:
+      return heap.writeEnum(TypeId.StoreValue, kind, v ? 1 : 0);
+    case ValueKind.BYTES:
+      return heap.writeEnum(TypeId.StoreValue, kind, heap.writeHex(v as string));
+    case ValueKind.BIGINT:
+      return heap.writeEnum(TypeId.StoreValue, kind, writeBigInt(heap, v as bigint));
+    default:
+      return heap.writeEnum(TypeId.StoreValue, kind, v as bigint);
   }
 }

@@ -5,7 +5,7 @@
  */
 import type { AscHeap} from "./asc-heap.js";
 import { TypeId } from "./asc-heap.js";
-import { writeBigInt, writeEthValue } from "./asc-values.js";
+import { writeBigInt, writeEthValue, writeSafeInteger } from "./asc-values.js";
 import type { DecodedParam } from "./abi-values.js";
 
 /** A block header as JSON-RPC returns it (hex strings); fields a source lacks default to zero. */
@@ -71,8 +71,28 @@ function bytesOf(hex: string | null | undefined, length = 0): Uint8Array {
 
 const quantity = (v: string | number | undefined | null): bigint => (v === undefined || v === null || v === "" ? 0n : BigInt(v));
 
+const patches = new Map<string, number>();
+
 function apiPatch(apiVersion: string): number {
-  return Number(apiVersion.split(".")[2]);
+  let patch = patches.get(apiVersion);
+  if (patch === undefined) {
+    patch = Number(apiVersion.split(".")[2]);
+    patches.set(apiVersion, patch);
+  }
+  return patch;
+}
+
+/** Contract addresses as bytes (a few contracts emit every event). */
+const addressBytes = new Map<string, Uint8Array>();
+
+function addressOf(address: string): Uint8Array {
+  let bytes = addressBytes.get(address);
+  if (bytes === undefined) {
+    bytes = bytesOf(address, 20);
+    if (addressBytes.size >= 1024) addressBytes.clear();
+    addressBytes.set(address, bytes);
+  }
+  return bytes;
 }
 
 function writeBlock(heap: AscHeap, b: BlockData, apiVersion: string): number {
@@ -154,9 +174,9 @@ export function writeEventTrigger(heap: AscHeap, e: EventTrigger, apiVersion: st
   const transaction = heap.cached(`tx ${e.block.hash} ${e.transaction.hash}`, () => writeTransaction(heap, e.transaction, apiVersion));
   const params = e.params.map((p) => heap.allocWords(TypeId.EventParam, [heap.writeString(p.name), writeEthValue(heap, p.value)]));
   const words = [
-    heap.writeBytes(bytesOf(e.address, 20)),
-    writeBigInt(heap, BigInt(e.logIndex)),
-    writeBigInt(heap, BigInt(e.transactionLogIndex)),
+    heap.writeBytes(addressOf(e.address)),
+    writeSafeInteger(heap, e.logIndex),
+    writeSafeInteger(heap, e.transactionLogIndex),
     0, // logType
     block,
     transaction,

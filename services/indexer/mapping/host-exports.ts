@@ -12,7 +12,6 @@ import {
   parseJson,
   readBigDecimal,
   readBigInt,
-  readEntity,
   readEthValue,
   readStoreValue,
   readTypedMap,
@@ -31,12 +30,15 @@ import { isAlias, isMap, isScalar, isSeq, parseDocument, type Node } from "yaml"
 
 export type EntityData = [string, StoreValue][];
 
-/** The entity store as the mappings see it (graph-node's EntityCache). */
+/**
+ * The entity store as the mappings see it (graph-node's EntityCache). Entities cross as addresses
+ * of graph-ts `Entity` objects in the heap (0: none), converted by the store's side.
+ */
 export interface MappingStore {
-  get(entity: string, id: string): EntityData | null;
-  getInBlock(entity: string, id: string): EntityData | null;
-  loadRelated(entity: string, id: string, field: string): EntityData[];
-  set(entity: string, id: string, data: EntityData): void;
+  get(heap: AscHeap, entity: string, id: string): number;
+  getInBlock(heap: AscHeap, entity: string, id: string): number;
+  loadRelated(heap: AscHeap, entity: string, id: string, field: string): number[];
+  set(heap: AscHeap, entity: string, id: string, data: number): void;
   remove(entity: string, id: string): void;
 }
 
@@ -165,7 +167,6 @@ export function hostImports(ctx: HostContext): Record<string, (...args: never[])
   const dec = (p: number) => readBigDecimal(h(), p);
   const outBig = (v: bigint) => writeBigInt(h(), v);
   const outDec = (v: BigDecimal) => writeBigDecimal(h(), v);
-  const entityOrNull = (data: EntityData | null) => (data === null ? 0 : writeEntity(h(), data));
   const coder = AbiCoder.defaultAbiCoder();
 
   const fns: Record<string, (...args: number[]) => unknown> = {
@@ -177,14 +178,14 @@ export function hostImports(ctx: HostContext): Record<string, (...args: never[])
     },
 
     // --- store ---------------------------------------------------------------------------------
-    "store.get": (entity, id) => entityOrNull(ctx.store.get(str(entity), str(id))),
-    "store.get_in_block": (entity, id) => entityOrNull(ctx.store.getInBlock(str(entity), str(id))),
+    "store.get": (entity, id) => ctx.store.get(h(), str(entity), str(id)),
+    "store.get_in_block": (entity, id) => ctx.store.getInBlock(h(), str(entity), str(id)),
     "store.loadRelated": (entity, id, field) => {
-      const rows = ctx.store.loadRelated(str(entity), str(id), str(field));
-      return h().writePointerArray(TypeId.ArrayTypedMapEntryStringStoreValue, rows.map((r) => writeEntity(h(), r)));
+      const heap = h();
+      return heap.writePointerArray(TypeId.ArrayTypedMapEntryStringStoreValue, ctx.store.loadRelated(heap, str(entity), str(id), str(field)));
     },
     "store.set": (entity, id, data) => {
-      ctx.store.set(str(entity), str(id), readEntity(h(), data));
+      ctx.store.set(h(), str(entity), str(id), data);
     },
     "store.remove": (entity, id) => {
       ctx.store.remove(str(entity), str(id));

@@ -79,7 +79,7 @@ export class SubgraphRunner {
     schema: SchemaModel,
     private readonly options: RunnerOptions,
   ) {
-    this.values = new EntityValues(schema);
+    this.values = new EntityValues(store.layouts);
     for (const spec of manifest.dataSources) {
       if (!spec.address) throw new Error(`${manifest.path}: data source ${spec.name} has no address`);
       this.addSource(spec, spec.address, contextOf(spec));
@@ -168,32 +168,32 @@ export class SubgraphRunner {
     const store = this.store;
     const values = this.values;
     return {
-      get: (entity, id) => {
-        values.model(entity);
-        const r = store.peek(entity, id);
-        return r ? values.toData(entity, r) : null;
+      get: (heap, entity, id) => {
+        const layout = values.layout(entity);
+        const fields = store.fields(entity, id);
+        return fields ? values.write(heap, layout, fields) : 0;
       },
-      getInBlock: (entity, id) => {
-        values.model(entity);
-        const r = store.writtenInBlock(entity, id) ? store.peek(entity, id) : undefined;
-        return r ? values.toData(entity, r) : null;
+      getInBlock: (heap, entity, id) => {
+        const layout = values.layout(entity);
+        const fields = store.writtenInBlock(entity, id) ? store.fields(entity, id) : undefined;
+        return fields ? values.write(heap, layout, fields) : 0;
       },
-      loadRelated: (entity, id, field) => {
-        const model = values.model(entity);
-        const f = model.byName.get(field);
+      loadRelated: (heap, entity, id, field) => {
+        const f = values.layout(entity).model.byName.get(field);
         if (!f?.derivedFrom || !f.relation) throw new DeterministicError(`Entity ${entity}: field \`${field}\` is not a @derivedFrom field`);
-        return store.related(f.relation, f.derivedFrom, id).map((r) => values.toData(f.relation!, r));
+        const related = values.layout(f.relation);
+        return store.related(f.relation, f.derivedFrom, id).map((fields) => values.write(heap, related, fields));
       },
-      set: (entity, id, data) => {
-        const record = values.toRecord(entity, id, data, store.peek(entity, id));
+      set: (heap, entity, id, data) => {
+        const fields = values.read(heap, data, entity, id, values.defines(entity) ? store.fields(entity, id) : undefined);
         try {
-          store.setChecked(entity, id, record);
+          store.setFields(entity, id, fields);
         } catch (error) {
           throw new DeterministicError((error as Error).message);
         }
       },
       remove: (entity, id) => {
-        values.model(entity);
+        values.layout(entity);
         try {
           store.remove(entity, id);
         } catch (error) {
@@ -212,7 +212,7 @@ export class SubgraphRunner {
   }
 
   /** Runs one handler, recording a failure as an indexing error. Returns whether it succeeded. */
-  private run(source: RunningSource, block: BlockData, handler: string, describe: string, write: Parameters<MappingInstance["invoke"]>[1]): boolean {
+  private run(source: RunningSource, block: BlockData, handler: string, describe: () => string, write: Parameters<MappingInstance["invoke"]>[1]): boolean {
     this.current = { source, block };
     const createdBefore = this.created.length;
     try {
@@ -223,8 +223,8 @@ export class SubgraphRunner {
       for (const c of this.created.splice(createdBefore)) this.removeSource(c.source);
       const message = (error as Error).message;
       if (!(error instanceof DeterministicError)) throw error; // a host fault: the batch is retried
-      this.errors.push({ block: block.number, handler, message: `${message} in handler \`${handler}\` at block #${block.number} (${block.hash}), ${describe}` });
-      this.options.warn(`Handler skipped due to execution failure, handler: ${handler}, error: ${message}, block: ${block.number} (${block.hash}), ${describe}`);
+      this.errors.push({ block: block.number, handler, message: `${message} in handler \`${handler}\` at block #${block.number} (${block.hash}), ${describe()}` });
+      this.options.warn(`Handler skipped due to execution failure, handler: ${handler}, error: ${message}, block: ${block.number} (${block.hash}), ${describe()}`);
       return false;
     } finally {
       this.current = undefined;
@@ -248,12 +248,12 @@ export class SubgraphRunner {
         if (block.number < spec.startBlock || (spec.endBlock !== undefined && block.number > spec.endBlock)) continue;
         for (const h of source.byTopic.get(topic0) ?? []) {
           if (!h.topics.every((set, i) => !set || set.has((log.topics[i] ?? "").toLowerCase()))) continue;
-          const describe = `log ${log.index} of tx ${log.transactionHash} from ${log.address} (${spec.name}.${h.fragment.name})`;
+          const describe = () => `log ${log.index} of tx ${log.transactionHash} from ${log.address} (${spec.name}.${h.fragment.name})`;
           let params;
           try {
             params = decodeEventParams(h.fragment as EventFragment, log.topics, log.data);
           } catch (error) {
-            this.options.warn(`skipping ${describe} in block ${block.number}: cannot decode it as ${spec.name}.${h.fragment.name} (${(error as Error).message})`);
+            this.options.warn(`skipping ${describe()} in block ${block.number}: cannot decode it as ${spec.name}.${h.fragment.name} (${(error as Error).message})`);
             continue;
           }
           const transaction = input.transactions?.get(log.transactionHash) ?? { hash: log.transactionHash, transactionIndex: log.transactionIndex };
@@ -277,7 +277,7 @@ export class SubgraphRunner {
         const f = bh.filter;
         if (f?.kind === "once" && block.number !== spec.startBlock) continue;
         if (f?.kind === "polling" && (block.number - spec.startBlock) % (f.every ?? 1) !== 0) continue;
-        if (this.run(source, block, bh.handler, `block handler of ${spec.name}`, (heap) => writeBlockTrigger(heap, block, spec.mapping.apiVersion))) applied++;
+        if (this.run(source, block, bh.handler, () => `block handler of ${spec.name}`, (heap) => writeBlockTrigger(heap, block, spec.mapping.apiVersion))) applied++;
       }
     }
     return applied;
