@@ -114,8 +114,9 @@ export class ReadModel {
     return row;
   }
 
-  list(entity: string, args: CollectionArgs, block: BlockNumber, parent?: { column: string; id: string }, budget?: QueryBudget): Row[] {
-    const { sql, params } = this.compiler.list(entity, args, block, parent);
+  /** A collection's rows; `fields`: the stored fields to read (default all). */
+  list(entity: string, args: CollectionArgs, block: BlockNumber, parent?: { column: string; id: string }, budget?: QueryBudget, fields?: string[]): Row[] {
+    const { sql, params } = this.compiler.list(entity, args, block, parent, fields);
     const rows = this.statement(sql).all(...params) as Row[];
     this.spend(budget, rows.length);
     for (const r of rows) r[ROW_BLOCK] = block;

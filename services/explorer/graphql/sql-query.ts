@@ -248,7 +248,13 @@ export class QueryCompiler {
    * in sql-layout), and only those are merged and cut: every id has at most one version valid at a
    * block, so the page of the union is within the two tables' pages.
    */
-  list(entityName: string, args: CollectionArgs, block: BlockNumber, parent?: { column: string; id: string }): { sql: string; params: unknown[] } {
+  list(
+    entityName: string,
+    args: CollectionArgs,
+    block: BlockNumber,
+    parent?: { column: string; id: string },
+    fields?: string[],
+  ): { sql: string; params: unknown[] } {
     const entity = this.entity(entityName);
     const first = args.first ?? DEFAULT_FIRST;
     const skip = args.skip ?? 0;
@@ -258,13 +264,14 @@ export class QueryCompiler {
     if (!Number.isInteger(skip) || skip < 0 || skip > MAX_SKIP) {
       throw badInput(`The \`skip\` argument must be between 0 and ${MAX_SKIP}, but is ${skip}`);
     }
-    if (block !== undefined && !this.readsOtherEntities(entity, args)) return this.pagesAt(entity, args, block, first, skip, parent);
+    if (block !== undefined && !this.readsOtherEntities(entity, args)) return this.pagesAt(entity, args, block, first, skip, parent, fields);
     const from = versionsAt(entity, block);
     const params: unknown[] = [...from.params];
     const where = this.conditions(entity, args, parent, "t0", params, block);
     const order = this.orderBy(entity, args.orderBy, args.orderDirection, "t0", block, params);
     params.push(first, skip);
-    return { sql: `SELECT t0.* FROM ${from.sql} t0 WHERE ${where} ORDER BY ${order} LIMIT ? OFFSET ?`, params };
+    const columns = fields ? fields.map((c) => `t0.${quote(c)}`).join(", ") : "t0.*";
+    return { sql: `SELECT ${columns} FROM ${from.sql} t0 WHERE ${where} ORDER BY ${order} LIMIT ? OFFSET ?`, params };
   }
 
   /** A collection's `where` with its parent's restriction, on rows aliased `alias`. */
@@ -296,9 +303,19 @@ export class QueryCompiler {
   }
 
   /** A collection at a past block from each table's own page (see `list`). */
-  private pagesAt(entity: EntityModel, args: CollectionArgs, block: number, first: number, skip: number, parent?: { column: string; id: string }): { sql: string; params: unknown[] } {
+  private pagesAt(
+    entity: EntityModel,
+    args: CollectionArgs,
+    block: number,
+    first: number,
+    skip: number,
+    parent: { column: string; id: string } | undefined,
+    fields: string[] | undefined,
+  ): { sql: string; params: unknown[] } {
     const params: unknown[] = [];
-    const columns = [...entity.stored.map((f) => quote(f.name)), quote(BLOCK_START)];
+    // The rows carry the fields asked for and what the merge orders by.
+    const read = fields ? [...new Set(["id", ...fields, ...(args.orderBy && entity.byName.has(args.orderBy) ? [args.orderBy] : [])])] : [...entity.stored.map((f) => f.name), BLOCK_START];
+    const columns = read.map(quote);
     /** One table's first `skip + first` versions valid at `block` that match, in order: keys from the index, then their rows. */
     const page = (table: string, keys: string[], range: string, rangeParams: number[]): string => {
       params.push(...rangeParams);
