@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -26,8 +26,29 @@ const QUERY_SECONDS = Number(process.env.QUERY_SECONDS ?? 20);
 const BLOCKS_PER_BATCH = 100;
 /** `--only ingest`: measure the ingest alone (same figure), without serving or querying. */
 const ONLY_INGEST = process.argv.includes("--only") && process.argv[process.argv.indexOf("--only") + 1] === "ingest";
+/**
+ * BENCH_DB=<path>: keep the ingested database there (with `<path>.json`: the ingest's figures, its
+ * providers and last block) and, when both exist for the same AGREEMENTS, serve it again instead of
+ * ingesting: query iterations then cost the queries only. The ingest figure reported is the one
+ * recorded when the file was built (`ingestReused: true` in the results).
+ */
+const BENCH_DB = process.env.BENCH_DB;
 
-async function ingest(dbPath: string) {
+interface Ingested {
+  events: number;
+  seconds: number;
+  providers: string[];
+  lastBlock: number;
+  agreements?: number;
+}
+
+function reusable(path: string): Ingested | undefined {
+  if (!existsSync(path) || !existsSync(`${path}.json`)) return undefined;
+  const saved = JSON.parse(readFileSync(`${path}.json`, "utf8")) as Ingested;
+  return saved.agreements === AGREEMENTS ? saved : undefined;
+}
+
+async function ingest(dbPath: string): Promise<Ingested> {
   const schema = loadSchemaModel();
   const db = openIndexDb(dbPath, schema);
   const store = new EntityStore(db, schema);
@@ -207,10 +228,17 @@ async function load(url: string, mix: Mix, seconds: number, hostile = false) {
 
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), "troupe-bench-explorer-"));
-  const dbPath = join(dir, "index.db");
+  const dbPath = BENCH_DB ?? join(dir, "index.db");
   try {
-    console.log(`ingesting a synthetic market of ${AGREEMENTS.toLocaleString("en")} agreements…`);
-    const ingested = await ingest(dbPath);
+    let ingested = BENCH_DB ? reusable(BENCH_DB) : undefined;
+    const ingestReused = ingested !== undefined;
+    if (ingested) console.log(`serving the market already ingested in ${BENCH_DB} (${AGREEMENTS.toLocaleString("en")} agreements)`);
+    else {
+      console.log(`ingesting a synthetic market of ${AGREEMENTS.toLocaleString("en")} agreements…`);
+      if (BENCH_DB) for (const suffix of ["", "-wal", "-shm", ".json"]) rmSync(BENCH_DB + suffix, { force: true });
+      ingested = await ingest(dbPath);
+      if (BENCH_DB) writeFileSync(`${BENCH_DB}.json`, JSON.stringify({ ...ingested, agreements: AGREEMENTS }) + "\n");
+    }
     const ingestEventsPerSecond = Math.round(ingested.events / ingested.seconds);
     if (ONLY_INGEST) {
       console.log(JSON.stringify({ ingestEventsPerSecond, events: ingested.events, seconds: Number(ingested.seconds.toFixed(1)), agreements: AGREEMENTS }));
@@ -243,6 +271,7 @@ async function main() {
       hostileP99Ms: Number(hostile.p99.toFixed(2)),
       agreements: AGREEMENTS,
       concurrency: CONCURRENCY,
+      ...(ingestReused ? { ingestReused } : {}),
     };
     console.table({
       "ingest events": { value: ingested.events, target: "" },

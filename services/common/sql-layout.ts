@@ -180,6 +180,14 @@ export function indexDdl(table: string, columns: string[]): string {
 /**
  * Indexes for the explorer's page and the matchmaker's common queries (filters and orders the
  * relation indexes do not cover). Each is (table, columns); unknown columns are skipped.
+ *
+ * Every one is created as (columns, `id`, `__block_start`): `id` is the tie-break of every ORDER BY,
+ * so the index yields rows in the query's exact order, and `__block_start` lets a query at a past
+ * block test which versions existed from the index alone (SQLite looks up a WITHOUT ROWID table's
+ * row before it tests the WHERE terms, so a version the index cannot rule out costs a row lookup).
+ * The ones that lead with a column a `@derivedFrom` list reads (a provider's agreements) are
+ * mirrored on the history table too, so that a derived list at a past block is read in order from
+ * both tables (see `QueryCompiler.list`) instead of sorted.
  */
 export const QUERY_INDEXES: [string, string[]][] = [
   ["Provider", ["reputation"]],
@@ -202,11 +210,24 @@ export const QUERY_INDEXES: [string, string[]][] = [
   ["MarketStats", ["tier", "day"]],
 ];
 
+/** An index's columns as created: the query columns, then `id` and `__block_start` (see QUERY_INDEXES). */
+function orderedColumns(cols: string[]): string[] {
+  return [...cols, ...(cols.includes("id") ? [] : ["id"]), BLOCK_START];
+}
+
 export function queryIndexDdl(schema: SchemaModel): string[] {
-  return QUERY_INDEXES.filter(([t, cols]) => {
+  const derived = derivedColumns(schema);
+  const ddl: string[] = [];
+  for (const [t, cols] of QUERY_INDEXES) {
     const e = schema.entities.get(t);
-    return e && cols.every((c) => e.byName.has(c) && !e.byName.get(c)!.derivedFrom);
-  }).map(([t, cols]) => indexDdl(t, cols));
+    if (!e || !cols.every((c) => e.byName.has(c) && !e.byName.get(c)!.derivedFrom)) continue;
+    // Databases built before the index had its id and __block_start columns (a single relation
+    // column's name is the relation index's, which stays).
+    if (!(cols.length === 1 && e.byName.get(cols[0]!)!.relation)) ddl.push(`DROP INDEX IF EXISTS ${quote(`${t}_${cols.join("_")}_idx`)}`);
+    ddl.push(indexDdl(t, orderedColumns(cols)));
+    if (!e.immutable && derived.get(t)?.has(cols[0]!)) ddl.push(indexDdl(historyTable(t), orderedColumns(cols)));
+  }
+  return ddl;
 }
 
 /**

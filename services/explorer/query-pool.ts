@@ -8,7 +8,7 @@ export interface PoolAnswer {
   cacheable: boolean;
 }
 
-export interface PoolOptions extends WorkerConfig {
+export interface PoolOptions extends Omit<WorkerConfig, "claim"> {
   /** Worker threads (each runs one query at a time). */
   size: number;
   /** Queries one client may have waiting or running. */
@@ -38,9 +38,14 @@ interface Client {
 interface Slot {
   worker: Worker;
   ready: Promise<void>;
+  /** The job the worker runs (or starts next). */
   job?: Job;
   startedAt?: number;
   timer?: NodeJS.Timeout;
+  /** A job sent ahead, which the worker starts as soon as `job` is done (unless another worker took it back). */
+  next?: Job;
+  /** Shared with the worker: the id of the job it may still claim (0: none), so a job sent ahead can be taken back. */
+  claim: Int32Array;
 }
 
 function errorBody(message: string, code: string): string {
@@ -48,6 +53,9 @@ function errorBody(message: string, code: string): string {
 }
 
 const WORKER_URL = new URL("./query-worker-entry.mjs", import.meta.url);
+
+/** How long a job sent ahead may wait behind a worker's running query before it goes back to the queue. */
+const AHEAD_WAIT_MS = 3;
 
 /**
  * Runs queries on worker threads, fairly between clients, and cancels the slow ones.
@@ -57,6 +65,11 @@ const WORKER_URL = new URL("./query-worker-entry.mjs", import.meta.url);
  *   instead of taking every worker.
  * - Bounded: a query running past the time limit has its worker ended (and replaced), and gets an
  *   error; a client with too many queries in flight, or a full queue, is refused at once.
+ * - Pipelined: when every worker is busy, each is sent the next query ahead, so it starts it as
+ *   soon as it is done instead of waiting for this thread to hear of it and answer (on a loaded
+ *   machine that round trip is longer than a common query). A worker that becomes free takes back
+ *   a query still waiting behind another one, so nothing waits behind a long query while a worker
+ *   is free.
  */
 export class QueryPool {
   private readonly slots: Slot[] = [];
@@ -73,8 +86,9 @@ export class QueryPool {
 
   private spawn(): Slot {
     const { dbPath, schemaSource, limits } = this.options;
-    const worker = new Worker(WORKER_URL, { workerData: { dbPath, schemaSource, limits } satisfies WorkerConfig });
-    const slot: Slot = { worker, ready: Promise.resolve() };
+    const claim = new Int32Array(new SharedArrayBuffer(4));
+    const worker = new Worker(WORKER_URL, { workerData: { dbPath, schemaSource, limits, claim } satisfies WorkerConfig });
+    const slot: Slot = { worker, ready: Promise.resolve(), claim };
     slot.ready = new Promise<void>((resolve, reject) => {
       const onMessage = (m: { ready?: boolean }) => {
         if (m.ready) {
@@ -125,10 +139,16 @@ export class QueryPool {
     // A client that was idle resumes at the current virtual time: past idleness earns no credit.
     if (client.queue.length === 0 && client.running === 0) client.used = Math.max(client.used, this.clock);
     return new Promise((resolve) => {
-      client.queue.push({ id: this.nextId++, client, body, queuedAt: performance.now(), resolve });
+      client.queue.push({ id: this.newId(), client, body, queuedAt: performance.now(), resolve });
       this.queued++;
       this.dispatch();
     });
+  }
+
+  private newId(): number {
+    const id = this.nextId;
+    this.nextId = (this.nextId % 0x7fff_ffff) + 1; // the claim cell is an Int32; 0 means none
+    return id;
   }
 
   private pick(): Job | undefined {
@@ -141,22 +161,69 @@ export class QueryPool {
     return best.queue.shift();
   }
 
+  /** The next job to run, counted as its client's; answers that waited too long are refused rather than run for a client that gave up. */
+  private take(): Job | undefined {
+    let job = this.pick();
+    while (job && performance.now() - job.queuedAt > this.options.maxWaitMs) {
+      job.resolve({ status: 503, body: errorBody(`the explorer is busy: the query waited ${this.options.maxWaitMs} ms for a worker; retry in a moment`, "SERVER_BUSY"), cacheable: false });
+      job = this.pick();
+    }
+    if (!job) return undefined;
+    this.clock = Math.max(this.clock, job.client.used);
+    job.client.running++;
+    return job;
+  }
+
+  private send(slot: Slot, job: Job): void {
+    Atomics.store(slot.claim, 0, job.id);
+    slot.worker.postMessage({ id: job.id, body: job.body });
+  }
+
+  private start(slot: Slot, job: Job): void {
+    slot.job = job;
+    slot.startedAt = performance.now();
+    slot.timer = setTimeout(() => this.timeout(slot), this.options.limits.timeoutMs + 250);
+  }
+
+  /** A job sent ahead to another worker that has not started it yet, taken back for `free`. */
+  private takeBack(free: Slot): Job | undefined {
+    for (const slot of this.slots) {
+      const job = slot.next;
+      if (slot === free || !job) continue;
+      if (Atomics.compareExchange(slot.claim, 0, job.id, 0) === job.id) {
+        slot.next = undefined;
+        return job;
+      }
+    }
+    return undefined;
+  }
+
+  /** Whether the slot's query has run long enough that a job sent ahead should not wait behind it. */
+  private stuck(slot: Slot, now: number): boolean {
+    return slot.job !== undefined && now - slot.startedAt! > AHEAD_WAIT_MS;
+  }
+
   private dispatch(): void {
+    const now = performance.now();
+    // Jobs sent ahead to a worker busy with a long query go back to the front of the queue.
+    for (const slot of this.slots) {
+      const job = slot.next;
+      if (job && this.stuck(slot, now) && Atomics.compareExchange(slot.claim, 0, job.id, 0) === job.id) this.requeueNext(slot);
+    }
     for (const slot of this.slots) {
       if (slot.job) continue;
-      let job = this.pick();
-      // Answers that waited too long are refused rather than run for a client that gave up.
-      while (job && performance.now() - job.queuedAt > this.options.maxWaitMs) {
-        job.resolve({ status: 503, body: errorBody(`the explorer is busy: the query waited ${this.options.maxWaitMs} ms for a worker; retry in a moment`, "SERVER_BUSY"), cacheable: false });
-        job = this.pick();
-      }
+      const job = this.takeBack(slot) ?? this.take();
       if (!job) return;
-      this.clock = Math.max(this.clock, job.client.used);
-      job.client.running++;
-      slot.job = job;
-      slot.startedAt = performance.now();
-      slot.timer = setTimeout(() => this.timeout(slot), this.options.limits.timeoutMs + 250);
-      slot.worker.postMessage({ id: job.id, body: job.body });
+      this.start(slot, job);
+      this.send(slot, job);
+    }
+    // Every worker is busy: send each one job ahead (once it has claimed the one it runs).
+    for (const slot of this.slots) {
+      if (slot.next || this.stuck(slot, now) || Atomics.load(slot.claim, 0) !== 0) continue;
+      const job = this.take();
+      if (!job) return;
+      slot.next = job;
+      this.send(slot, job);
     }
   }
 
@@ -171,15 +238,31 @@ export class QueryPool {
     return job;
   }
 
+  /** The job sent ahead to a worker that is gone goes back to the front of its client's queue. */
+  private requeueNext(slot: Slot): void {
+    const job = slot.next;
+    if (!job) return;
+    slot.next = undefined;
+    job.client.running--;
+    job.client.queue.unshift(job);
+    this.queued++;
+  }
+
   private finish(slot: Slot, reply: WorkerReply): void {
     if (slot.job?.id !== reply.id) return;
     const job = this.release(slot)!;
     job.resolve({ status: reply.status, body: reply.body, cacheable: reply.cacheable });
+    const next = slot.next;
+    if (next) {
+      slot.next = undefined;
+      this.start(slot, next); // the worker has started it, or will on reading its queue
+    }
     this.dispatch();
   }
 
   private fail(slot: Slot, message: string): void {
     const job = this.release(slot);
+    this.requeueNext(slot);
     job?.resolve({ status: 500, body: errorBody(message, "INTERNAL"), cacheable: false });
   }
 
@@ -187,6 +270,7 @@ export class QueryPool {
   private timeout(slot: Slot): void {
     const job = this.release(slot);
     if (!job) return;
+    this.requeueNext(slot);
     job.resolve({
       status: 200,
       body: errorBody(
@@ -209,6 +293,7 @@ export class QueryPool {
 
   async close(): Promise<void> {
     this.closed = true;
+    for (const slot of this.slots) this.requeueNext(slot);
     for (const c of this.clients.values()) {
       for (const job of c.queue) job.resolve({ status: 503, body: errorBody("the explorer is shutting down", "SHUTTING_DOWN"), cacheable: false });
       c.queue = [];

@@ -13,6 +13,8 @@ export interface WorkerConfig {
   dbPath: string;
   schemaSource: string;
   limits: QueryLimits;
+  /** Shared with the pool: the id of the job this worker may claim (see QueryPool). */
+  claim: Int32Array;
 }
 
 export interface WorkerRequest {
@@ -33,6 +35,8 @@ const model = new ReadModel(config.dbPath, schemaModel);
 const executor = new RequestExecutor(buildExplorerSchema(schemaModel), model, config.limits);
 
 parentPort!.on("message", (request: WorkerRequest) => {
+  // A job sent ahead may have been taken back by the pool for a worker that became free first.
+  if (Atomics.compareExchange(config.claim, 0, request.id, 0) !== request.id) return;
   let reply: WorkerReply;
   try {
     reply = { id: request.id, ...executor.run(request.body) };

@@ -35,6 +35,9 @@ export class ReadModel {
   readonly db: Database.Database;
   readonly compiler: QueryCompiler;
   private readonly statements = new Map<string, Database.Statement>();
+  /** Within `read`: what was already read of the index's bookkeeping (one snapshot, so it cannot change). */
+  private memo: Map<string, unknown> | undefined;
+  private readonly inTransaction: (fn: () => unknown) => unknown;
 
   constructor(path: string, readonly schema: SchemaModel) {
     if (!existsSync(path)) throw new Error(`no index database at ${path}: start the indexer first (DB_PATH)`);
@@ -43,6 +46,28 @@ export class ReadModel {
     this.db.pragma("mmap_size = 2147483648");
     this.db.pragma("cache_size = -131072");
     this.compiler = new QueryCompiler(schema);
+    this.inTransaction = this.db.transaction((fn: () => unknown) => fn());
+  }
+
+  /**
+   * Runs `fn` in one read transaction: all of its statements see one snapshot of the index, and
+   * the checkpoint, earliest block and error blocks are read once however many fields ask.
+   */
+  read<T>(fn: () => T): T {
+    this.memo = new Map();
+    try {
+      return this.inTransaction(fn) as T;
+    } finally {
+      this.memo = undefined;
+    }
+  }
+
+  private remember<T>(key: string, load: () => T): T {
+    if (!this.memo) return load();
+    if (this.memo.has(key)) return this.memo.get(key) as T;
+    const value = load();
+    this.memo.set(key, value);
+    return value;
   }
 
   private statement(sql: string): Database.Statement {
@@ -89,8 +114,9 @@ export class ReadModel {
     return row;
   }
 
-  list(entity: string, args: CollectionArgs, block: BlockNumber, parent?: { column: string; id: string }, budget?: QueryBudget): Row[] {
-    const { sql, params } = this.compiler.list(entity, args, block, parent);
+  /** A collection's rows; `fields`: the stored fields to read (default all). */
+  list(entity: string, args: CollectionArgs, block: BlockNumber, parent?: { column: string; id: string }, budget?: QueryBudget, fields?: string[]): Row[] {
+    const { sql, params } = this.compiler.list(entity, args, block, parent, fields);
     const rows = this.statement(sql).all(...params) as Row[];
     this.spend(budget, rows.length);
     for (const r of rows) r[ROW_BLOCK] = block;
@@ -99,14 +125,18 @@ export class ReadModel {
 
   /** The last block the indexer committed, if any. */
   head(): IndexedBlock | undefined {
-    const row = this.statement("SELECT value FROM _meta WHERE key = 'checkpoint'").get() as { value: string } | undefined;
-    return row ? (JSON.parse(row.value) as IndexedBlock) : undefined;
+    return this.remember("head", () => {
+      const row = this.statement("SELECT value FROM _meta WHERE key = 'checkpoint'").get() as { value: string } | undefined;
+      return row ? (JSON.parse(row.value) as IndexedBlock) : undefined;
+    });
   }
 
   /** The oldest block whose state is kept (history before it was pruned). */
   earliest(): number {
-    const row = this.statement("SELECT value FROM _meta WHERE key = 'earliestBlock'").get() as { value: string } | undefined;
-    return row ? Number(JSON.parse(row.value)) : 0;
+    return this.remember("earliest", () => {
+      const row = this.statement("SELECT value FROM _meta WHERE key = 'earliestBlock'").get() as { value: string } | undefined;
+      return row ? Number(JSON.parse(row.value)) : 0;
+    });
   }
 
   blockByNumber(number: number): IndexedBlock | undefined {
@@ -119,8 +149,10 @@ export class ReadModel {
 
   /** The first block with an indexing error at or before `block` (undefined: none). */
   firstErrorBlock(block: number): number | undefined {
-    const row = this.statement("SELECT min(block) AS b FROM _errors WHERE block <= ?").get(block) as { b: number | null };
-    return row.b ?? undefined;
+    return this.remember(`errors ${block}`, () => {
+      const row = this.statement("SELECT min(block) AS b FROM _errors WHERE block <= ?").get(block) as { b: number | null };
+      return row.b ?? undefined;
+    });
   }
 
   /** A name for what is indexed: the market contract's address. */

@@ -84,18 +84,42 @@ export async function startExplorer(options: ExplorerOptions): Promise<RunningEx
   const cache = new ResponseCache(options.cacheBytes);
   const graphiql = Buffer.from(renderGraphiQL({ title: "Troupe market explorer", endpoint: "/graphql" } as Parameters<typeof renderGraphiQL>[0]));
 
-  async function readBody(req: IncomingMessage): Promise<Buffer | string> {
+  function readBody(req: IncomingMessage): Promise<Buffer | string> {
     const declared = Number(req.headers["content-length"] ?? 0);
-    if (declared > MAX_BODY_BYTES) return `the request body is ${declared} bytes, more than the maximum of ${MAX_BODY_BYTES}`;
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of req as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) return `the request body exceeds the maximum of ${MAX_BODY_BYTES} bytes`;
-      chunks.push(chunk);
-    }
-    return Buffer.concat(chunks);
+    if (declared > MAX_BODY_BYTES) return Promise.resolve(`the request body is ${declared} bytes, more than the maximum of ${MAX_BODY_BYTES}`);
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      const onData = (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > MAX_BODY_BYTES) {
+          req.off("data", onData);
+          req.off("end", onEnd);
+          req.pause(); // the rest is not read: the answer closes the connection
+          resolve(`the request body exceeds the maximum of ${MAX_BODY_BYTES} bytes`);
+          return;
+        }
+        chunks.push(chunk);
+      };
+      const onEnd = () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+      req.on("data", onData);
+      req.once("end", onEnd);
+      req.once("error", reject);
+    });
   }
+
+  /**
+   * The index's version, read once per turn of the event loop: the requests read in one turn
+   * arrived together, so none of them can have been sent after seeing an answer given in it.
+   */
+  let turnVersion: string | undefined;
+  const currentVersion = (): string => {
+    if (turnVersion === undefined) {
+      turnVersion = model.version();
+      setImmediate(() => (turnVersion = undefined));
+    }
+    return turnVersion;
+  };
 
   async function graphql(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const client = req.socket.remoteAddress ?? "unknown";
@@ -113,6 +137,7 @@ export async function startExplorer(options: ExplorerOptions): Promise<RunningEx
       }
       const raw = await readBody(req);
       if (typeof raw === "string") {
+        res.setHeader("connection", "close");
         sendJson(res, 413, errorJson(raw, "REQUEST_TOO_LARGE"));
         return;
       }
@@ -132,7 +157,7 @@ export async function startExplorer(options: ExplorerOptions): Promise<RunningEx
     const contentType = accept.includes("application/graphql-response+json")
       ? "application/graphql-response+json; charset=utf-8"
       : "application/json; charset=utf-8";
-    const version = model.version();
+    const version = currentVersion();
     const hit = cache.get(version, body);
     if (hit) {
       sendJson(res, hit.status, hit.body, contentType);

@@ -10,11 +10,13 @@ import {
   GraphQLObjectType,
   GraphQLSchema,
   GraphQLString,
+  Kind,
   type GraphQLFieldConfig,
   type GraphQLFieldConfigArgumentMap,
   type GraphQLInputFieldConfigMap,
   type GraphQLInputType,
   type GraphQLOutputType,
+  type GraphQLResolveInfo,
   type GraphQLScalarType,
 } from "graphql";
 import type { EntityModel, FieldModel, ScalarKind, SchemaModel } from "../../common/entity-model.js";
@@ -171,6 +173,23 @@ function loadById(ctx: ExplorerContext, entity: string, id: string, block: Block
   return row;
 }
 
+/**
+ * The stored fields a list's selection reads (its rows need no other columns), or undefined for
+ * all of them (fragments). The id is always read: derived lists and the page order need it.
+ */
+function selectedFields(entity: EntityModel, info: GraphQLResolveInfo): string[] | undefined {
+  const names = new Set<string>(["id"]);
+  for (const node of info.fieldNodes) {
+    for (const sel of node.selectionSet?.selections ?? []) {
+      if (sel.kind !== Kind.FIELD) return undefined;
+      const f = entity.byName.get(sel.name.value);
+      if (f && !f.derivedFrom) names.add(f.name);
+      else if (!f && sel.name.value !== "__typename") return undefined;
+    }
+  }
+  return [...names];
+}
+
 /** Builds The Graph's query API for the entities of a subgraph schema. */
 export function buildExplorerSchema(schema: SchemaModel): GraphQLSchema {
   const objects = new Map<string, GraphQLObjectType>();
@@ -254,8 +273,8 @@ export function buildExplorerSchema(schema: SchemaModel): GraphQLSchema {
         type: nonNull(new GraphQLList(new GraphQLNonNull(objectType(child)))),
         description: f.description,
         args: collectionArgs(child),
-        resolve: (row, args: CollectionArgs, ctx) =>
-          ctx.model.list(child.name, args, row[ROW_BLOCK] as BlockNumber, { column, id: row.id as string }, ctx.budget),
+        resolve: (row, args: CollectionArgs, ctx, info) =>
+          ctx.model.list(child.name, args, row[ROW_BLOCK] as BlockNumber, { column, id: row.id as string }, ctx.budget, selectedFields(child, info)),
       };
     }
     if (f.relation && f.list) {
@@ -318,10 +337,10 @@ export function buildExplorerSchema(schema: SchemaModel): GraphQLSchema {
         block: { type: BlockHeight },
         subgraphError: { type: new GraphQLNonNull(SubgraphErrorPolicy), defaultValue: "deny" },
       },
-      resolve: (_root, args: CollectionArgs & { block?: BlockArg; subgraphError?: string }, ctx) => {
+      resolve: (_root, args: CollectionArgs & { block?: BlockArg; subgraphError?: string }, ctx, info) => {
         const block = resolveBlock(ctx, args.block);
         checkErrors(ctx, block.at, args.subgraphError);
-        return ctx.model.list(e.name, args, block.number, undefined, ctx.budget);
+        return ctx.model.list(e.name, args, block.number, undefined, ctx.budget, selectedFields(e, info));
       },
     };
   }

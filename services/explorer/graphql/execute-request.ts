@@ -97,9 +97,9 @@ export class RequestExecutor {
       budget: { rowsLeft: this.limits.maxRows, deadline: performance.now() + this.limits.timeoutMs },
     };
     // One read transaction for all of the query's statements: one snapshot of the index.
-    const result = this.model.db.transaction(() =>
+    const result = this.model.read(() =>
       execute({ schema: this.schema, document, variableValues: variables as Record<string, unknown> | undefined, operationName, contextValue: context }),
-    )();
+    );
     if ("then" in result) return answer(500, [new GraphQLError("internal error: the executor returned a promise")]);
     const errors = [...(result.errors ?? []), ...(context.extraErrors ?? [])];
     const json = JSON.stringify(errors.length ? { data: result.data ?? null, errors: errors.map((e) => e.toJSON()) } : { data: result.data });

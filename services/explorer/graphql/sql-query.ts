@@ -1,6 +1,6 @@
 import { GraphQLError } from "graphql";
 import type { EntityModel, FieldModel, SchemaModel } from "../../common/entity-model.js";
-import { BLOCK_START, encodeBigInt, quote, versionsAt } from "../../common/sql-layout.js";
+import { BLOCK_END, BLOCK_START, encodeBigInt, historyTable, quote, versionsAt } from "../../common/sql-layout.js";
 
 /**
  * Compiles The Graph's collection arguments (`where`, `orderBy`, `orderDirection`, `first`,
@@ -238,8 +238,23 @@ export class QueryCompiler {
     return `${sub} ${dir}, ${alias}."id" ${dir}`;
   }
 
-  /** The rows query of a collection, optionally restricted to `parent` (a derived list's owner). */
-  list(entityName: string, args: CollectionArgs, block: BlockNumber, parent?: { column: string; id: string }): { sql: string; params: unknown[] } {
+  /**
+   * The rows query of a collection, optionally restricted to `parent` (a derived list's owner).
+   *
+   * At a past block of a mutable entity, the versions valid then are split between the current
+   * and the history table. Rather than sort their union, each table gives its own first
+   * `skip + first` matches in the query's order (an index with the order's columns, the id and the
+   * block range reads them in order and tests the range without touching rows; see QUERY_INDEXES
+   * in sql-layout), and only those are merged and cut: every id has at most one version valid at a
+   * block, so the page of the union is within the two tables' pages.
+   */
+  list(
+    entityName: string,
+    args: CollectionArgs,
+    block: BlockNumber,
+    parent?: { column: string; id: string },
+    fields?: string[],
+  ): { sql: string; params: unknown[] } {
     const entity = this.entity(entityName);
     const first = args.first ?? DEFAULT_FIRST;
     const skip = args.skip ?? 0;
@@ -249,19 +264,76 @@ export class QueryCompiler {
     if (!Number.isInteger(skip) || skip < 0 || skip > MAX_SKIP) {
       throw badInput(`The \`skip\` argument must be between 0 and ${MAX_SKIP}, but is ${skip}`);
     }
+    if (block !== undefined && !this.readsOtherEntities(entity, args)) return this.pagesAt(entity, args, block, first, skip, parent, fields);
     const from = versionsAt(entity, block);
     const params: unknown[] = [...from.params];
-    const conditions: string[] = [];
-    if (parent) {
-      conditions.push(`t0.${quote(parent.column)} = ?`);
-      params.push(parent.id);
-    }
-    conditions.push(this.where(entity, args.where, "t0", params, block));
+    const where = this.conditions(entity, args, parent, "t0", params, block);
     const order = this.orderBy(entity, args.orderBy, args.orderDirection, "t0", block, params);
     params.push(first, skip);
-    return {
-      sql: `SELECT t0.* FROM ${from.sql} t0 WHERE ${conditions.join(" AND ")} ORDER BY ${order} LIMIT ? OFFSET ?`,
-      params,
+    const columns = fields ? fields.map((c) => `t0.${quote(c)}`).join(", ") : "t0.*";
+    return { sql: `SELECT ${columns} FROM ${from.sql} t0 WHERE ${where} ORDER BY ${order} LIMIT ? OFFSET ?`, params };
+  }
+
+  /** A collection's `where` with its parent's restriction, on rows aliased `alias`. */
+  private conditions(entity: EntityModel, args: CollectionArgs, parent: { column: string; id: string } | undefined, alias: string, params: unknown[], block: BlockNumber): string {
+    const parts: string[] = [];
+    if (parent) {
+      parts.push(`${alias}.${quote(parent.column)} = ?`);
+      params.push(parent.id);
+    }
+    parts.push(this.where(entity, args.where, alias, params, block));
+    return parts.join(" AND ");
+  }
+
+  /**
+   * Whether a collection's filter or order reads other entities (nested filters, `relation__field`
+   * orders): their subqueries would run once per table in `pagesAt`, so such a query at a past
+   * block reads the two tables' union instead.
+   */
+  private readsOtherEntities(entity: EntityModel, args: CollectionArgs): boolean {
+    if (args.orderBy?.includes("__")) return true;
+    const nested = (filter: unknown): boolean => {
+      if (filter === null || typeof filter !== "object") return false;
+      if (Array.isArray(filter)) return filter.some(nested);
+      return Object.entries(filter as Filter).some(
+        ([key, value]) => ((key === "and" || key === "or") && nested(value)) || (key.endsWith("_") && entity.byName.get(key.slice(0, -1))?.relation !== undefined),
+      );
     };
+    return nested(args.where);
+  }
+
+  /** A collection at a past block from each table's own page (see `list`). */
+  private pagesAt(
+    entity: EntityModel,
+    args: CollectionArgs,
+    block: number,
+    first: number,
+    skip: number,
+    parent: { column: string; id: string } | undefined,
+    fields: string[] | undefined,
+  ): { sql: string; params: unknown[] } {
+    const params: unknown[] = [];
+    // The rows carry the fields asked for and what the merge orders by.
+    const read = fields ? [...new Set(["id", ...fields, ...(args.orderBy && entity.byName.has(args.orderBy) ? [args.orderBy] : [])])] : [...entity.stored.map((f) => f.name), BLOCK_START];
+    const columns = read.map(quote);
+    /** One table's first `skip + first` versions valid at `block` that match, in order: keys from the index, then their rows. */
+    const page = (table: string, keys: string[], range: string, rangeParams: number[]): string => {
+      params.push(...rangeParams);
+      const where = this.conditions(entity, args, parent, "k", params, block);
+      const order = this.orderBy(entity, args.orderBy, args.orderDirection, "k", block, params);
+      params.push(first + skip);
+      const outerKey = keys.length === 1 ? `t0.${quote(keys[0]!)}` : `(${keys.map((c) => `t0.${quote(c)}`).join(", ")})`;
+      return (
+        `SELECT ${columns.map((c) => `t0.${c}`).join(", ")} FROM ${quote(table)} t0 WHERE ${outerKey} IN ` +
+        `(SELECT ${keys.map((c) => `k.${quote(c)}`).join(", ")} FROM ${quote(table)} k WHERE ${range} AND ${where} ORDER BY ${order} LIMIT ?)`
+      );
+    };
+    const arms = [page(entity.name, ["id"], `k.${quote(BLOCK_START)} <= ?`, [block])];
+    if (!entity.immutable) {
+      arms.push(page(historyTable(entity.name), ["id", BLOCK_END], `k.${quote(BLOCK_END)} > ? AND k.${quote(BLOCK_START)} <= ?`, [block, block]));
+    }
+    const order = this.orderBy(entity, args.orderBy, args.orderDirection, "t0", block, params);
+    params.push(first, skip);
+    return { sql: `SELECT * FROM (${arms.join(" UNION ALL ")}) t0 ORDER BY ${order} LIMIT ? OFFSET ?`, params };
   }
 }
