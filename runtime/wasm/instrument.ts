@@ -119,6 +119,11 @@ export interface InstrumentOptions {
    * stores the fuel. Same fuel in every case; kept as the reference the tests compare against.
    */
   syncAtTraps?: boolean;
+  /**
+   * The scheme before a forward `br_if`'s fall-through was charged with the block before it: every
+   * `br_if` ends a metered block. Same fuel in every case; the reference the tests compare against.
+   */
+  chargeEachBranch?: boolean;
 }
 
 export function instrument(m: WasmModule, options: InstrumentOptions = {}): InstrumentedModule {
@@ -185,7 +190,7 @@ export function instrument(m: WasmModule, options: InstrumentOptions = {}): Inst
     const f = m.code[i]!;
     const resultBlockType = type.results.length === 0 ? -1 : type.results.length === 1 ? -2 : typeIndex({ params: [], results: type.results });
     const start = all.length;
-    const refunds = instrumentFunction(all, f.body, f.codeStart, f.localCount, type, resultBlockType, shapes[i]!, plan[i]!, L, options.syncAtTraps ?? false);
+    const refunds = instrumentFunction(all, f.body, f.codeStart, f.localCount, type, resultBlockType, shapes[i]!, plan[i]!, L, options.syncAtTraps ?? false, !(options.chargeEachBranch ?? false));
     const size = all.length - start;
     if (size > V8_MAX_BODY_BYTES)
       throw new AdmissionError(`function ${m.importedFunctions + i} is ${size} bytes once metered, over V8's limit of ${V8_MAX_BODY_BYTES} bytes per function`);
@@ -325,8 +330,9 @@ function emitReload(w: ByteWriter, L: Layout, local: number): void {
   w.u8(0x23).u32(L.fuel).u8(0x21).u32(local);
 }
 
-function emitLocalFuelCheck(w: ByteWriter, L: Layout, local: number): void {
-  w.u8(0x20).u32(local).u8(0x42).u8(0).u8(0x53);
+/** Traps OutOfFuel when the local is below `-ahead` (`ahead`: fuel charged for blocks not yet started). */
+function emitLocalFuelCheck(w: ByteWriter, L: Layout, local: number, ahead: number): void {
+  w.u8(0x20).u32(local).u8(0x42).s32(-ahead).u8(0x53);
   emitTrapIf(w, L, TrapStatus.OutOfFuel);
 }
 
@@ -358,6 +364,8 @@ let allIndices = new Int32Array(1024);
 let allIndices2 = new Int32Array(1024);
 let allOps = new Int32Array(1024);
 let allSimd = new Uint8Array(1024);
+/** br_if instructions whose fall-through block is charged with the block before them (see instrumentFunction). */
+let allMerged = new Uint8Array(1024);
 
 function grow(n: number): void {
   if (n < allStarts.length) return;
@@ -381,14 +389,17 @@ function grow(n: number): void {
   allKinds = g8(allKinds);
   allTraps = g8(allTraps);
   allSimd = g8(allSimd);
+  allMerged = g8(allMerged);
 }
 
 /** No branch to a label yet (the amounts edges bring to a join, see instrumentFunction). */
-const NO_EDGE = -2;
+const NO_EDGE = -(2 ** 41);
+/** The unsynced amount is not known statically (a loop header, a join of different amounts). */
+const UNKNOWN = -(2 ** 40);
 function joinOf(a: number, b: number): number {
   if (a === NO_EDGE) return b;
   if (b === NO_EDGE || a === b) return a;
-  return -1;
+  return UNKNOWN;
 }
 
 /** The label depths of the br_table at `start` (its targets and its default). */
@@ -499,6 +510,7 @@ function instrumentFunction(
   plan: StackPlan,
   L: Layout,
   syncAtTraps: boolean,
+  mergeBranches: boolean,
 ): [number, number][] {
   // This function's instructions are [base, last] in the decode arrays filled by the first pass (indexed
   // in place: no views to allocate per function); `last` is the body's final `end`.
@@ -514,6 +526,7 @@ function instrumentFunction(
   const indices2 = allIndices2;
   const ops = allOps;
   const simdFloat = allSimd;
+  const merged = allMerged;
   const frame = plan.reserve;
 
   // Pass 2: emit. Block costs are summed ahead so each charge covers its whole metered block.
@@ -551,7 +564,7 @@ function instrumentFunction(
   let checkHere = plan.entryCheck;
   // Fuel charged to the local but not yet stored to the global (`unsynced`) is known statically along
   // one path; where paths join it is known when every live edge into the join brings the same amount
-  // (the branches to a block's or an if's label, its fall-through, an if's false edge), and unknown (-1)
+  // (the branches to a block's or an if's label, its fall-through, an if's false edge), and unknown (UNKNOWN)
   // otherwise and at loop headers. Where it is unknown, the next block that can trap stores the fuel;
   // calls and helpers store it before they run, and exits store it; every other block only charges the
   // local. A trap reads the global, so its refund entry subtracts the fuel still unsynced there.
@@ -560,9 +573,30 @@ function instrumentFunction(
   let live = true; // the current instruction is reached by falling through (not after br/return/...)
   const openKind: number[] = []; // per open block/loop/if: the kind that opened it,
   const openIf: number[] = []; // the fuel unsynced at an `if` (its else arm and false edge start there),
-  const joinAt: number[] = []; // what the edges to its label bring so far (NO_EDGE, an amount or -1),
+  const joinAt: number[] = []; // what the edges to its label bring so far (NO_EDGE, an amount or UNKNOWN),
   const hasElse: boolean[] = [];
   const liveAt: boolean[] = []; // whether it was opened on a live path
+  const openNoValues: boolean[] = []; // whether a branch to its label carries no values
+  // A block that starts after a forward `br_if` without values and has no call or helper is charged
+  // with the block before it (one subtraction instead of two on the fall-through path); the branch, if
+  // taken, gives the fall-through's cost back to the local on its way out. Fuel at every exit, call,
+  // check and trap is the same as when each block charges itself (the check compares with the amount
+  // charged ahead, and a trap's refund covers it).
+  const lookOpen: boolean[] = []; // blocks opened inside the metered block being summed
+  const branchNoValues = (d: number): boolean => {
+    if (d < lookOpen.length) return lookOpen[lookOpen.length - 1 - d]!;
+    const t = openKind.length - 1 - (d - lookOpen.length);
+    if (t < 0) return type.results.length === 0; // the function's own label
+    return openKind[t] !== Kind.Loop && openNoValues[t]!;
+  };
+  const plainNext = (from: number): boolean => {
+    for (let j = from; j < last; j++) {
+      const k = kinds[j]!;
+      if (k === Kind.Call || k === Kind.CallIndirect || k >= Kind.MemoryGrow) return false;
+      if (endsBlock(k)) return true;
+    }
+    return false;
+  };
   const edge = (depth: number): void => {
     if (!live) return; // a branch in dead code is never taken
     const t = openKind.length - 1 - depth;
@@ -575,22 +609,30 @@ function instrumentFunction(
       let cost = 0;
       let canTrap = false;
       let calls = false;
-      let j = i;
-      for (; j < last; j++) {
+      let ahead = -1; // the cost of the first block when later ones are charged with it
+      lookOpen.length = 0;
+      for (let j = i; j < last; j++) {
         cost += costs[j]!;
         const k = kinds[j]!;
         if (traps[j]) canTrap = true;
         if (k === Kind.Call || k === Kind.CallIndirect || k >= Kind.MemoryGrow) calls = true;
-        if (endsBlock(k)) break;
+        if (k === Kind.Block) lookOpen.push(body[starts[j]! + 1] === 0x40);
+        if (!endsBlock(k)) continue;
+        if (mergeBranches && !calls && ops[j] === 0x0d && branchNoValues(indices[j]!) && plainNext(j + 1)) {
+          merged[j] = 1;
+          if (ahead < 0) ahead = cost;
+          continue;
+        }
+        break;
       }
-      const store = calls || (canTrap && (syncAtTraps || unsynced < 0));
+      const store = calls || (canTrap && (syncAtTraps || unsynced === UNKNOWN));
       if (cost > 0 || checkHere) {
         pending = w.copy(body, pending, start);
         emitCharge(w, L, cost, fuelLocal, store);
-        if (checkHere) emitLocalFuelCheck(w, L, fuelLocal);
+        if (checkHere) emitLocalFuelCheck(w, L, fuelLocal, ahead < 0 ? 0 : cost - ahead);
       }
       if (store) unsynced = 0;
-      else if (unsynced >= 0) unsynced += cost;
+      else if (unsynced !== UNKNOWN) unsynced += cost;
       after = cost;
       blockStart = false;
       checkHere = false;
@@ -647,8 +689,9 @@ function instrumentFunction(
         joinAt.push(NO_EDGE);
         hasElse.push(false);
         liveAt.push(live);
+        openNoValues.push(body[start + 1] === 0x40);
         // A loop header is reached from before the loop and from every backward branch.
-        if (kind === Kind.Loop) unsynced = -1;
+        if (kind === Kind.Loop) unsynced = UNKNOWN;
         break;
       case Kind.Else: {
         const t = openKind.length - 1;
@@ -666,15 +709,31 @@ function instrumentFunction(
         if (k === Kind.If && !hasElse[hasElse.length - 1] && liveAt[liveAt.length - 1]) join = joinOf(join, atIf); // the false edge
         hasElse.pop();
         liveAt.pop();
+        openNoValues.pop();
         // After a loop's `end` only its body falls through.
         if (k !== Kind.Loop) {
           if (live) join = joinOf(join, unsynced);
           live = join !== NO_EDGE;
-          unsynced = live ? join : -1;
+          unsynced = live ? join : UNKNOWN;
         }
         break;
       }
       case Kind.Branch:
+        if (merged[i]) {
+          // br_if d  =>  if (cond) { fuel += the rest, charged ahead; br d + 1 }; the block goes on.
+          merged[i] = 0;
+          pending = w.copy(body, pending, start);
+          if (after > 0) {
+            w.u8(0x04).u8(0x40).u8(0x20).u32(fuelLocal).u8(0x42).s32(after).u8(0x7c).u8(0x21).u32(fuelLocal);
+            w.u8(0x0c).u32(indices[i]! + 1).u8(0x0b);
+          } else w.u8(0x0d).u32(indices[i]!);
+          pending = ends[i]!;
+          const through = unsynced;
+          if (unsynced !== UNKNOWN) unsynced -= after;
+          edge(indices[i]!);
+          unsynced = through;
+          continue;
+        }
         if (ops[i] === 0x0c || ops[i] === 0x0d) edge(indices[i]!);
         else if (ops[i] === 0x0e) for (const d of branchTable(body, start)) edge(d);
         if (ops[i] !== 0x0d) live = false;
