@@ -101,6 +101,9 @@ interface Layout {
   budget: number;
   /** Helper function index per instruction site, created on demand. */
   helper: (kind: number, index: number, index2: number) => number;
+  importedFunctions: number;
+  /** Per defined function: 1 when it takes and returns the fuel count (see internalFunctions). */
+  internal: Uint8Array;
 }
 
 /**
@@ -124,6 +127,11 @@ export interface InstrumentOptions {
    * `br_if` ends a metered block. Same fuel in every case; the reference the tests compare against.
    */
   chargeEachBranch?: boolean;
+  /**
+   * The scheme before internal functions received and returned the fuel count as an extra parameter
+   * and result: every function reloads it from the global. Same fuel; a reference for the tests.
+   */
+  fuelThroughGlobal?: boolean;
 }
 
 export function instrument(m: WasmModule, options: InstrumentOptions = {}): InstrumentedModule {
@@ -146,7 +154,10 @@ export function instrument(m: WasmModule, options: InstrumentOptions = {}): Inst
   const helperTypes: number[] = [];
   const helperBodies: Uint8Array[] = [];
   const helpers = new Map<string, number>();
+  const internal = new Uint8Array(definedCount);
   const L: Layout = {
+    importedFunctions: m.importedFunctions,
+    internal,
     fuel: g0,
     status: g0 + 1,
     memFlags: g0 + 2,
@@ -178,6 +189,12 @@ export function instrument(m: WasmModule, options: InstrumentOptions = {}): Inst
   });
   grow(base);
   const plan = stackPlan(shapes);
+  if (!options.fuelThroughGlobal) internalFunctions(m, base, internal);
+  const functionTypes = m.functionTypes.map((t, i) => {
+    if (!internal[i]) return t;
+    const { params, results } = m.types[t]!;
+    return typeIndex({ params: [...params, I64], results: [...results, I64] });
+  });
 
   // Every metered body is written into one scratch buffer, reused between modules (encodeModule copies
   // the bodies out of it).
@@ -190,7 +207,7 @@ export function instrument(m: WasmModule, options: InstrumentOptions = {}): Inst
     const f = m.code[i]!;
     const resultBlockType = type.results.length === 0 ? -1 : type.results.length === 1 ? -2 : typeIndex({ params: [], results: type.results });
     const start = all.length;
-    const refunds = instrumentFunction(all, f.body, f.codeStart, f.localCount, type, resultBlockType, shapes[i]!, plan[i]!, L, options.syncAtTraps ?? false, !(options.chargeEachBranch ?? false));
+    const refunds = instrumentFunction(all, f.body, f.codeStart, f.localCount, type, resultBlockType, shapes[i]!, plan[i]!, L, options.syncAtTraps ?? false, !(options.chargeEachBranch ?? false), internal[i] === 1);
     const size = all.length - start;
     if (size > V8_MAX_BODY_BYTES)
       throw new AdmissionError(`function ${m.importedFunctions + i} is ${size} bytes once metered, over V8's limit of ${V8_MAX_BODY_BYTES} bytes per function`);
@@ -220,7 +237,7 @@ export function instrument(m: WasmModule, options: InstrumentOptions = {}): Inst
   const out: WasmModule = {
     ...m,
     types,
-    functionTypes: [...m.functionTypes, ...helperTypes],
+    functionTypes: [...functionTypes, ...helperTypes],
     globals: [...m.globals, ...meterGlobals],
     exports,
     code: bodies,
@@ -240,6 +257,39 @@ export function instrument(m: WasmModule, options: InstrumentOptions = {}): Inst
 /** The metered bodies of the module being instrumented (instrument is synchronous: one at a time). */
 const SCRATCH_KEEP_BYTES = 8 * 1024 * 1024;
 let scratch = new ByteWriter(1 << 16);
+
+/** The function index in a constant expression `ref.func x end`, if it is one. */
+function refFuncIn(expr: Uint8Array): number {
+  return expr[0] === 0xd2 ? new ByteReader(expr, 1).u32() : -1;
+}
+
+/**
+ * Marks the defined functions only this module's own direct calls can reach: not exported, not the
+ * start function, never named by `ref.func` (in code, a global or an element segment) nor listed in an
+ * element segment, so no table, host or call_indirect can call them. They take the fuel count as an
+ * extra i64 parameter and return it as an extra result (a register), instead of reading the global on
+ * entry and their callers reading it again after the call; the global is stored at the same places as
+ * for other functions, so every trap, host call and exit sees the same count.
+ */
+function internalFunctions(m: WasmModule, instructions: number, internal: Uint8Array): void {
+  internal.fill(1);
+  const out = (f: number): void => {
+    if (f >= m.importedFunctions) internal[f - m.importedFunctions] = 0;
+  };
+  for (const e of m.exports) if (e.kind === ExternKind.Func) out(e.index);
+  if (m.start !== undefined) out(m.start);
+  for (const seg of m.elements) {
+    for (const f of seg.funcs ?? []) out(f);
+    for (const x of seg.exprs ?? []) out(refFuncIn(x));
+  }
+  for (const g of m.globals) out(refFuncIn(g.init));
+  for (let j = 0; j < instructions; j++) if (allOps[j] === 0xd2) out(allIndices[j]!);
+  // V8 allows 1,000 parameters and results.
+  m.functionTypes.forEach((t, i) => {
+    const { params, results } = m.types[t]!;
+    if (params.length >= 1000 || results.length >= 1000) internal[i] = 0;
+  });
+}
 
 /** Logical stack units a helper's frame takes (a few params and locals). */
 const HELPER_FRAME = 16;
@@ -511,6 +561,7 @@ function instrumentFunction(
   L: Layout,
   syncAtTraps: boolean,
   mergeBranches: boolean,
+  internal: boolean,
 ): [number, number][] {
   // This function's instructions are [base, last] in the decode arrays filled by the first pass (indexed
   // in place: no views to allocate per function); `last` is the body's final `end`.
@@ -534,14 +585,17 @@ function instrumentFunction(
   const origin = w.length;
   const decl = new ByteReader(body);
   const groups = decl.u32();
-  w.u32(groups + (shape.simd ? 5 : 4)).bytes(body.subarray(decl.pos, codeStart));
-  w.u32(1).u8(I64).u32(1).u8(F32).u32(1).u8(F64).u32(1).u8(I32);
+  // An internal function's fuel count is its last parameter: its own locals move up by one.
+  const nParams = type.params.length;
+  w.u32(groups + (shape.simd ? 4 : 3) + (internal ? 0 : 1)).bytes(body.subarray(decl.pos, codeStart));
+  if (!internal) w.u32(1).u8(I64);
+  w.u32(1).u8(F32).u32(1).u8(F64).u32(1).u8(I32);
   if (shape.simd) w.u32(1).u8(V128);
-  const fuelLocal = type.params.length + localCount;
-  const f32Local = fuelLocal + 1;
-  const f64Local = fuelLocal + 2;
-  const depthLocal = fuelLocal + 3;
-  const v128Local = fuelLocal + 4;
+  const fuelLocal = internal ? nParams : nParams + localCount;
+  const f32Local = nParams + localCount + 1;
+  const f64Local = f32Local + 1;
+  const depthLocal = f32Local + 2;
+  const v128Local = f32Local + 3;
   const refunds: [number, number][] = [];
   // Frame entry: count the logical stack, then open a block that every function-level branch now targets.
   if (tracked) {
@@ -555,7 +609,7 @@ function instrumentFunction(
   else if (resultBlockType === -2) w.u8(type.results[0]!);
   else w.s64(BigInt(resultBlockType));
 
-  emitReload(w, L, fuelLocal);
+  if (!internal) emitReload(w, L, fuelLocal);
   // Unchanged instructions are copied in runs: `pending` is the first body byte not yet written.
   let pending = starts[base]!;
   let blockStart = true;
@@ -651,6 +705,12 @@ function instrumentFunction(
     if (traps[i] && after !== unsynced) refunds.push([w.length - origin + (start - pending), after - unsynced]);
     if (kind === Kind.Plain) {
       // Most instructions: no helper, no call, no control flow; they never end a metered block.
+      if (internal && ops[i]! >= 0x20 && ops[i]! <= 0x22 && indices[i]! >= nParams) {
+        pending = w.copy(body, pending, start);
+        w.u8(ops[i]!).u32(indices[i]! + 1);
+        pending = ends[i]!;
+        continue;
+      }
       if (simdFloat[i]) {
         pending = w.copy(body, pending, ends[i]!);
         emitCanonicalSimd(w, v128Local, simdFloat[i]!);
@@ -674,9 +734,16 @@ function instrumentFunction(
         pending = w.copy(body, pending, start);
         emitStore(w, L, fuelLocal);
         if (tracked) emitFrameExit(w, L, depthLocal);
+        if (internal) w.u8(0x20).u32(fuelLocal);
         break;
     }
-    if (kind === Kind.Call || kind === Kind.CallIndirect || kind >= Kind.MemoryGrow) {
+    if (kind === Kind.Call && indices[i]! >= L.importedFunctions && L.internal[indices[i]! - L.importedFunctions]) {
+      // The count goes in as the last argument and comes back as the last result.
+      pending = w.copy(body, pending, start);
+      w.u8(0x20).u32(fuelLocal);
+      pending = w.copy(body, pending, ends[i]!);
+      w.u8(0x21).u32(fuelLocal);
+    } else if (kind === Kind.Call || kind === Kind.CallIndirect || kind >= Kind.MemoryGrow) {
       pending = w.copy(body, pending, ends[i]!);
       emitReload(w, L, fuelLocal);
     }
@@ -755,6 +822,7 @@ function instrumentFunction(
   w.u8(0x0b);
   emitStore(w, L, fuelLocal);
   if (tracked) emitFrameExit(w, L, depthLocal);
+  if (internal) w.u8(0x20).u32(fuelLocal);
   w.u8(0x0b);
   return refunds;
 }
