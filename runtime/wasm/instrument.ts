@@ -102,7 +102,7 @@ interface Layout {
   /** Helper function index per instruction site, created on demand. */
   helper: (kind: number, index: number, index2: number) => number;
   importedFunctions: number;
-  /** Per defined function: 1 when it takes and returns the fuel count (see internalFunctions). */
+  /** Per defined function: 1 when it takes and returns the fuel count, 2 when it only takes it (see internalFunctions). */
   internal: Uint8Array;
 }
 
@@ -132,6 +132,8 @@ export interface InstrumentOptions {
    * and result: every function reloads it from the global. Same fuel; a reference for the tests.
    */
   fuelThroughGlobal?: boolean;
+  /** Internal functions with results return the count too only from this body size (for the tests). */
+  fuelResultMinBytes?: number;
 }
 
 export function instrument(m: WasmModule, options: InstrumentOptions = {}): InstrumentedModule {
@@ -189,11 +191,11 @@ export function instrument(m: WasmModule, options: InstrumentOptions = {}): Inst
   });
   grow(base);
   const plan = stackPlan(shapes);
-  if (!options.fuelThroughGlobal) internalFunctions(m, base, internal);
+  if (!options.fuelThroughGlobal) internalFunctions(m, base, internal, options.fuelResultMinBytes ?? FUEL_RESULT_MIN_BYTES);
   const functionTypes = m.functionTypes.map((t, i) => {
     if (!internal[i]) return t;
     const { params, results } = m.types[t]!;
-    return typeIndex({ params: [...params, I64], results: [...results, I64] });
+    return typeIndex({ params: [...params, I64], results: internal[i] === 1 ? [...results, I64] : results });
   });
 
   // Every metered body is written into one scratch buffer, reused between modules (encodeModule copies
@@ -207,7 +209,7 @@ export function instrument(m: WasmModule, options: InstrumentOptions = {}): Inst
     const f = m.code[i]!;
     const resultBlockType = type.results.length === 0 ? -1 : type.results.length === 1 ? -2 : typeIndex({ params: [], results: type.results });
     const start = all.length;
-    const refunds = instrumentFunction(all, f.body, f.codeStart, f.localCount, type, resultBlockType, shapes[i]!, plan[i]!, L, options.syncAtTraps ?? false, !(options.chargeEachBranch ?? false), internal[i] === 1);
+    const refunds = instrumentFunction(all, f.body, f.codeStart, f.localCount, type, resultBlockType, shapes[i]!, plan[i]!, L, options.syncAtTraps ?? false, !(options.chargeEachBranch ?? false), internal[i]!);
     const size = all.length - start;
     if (size > V8_MAX_BODY_BYTES)
       throw new AdmissionError(`function ${m.importedFunctions + i} is ${size} bytes once metered, over V8's limit of ${V8_MAX_BODY_BYTES} bytes per function`);
@@ -258,6 +260,9 @@ export function instrument(m: WasmModule, options: InstrumentOptions = {}): Inst
 const SCRATCH_KEEP_BYTES = 8 * 1024 * 1024;
 let scratch = new ByteWriter(1 << 16);
 
+/** See internalFunctions. */
+const FUEL_RESULT_MIN_BYTES = 500;
+
 /** The function index in a constant expression `ref.func x end`, if it is one. */
 function refFuncIn(expr: Uint8Array): number {
   return expr[0] === 0xd2 ? new ByteReader(expr, 1).u32() : -1;
@@ -269,9 +274,12 @@ function refFuncIn(expr: Uint8Array): number {
  * element segment, so no table, host or call_indirect can call them. They take the fuel count as an
  * extra i64 parameter and return it as an extra result (a register), instead of reading the global on
  * entry and their callers reading it again after the call; the global is stored at the same places as
- * for other functions, so every trap, host call and exit sees the same count.
+ * for other functions, so every trap, host call and exit sees the same count. A function that already
+ * returns values and whose body is under `resultMinBytes` takes the count but does not return it (its
+ * caller reloads the global): measured, an extra result on a small function can cost more than the
+ * reload saves (rust-vm 1.20x -> 1.29x; V8 inlines small single-result calls).
  */
-function internalFunctions(m: WasmModule, instructions: number, internal: Uint8Array): void {
+function internalFunctions(m: WasmModule, instructions: number, internal: Uint8Array, resultMinBytes: number): void {
   internal.fill(1);
   const out = (f: number): void => {
     if (f >= m.importedFunctions) internal[f - m.importedFunctions] = 0;
@@ -288,6 +296,7 @@ function internalFunctions(m: WasmModule, instructions: number, internal: Uint8A
   m.functionTypes.forEach((t, i) => {
     const { params, results } = m.types[t]!;
     if (params.length >= 1000 || results.length >= 1000) internal[i] = 0;
+    else if (internal[i] && results.length > 0 && m.code[i]!.body.length < resultMinBytes) internal[i] = 2;
   });
 }
 
@@ -561,8 +570,10 @@ function instrumentFunction(
   L: Layout,
   syncAtTraps: boolean,
   mergeBranches: boolean,
-  internal: boolean,
+  internalKind: number,
 ): [number, number][] {
+  const internal = internalKind !== 0;
+  const returnsFuel = internalKind === 1;
   // This function's instructions are [base, last] in the decode arrays filled by the first pass (indexed
   // in place: no views to allocate per function); `last` is the body's final `end`.
   const { base, count: n } = shape;
@@ -734,15 +745,17 @@ function instrumentFunction(
         pending = w.copy(body, pending, start);
         emitStore(w, L, fuelLocal);
         if (tracked) emitFrameExit(w, L, depthLocal);
-        if (internal) w.u8(0x20).u32(fuelLocal);
+        if (returnsFuel) w.u8(0x20).u32(fuelLocal);
         break;
     }
-    if (kind === Kind.Call && indices[i]! >= L.importedFunctions && L.internal[indices[i]! - L.importedFunctions]) {
+    const calleeKind = kind === Kind.Call && indices[i]! >= L.importedFunctions ? L.internal[indices[i]! - L.importedFunctions]! : 0;
+    if (calleeKind !== 0) {
       // The count goes in as the last argument and comes back as the last result.
       pending = w.copy(body, pending, start);
       w.u8(0x20).u32(fuelLocal);
       pending = w.copy(body, pending, ends[i]!);
-      w.u8(0x21).u32(fuelLocal);
+      if (calleeKind === 1) w.u8(0x21).u32(fuelLocal);
+      else emitReload(w, L, fuelLocal);
     } else if (kind === Kind.Call || kind === Kind.CallIndirect || kind >= Kind.MemoryGrow) {
       pending = w.copy(body, pending, ends[i]!);
       emitReload(w, L, fuelLocal);
@@ -822,7 +835,7 @@ function instrumentFunction(
   w.u8(0x0b);
   emitStore(w, L, fuelLocal);
   if (tracked) emitFrameExit(w, L, depthLocal);
-  if (internal) w.u8(0x20).u32(fuelLocal);
+  if (returnsFuel) w.u8(0x20).u32(fuelLocal);
   w.u8(0x0b);
   return refunds;
 }

@@ -21,17 +21,20 @@ describe("runtime: the fuel count passed to internal functions as a parameter an
     const seen = new Set<string>();
     for (let seed = 1; seed <= 300; seed++) {
       const m = admit(generate(seed));
-      const [ref, lazy] = [instrument(m, { fuelThroughGlobal: true }), instrument(m)];
-      expect(WebAssembly.validate(lazy.bytes), `seed ${seed}`).to.equal(true);
-      if (!Buffer.from(lazy.bytes).equals(Buffer.from(ref.bytes))) changed++;
-      const full = run(ref, 1n << 40n);
-      seen.add(full.split(" ")[0]!);
-      expect(run(lazy, 1n << 40n), `seed ${seed}`).to.equal(full);
-      const used = BigInt(/ (\d+) \[/.exec(full)![1]!);
-      for (const limit of [used, used - 1n, used + 1n, used / 2n, used / 3n, 1n, 7n, 30n])
-        if (limit > 0n) expect(run(lazy, limit), `seed ${seed}, limit ${limit}`).to.equal(run(ref, limit));
+      const ref = instrument(m, { fuelThroughGlobal: true });
+      // Small functions with results take the count only; with no size threshold they return it too.
+      for (const lazy of [instrument(m), instrument(m, { fuelResultMinBytes: 0 })]) {
+        expect(WebAssembly.validate(lazy.bytes), `seed ${seed}`).to.equal(true);
+        if (!Buffer.from(lazy.bytes).equals(Buffer.from(ref.bytes))) changed++;
+        const full = run(ref, 1n << 40n);
+        seen.add(full.split(" ")[0]!);
+        expect(run(lazy, 1n << 40n), `seed ${seed}`).to.equal(full);
+        const used = BigInt(/ (\d+) \[/.exec(full)![1]!);
+        for (const limit of [used, used - 1n, used + 1n, used / 2n, used / 3n, 1n, 7n, 30n])
+          if (limit > 0n) expect(run(lazy, limit), `seed ${seed}, limit ${limit}`).to.equal(run(ref, limit));
+      }
     }
-    expect(changed, "modules with an internal function").to.be.greaterThan(150);
+    expect(changed, "modules with an internal function").to.be.greaterThan(300);
     expect([...seen].sort()).to.deep.equal(["exit", "trap"]);
   });
 
@@ -62,12 +65,15 @@ describe("runtime: the fuel count passed to internal functions as a parameter an
       extra: [table, elements],
     });
     expect(WebAssembly.validate(bytes)).to.equal(true);
-    const out = parseModule(instrument(admit(bytes)).bytes);
-    const results = (f: number): number[] => out.types[out.functionTypes[f]!]!.results;
-    expect(results(1)).to.deep.equal([T.i32, I64]);
-    for (const f of [0, 3, 4]) expect(results(f), `function ${f}`).to.deep.equal([]);
-    expect(results(2)).to.deep.equal([T.i32]);
-    expect(out.types[out.functionTypes[1]!]!.params).to.deep.equal([I64]);
+    for (const [options, fuelResult] of [[{ fuelResultMinBytes: 0 }, [T.i32, I64]], [{}, [T.i32]]] as const) {
+      const out = parseModule(instrument(admit(bytes), options).bytes);
+      const results = (f: number): number[] => out.types[out.functionTypes[f]!]!.results;
+      expect(results(1)).to.deep.equal(fuelResult);
+      for (const f of [0, 3, 4]) expect(results(f), `function ${f}`).to.deep.equal([]);
+      expect(results(2)).to.deep.equal([T.i32]);
+      expect(out.types[out.functionTypes[1]!]!.params).to.deep.equal([I64]);
+      expect(out.types[out.functionTypes[2]!]!.params).to.deep.equal([]);
+    }
   });
 
   it("is exact when an internal function traps, and its caller's locals keep their values", async () => {
@@ -84,5 +90,7 @@ describe("runtime: the fuel count passed to internal functions as a parameter an
     // then drop, local.get, drop back in _start
     expect(ok.fuelUsed).to.equal(8n + 7n + 3n);
     expect(run(instrument(admit(mod(0)), { fuelThroughGlobal: true }), 1000n)).to.match(/ 15 \[\]$/);
+    expect(run(instrument(admit(mod(0)), { fuelResultMinBytes: 0 }), 1000n)).to.match(/ 15 \[\]$/);
+    expect(run(instrument(admit(mod(-1)), { fuelResultMinBytes: 0 }), 1000n)).to.match(/^exit 18 \[\]$/);
   });
 });
