@@ -101,6 +101,9 @@ interface Layout {
   budget: number;
   /** Helper function index per instruction site, created on demand. */
   helper: (kind: number, index: number, index2: number) => number;
+  importedFunctions: number;
+  /** Per defined function: 1 when it takes and returns the fuel count, 2 when it only takes it (see internalFunctions). */
+  internal: Uint8Array;
 }
 
 /**
@@ -119,6 +122,18 @@ export interface InstrumentOptions {
    * stores the fuel. Same fuel in every case; kept as the reference the tests compare against.
    */
   syncAtTraps?: boolean;
+  /**
+   * The scheme before a forward `br_if`'s fall-through was charged with the block before it: every
+   * `br_if` ends a metered block. Same fuel in every case; the reference the tests compare against.
+   */
+  chargeEachBranch?: boolean;
+  /**
+   * The scheme before internal functions received and returned the fuel count as an extra parameter
+   * and result: every function reloads it from the global. Same fuel; a reference for the tests.
+   */
+  fuelThroughGlobal?: boolean;
+  /** Internal functions with results return the count too only from this body size (for the tests). */
+  fuelResultMinBytes?: number;
 }
 
 export function instrument(m: WasmModule, options: InstrumentOptions = {}): InstrumentedModule {
@@ -141,7 +156,10 @@ export function instrument(m: WasmModule, options: InstrumentOptions = {}): Inst
   const helperTypes: number[] = [];
   const helperBodies: Uint8Array[] = [];
   const helpers = new Map<string, number>();
+  const internal = new Uint8Array(definedCount);
   const L: Layout = {
+    importedFunctions: m.importedFunctions,
+    internal,
     fuel: g0,
     status: g0 + 1,
     memFlags: g0 + 2,
@@ -173,6 +191,12 @@ export function instrument(m: WasmModule, options: InstrumentOptions = {}): Inst
   });
   grow(base);
   const plan = stackPlan(shapes);
+  if (!options.fuelThroughGlobal) internalFunctions(m, base, internal, options.fuelResultMinBytes ?? FUEL_RESULT_MIN_BYTES);
+  const functionTypes = m.functionTypes.map((t, i) => {
+    if (!internal[i]) return t;
+    const { params, results } = m.types[t]!;
+    return typeIndex({ params: [...params, I64], results: internal[i] === 1 ? [...results, I64] : results });
+  });
 
   // Every metered body is written into one scratch buffer, reused between modules (encodeModule copies
   // the bodies out of it).
@@ -185,7 +209,7 @@ export function instrument(m: WasmModule, options: InstrumentOptions = {}): Inst
     const f = m.code[i]!;
     const resultBlockType = type.results.length === 0 ? -1 : type.results.length === 1 ? -2 : typeIndex({ params: [], results: type.results });
     const start = all.length;
-    const refunds = instrumentFunction(all, f.body, f.codeStart, f.localCount, type, resultBlockType, shapes[i]!, plan[i]!, L, options.syncAtTraps ?? false);
+    const refunds = instrumentFunction(all, f.body, f.codeStart, f.localCount, type, resultBlockType, shapes[i]!, plan[i]!, L, options.syncAtTraps ?? false, !(options.chargeEachBranch ?? false), internal[i]!);
     const size = all.length - start;
     if (size > V8_MAX_BODY_BYTES)
       throw new AdmissionError(`function ${m.importedFunctions + i} is ${size} bytes once metered, over V8's limit of ${V8_MAX_BODY_BYTES} bytes per function`);
@@ -215,7 +239,7 @@ export function instrument(m: WasmModule, options: InstrumentOptions = {}): Inst
   const out: WasmModule = {
     ...m,
     types,
-    functionTypes: [...m.functionTypes, ...helperTypes],
+    functionTypes: [...functionTypes, ...helperTypes],
     globals: [...m.globals, ...meterGlobals],
     exports,
     code: bodies,
@@ -235,6 +259,46 @@ export function instrument(m: WasmModule, options: InstrumentOptions = {}): Inst
 /** The metered bodies of the module being instrumented (instrument is synchronous: one at a time). */
 const SCRATCH_KEEP_BYTES = 8 * 1024 * 1024;
 let scratch = new ByteWriter(1 << 16);
+
+/** See internalFunctions. */
+const FUEL_RESULT_MIN_BYTES = 500;
+
+/** The function index in a constant expression `ref.func x end`, if it is one. */
+function refFuncIn(expr: Uint8Array): number {
+  return expr[0] === 0xd2 ? new ByteReader(expr, 1).u32() : -1;
+}
+
+/**
+ * Marks the defined functions only this module's own direct calls can reach: not exported, not the
+ * start function, never named by `ref.func` (in code, a global or an element segment) nor listed in an
+ * element segment, so no table, host or call_indirect can call them. They take the fuel count as an
+ * extra i64 parameter and return it as an extra result (a register), instead of reading the global on
+ * entry and their callers reading it again after the call; the global is stored at the same places as
+ * for other functions, so every trap, host call and exit sees the same count. A function that already
+ * returns values and whose body is under `resultMinBytes` takes the count but does not return it (its
+ * caller reloads the global): measured, an extra result on a small function can cost more than the
+ * reload saves (rust-vm 1.20x -> 1.29x; V8 inlines small single-result calls).
+ */
+function internalFunctions(m: WasmModule, instructions: number, internal: Uint8Array, resultMinBytes: number): void {
+  internal.fill(1);
+  const out = (f: number): void => {
+    if (f >= m.importedFunctions) internal[f - m.importedFunctions] = 0;
+  };
+  for (const e of m.exports) if (e.kind === ExternKind.Func) out(e.index);
+  if (m.start !== undefined) out(m.start);
+  for (const seg of m.elements) {
+    for (const f of seg.funcs ?? []) out(f);
+    for (const x of seg.exprs ?? []) out(refFuncIn(x));
+  }
+  for (const g of m.globals) out(refFuncIn(g.init));
+  for (let j = 0; j < instructions; j++) if (allOps[j] === 0xd2) out(allIndices[j]!);
+  // V8 allows 1,000 parameters and results.
+  m.functionTypes.forEach((t, i) => {
+    const { params, results } = m.types[t]!;
+    if (params.length >= 1000 || results.length >= 1000) internal[i] = 0;
+    else if (internal[i] && results.length > 0 && m.code[i]!.body.length < resultMinBytes) internal[i] = 2;
+  });
+}
 
 /** Logical stack units a helper's frame takes (a few params and locals). */
 const HELPER_FRAME = 16;
@@ -325,8 +389,9 @@ function emitReload(w: ByteWriter, L: Layout, local: number): void {
   w.u8(0x23).u32(L.fuel).u8(0x21).u32(local);
 }
 
-function emitLocalFuelCheck(w: ByteWriter, L: Layout, local: number): void {
-  w.u8(0x20).u32(local).u8(0x42).u8(0).u8(0x53);
+/** Traps OutOfFuel when the local is below `-ahead` (`ahead`: fuel charged for blocks not yet started). */
+function emitLocalFuelCheck(w: ByteWriter, L: Layout, local: number, ahead: number): void {
+  w.u8(0x20).u32(local).u8(0x42).s32(-ahead).u8(0x53);
   emitTrapIf(w, L, TrapStatus.OutOfFuel);
 }
 
@@ -358,6 +423,8 @@ let allIndices = new Int32Array(1024);
 let allIndices2 = new Int32Array(1024);
 let allOps = new Int32Array(1024);
 let allSimd = new Uint8Array(1024);
+/** br_if instructions whose fall-through block is charged with the block before them (see instrumentFunction). */
+let allMerged = new Uint8Array(1024);
 
 function grow(n: number): void {
   if (n < allStarts.length) return;
@@ -381,14 +448,17 @@ function grow(n: number): void {
   allKinds = g8(allKinds);
   allTraps = g8(allTraps);
   allSimd = g8(allSimd);
+  allMerged = g8(allMerged);
 }
 
 /** No branch to a label yet (the amounts edges bring to a join, see instrumentFunction). */
-const NO_EDGE = -2;
+const NO_EDGE = -(2 ** 41);
+/** The unsynced amount is not known statically (a loop header, a join of different amounts). */
+const UNKNOWN = -(2 ** 40);
 function joinOf(a: number, b: number): number {
   if (a === NO_EDGE) return b;
   if (b === NO_EDGE || a === b) return a;
-  return -1;
+  return UNKNOWN;
 }
 
 /** The label depths of the br_table at `start` (its targets and its default). */
@@ -499,7 +569,11 @@ function instrumentFunction(
   plan: StackPlan,
   L: Layout,
   syncAtTraps: boolean,
+  mergeBranches: boolean,
+  internalKind: number,
 ): [number, number][] {
+  const internal = internalKind !== 0;
+  const returnsFuel = internalKind === 1;
   // This function's instructions are [base, last] in the decode arrays filled by the first pass (indexed
   // in place: no views to allocate per function); `last` is the body's final `end`.
   const { base, count: n } = shape;
@@ -514,6 +588,7 @@ function instrumentFunction(
   const indices2 = allIndices2;
   const ops = allOps;
   const simdFloat = allSimd;
+  const merged = allMerged;
   const frame = plan.reserve;
 
   // Pass 2: emit. Block costs are summed ahead so each charge covers its whole metered block.
@@ -521,14 +596,17 @@ function instrumentFunction(
   const origin = w.length;
   const decl = new ByteReader(body);
   const groups = decl.u32();
-  w.u32(groups + (shape.simd ? 5 : 4)).bytes(body.subarray(decl.pos, codeStart));
-  w.u32(1).u8(I64).u32(1).u8(F32).u32(1).u8(F64).u32(1).u8(I32);
+  // An internal function's fuel count is its last parameter: its own locals move up by one.
+  const nParams = type.params.length;
+  w.u32(groups + (shape.simd ? 4 : 3) + (internal ? 0 : 1)).bytes(body.subarray(decl.pos, codeStart));
+  if (!internal) w.u32(1).u8(I64);
+  w.u32(1).u8(F32).u32(1).u8(F64).u32(1).u8(I32);
   if (shape.simd) w.u32(1).u8(V128);
-  const fuelLocal = type.params.length + localCount;
-  const f32Local = fuelLocal + 1;
-  const f64Local = fuelLocal + 2;
-  const depthLocal = fuelLocal + 3;
-  const v128Local = fuelLocal + 4;
+  const fuelLocal = internal ? nParams : nParams + localCount;
+  const f32Local = nParams + localCount + 1;
+  const f64Local = f32Local + 1;
+  const depthLocal = f32Local + 2;
+  const v128Local = f32Local + 3;
   const refunds: [number, number][] = [];
   // Frame entry: count the logical stack, then open a block that every function-level branch now targets.
   if (tracked) {
@@ -542,7 +620,7 @@ function instrumentFunction(
   else if (resultBlockType === -2) w.u8(type.results[0]!);
   else w.s64(BigInt(resultBlockType));
 
-  emitReload(w, L, fuelLocal);
+  if (!internal) emitReload(w, L, fuelLocal);
   // Unchanged instructions are copied in runs: `pending` is the first body byte not yet written.
   let pending = starts[base]!;
   let blockStart = true;
@@ -551,7 +629,7 @@ function instrumentFunction(
   let checkHere = plan.entryCheck;
   // Fuel charged to the local but not yet stored to the global (`unsynced`) is known statically along
   // one path; where paths join it is known when every live edge into the join brings the same amount
-  // (the branches to a block's or an if's label, its fall-through, an if's false edge), and unknown (-1)
+  // (the branches to a block's or an if's label, its fall-through, an if's false edge), and unknown (UNKNOWN)
   // otherwise and at loop headers. Where it is unknown, the next block that can trap stores the fuel;
   // calls and helpers store it before they run, and exits store it; every other block only charges the
   // local. A trap reads the global, so its refund entry subtracts the fuel still unsynced there.
@@ -560,9 +638,30 @@ function instrumentFunction(
   let live = true; // the current instruction is reached by falling through (not after br/return/...)
   const openKind: number[] = []; // per open block/loop/if: the kind that opened it,
   const openIf: number[] = []; // the fuel unsynced at an `if` (its else arm and false edge start there),
-  const joinAt: number[] = []; // what the edges to its label bring so far (NO_EDGE, an amount or -1),
+  const joinAt: number[] = []; // what the edges to its label bring so far (NO_EDGE, an amount or UNKNOWN),
   const hasElse: boolean[] = [];
   const liveAt: boolean[] = []; // whether it was opened on a live path
+  const openNoValues: boolean[] = []; // whether a branch to its label carries no values
+  // A block that starts after a forward `br_if` without values and has no call or helper is charged
+  // with the block before it (one subtraction instead of two on the fall-through path); the branch, if
+  // taken, gives the fall-through's cost back to the local on its way out. Fuel at every exit, call,
+  // check and trap is the same as when each block charges itself (the check compares with the amount
+  // charged ahead, and a trap's refund covers it).
+  const lookOpen: boolean[] = []; // blocks opened inside the metered block being summed
+  const branchNoValues = (d: number): boolean => {
+    if (d < lookOpen.length) return lookOpen[lookOpen.length - 1 - d]!;
+    const t = openKind.length - 1 - (d - lookOpen.length);
+    if (t < 0) return type.results.length === 0; // the function's own label
+    return openKind[t] !== Kind.Loop && openNoValues[t]!;
+  };
+  const plainNext = (from: number): boolean => {
+    for (let j = from; j < last; j++) {
+      const k = kinds[j]!;
+      if (k === Kind.Call || k === Kind.CallIndirect || k >= Kind.MemoryGrow) return false;
+      if (endsBlock(k)) return true;
+    }
+    return false;
+  };
   const edge = (depth: number): void => {
     if (!live) return; // a branch in dead code is never taken
     const t = openKind.length - 1 - depth;
@@ -575,22 +674,30 @@ function instrumentFunction(
       let cost = 0;
       let canTrap = false;
       let calls = false;
-      let j = i;
-      for (; j < last; j++) {
+      let ahead = -1; // the cost of the first block when later ones are charged with it
+      lookOpen.length = 0;
+      for (let j = i; j < last; j++) {
         cost += costs[j]!;
         const k = kinds[j]!;
         if (traps[j]) canTrap = true;
         if (k === Kind.Call || k === Kind.CallIndirect || k >= Kind.MemoryGrow) calls = true;
-        if (endsBlock(k)) break;
+        if (k === Kind.Block) lookOpen.push(body[starts[j]! + 1] === 0x40);
+        if (!endsBlock(k)) continue;
+        if (mergeBranches && !calls && ops[j] === 0x0d && branchNoValues(indices[j]!) && plainNext(j + 1)) {
+          merged[j] = 1;
+          if (ahead < 0) ahead = cost;
+          continue;
+        }
+        break;
       }
-      const store = calls || (canTrap && (syncAtTraps || unsynced < 0));
+      const store = calls || (canTrap && (syncAtTraps || unsynced === UNKNOWN));
       if (cost > 0 || checkHere) {
         pending = w.copy(body, pending, start);
         emitCharge(w, L, cost, fuelLocal, store);
-        if (checkHere) emitLocalFuelCheck(w, L, fuelLocal);
+        if (checkHere) emitLocalFuelCheck(w, L, fuelLocal, ahead < 0 ? 0 : cost - ahead);
       }
       if (store) unsynced = 0;
-      else if (unsynced >= 0) unsynced += cost;
+      else if (unsynced !== UNKNOWN) unsynced += cost;
       after = cost;
       blockStart = false;
       checkHere = false;
@@ -609,6 +716,12 @@ function instrumentFunction(
     if (traps[i] && after !== unsynced) refunds.push([w.length - origin + (start - pending), after - unsynced]);
     if (kind === Kind.Plain) {
       // Most instructions: no helper, no call, no control flow; they never end a metered block.
+      if (internal && ops[i]! >= 0x20 && ops[i]! <= 0x22 && indices[i]! >= nParams) {
+        pending = w.copy(body, pending, start);
+        w.u8(ops[i]!).u32(indices[i]! + 1);
+        pending = ends[i]!;
+        continue;
+      }
       if (simdFloat[i]) {
         pending = w.copy(body, pending, ends[i]!);
         emitCanonicalSimd(w, v128Local, simdFloat[i]!);
@@ -632,9 +745,18 @@ function instrumentFunction(
         pending = w.copy(body, pending, start);
         emitStore(w, L, fuelLocal);
         if (tracked) emitFrameExit(w, L, depthLocal);
+        if (returnsFuel) w.u8(0x20).u32(fuelLocal);
         break;
     }
-    if (kind === Kind.Call || kind === Kind.CallIndirect || kind >= Kind.MemoryGrow) {
+    const calleeKind = kind === Kind.Call && indices[i]! >= L.importedFunctions ? L.internal[indices[i]! - L.importedFunctions]! : 0;
+    if (calleeKind !== 0) {
+      // The count goes in as the last argument and comes back as the last result.
+      pending = w.copy(body, pending, start);
+      w.u8(0x20).u32(fuelLocal);
+      pending = w.copy(body, pending, ends[i]!);
+      if (calleeKind === 1) w.u8(0x21).u32(fuelLocal);
+      else emitReload(w, L, fuelLocal);
+    } else if (kind === Kind.Call || kind === Kind.CallIndirect || kind >= Kind.MemoryGrow) {
       pending = w.copy(body, pending, ends[i]!);
       emitReload(w, L, fuelLocal);
     }
@@ -647,8 +769,9 @@ function instrumentFunction(
         joinAt.push(NO_EDGE);
         hasElse.push(false);
         liveAt.push(live);
+        openNoValues.push(body[start + 1] === 0x40);
         // A loop header is reached from before the loop and from every backward branch.
-        if (kind === Kind.Loop) unsynced = -1;
+        if (kind === Kind.Loop) unsynced = UNKNOWN;
         break;
       case Kind.Else: {
         const t = openKind.length - 1;
@@ -666,15 +789,31 @@ function instrumentFunction(
         if (k === Kind.If && !hasElse[hasElse.length - 1] && liveAt[liveAt.length - 1]) join = joinOf(join, atIf); // the false edge
         hasElse.pop();
         liveAt.pop();
+        openNoValues.pop();
         // After a loop's `end` only its body falls through.
         if (k !== Kind.Loop) {
           if (live) join = joinOf(join, unsynced);
           live = join !== NO_EDGE;
-          unsynced = live ? join : -1;
+          unsynced = live ? join : UNKNOWN;
         }
         break;
       }
       case Kind.Branch:
+        if (merged[i]) {
+          // br_if d  =>  if (cond) { fuel += the rest, charged ahead; br d + 1 }; the block goes on.
+          merged[i] = 0;
+          pending = w.copy(body, pending, start);
+          if (after > 0) {
+            w.u8(0x04).u8(0x40).u8(0x20).u32(fuelLocal).u8(0x42).s32(after).u8(0x7c).u8(0x21).u32(fuelLocal);
+            w.u8(0x0c).u32(indices[i]! + 1).u8(0x0b);
+          } else w.u8(0x0d).u32(indices[i]!);
+          pending = ends[i]!;
+          const through = unsynced;
+          if (unsynced !== UNKNOWN) unsynced -= after;
+          edge(indices[i]!);
+          unsynced = through;
+          continue;
+        }
         if (ops[i] === 0x0c || ops[i] === 0x0d) edge(indices[i]!);
         else if (ops[i] === 0x0e) for (const d of branchTable(body, start)) edge(d);
         if (ops[i] !== 0x0d) live = false;
@@ -696,6 +835,7 @@ function instrumentFunction(
   w.u8(0x0b);
   emitStore(w, L, fuelLocal);
   if (tracked) emitFrameExit(w, L, depthLocal);
+  if (returnsFuel) w.u8(0x20).u32(fuelLocal);
   w.u8(0x0b);
   return refunds;
 }

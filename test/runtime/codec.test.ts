@@ -107,7 +107,7 @@ describe("runtime: decoder and encoder (generated modules)", function () {
     let traps = 0;
     for (let seed = 1; seed <= SEEDS; seed++) {
       const m = admit(generateModule(seed, { padRate: 0.3, integersOnly: seed % 2 === 0 }));
-      const [reference, lazy] = [run(instrument(m, { syncAtTraps: true })), run(instrument(m))];
+      const [reference, lazy] = [run(instrument(m, { syncAtTraps: true, chargeEachBranch: true })), run(instrument(m))];
       expect(lazy, `seed ${seed}`).to.equal(reference);
       if (lazy.startsWith("trap")) traps++;
     }
