@@ -1,10 +1,25 @@
 // Runs instrumented modules directly (as the job runner judges their outcome) and generates random
 // structured modules for the metering property tests.
+import { expect } from "chai";
 import { METER_EXPORTS, TrapStatus, type InstrumentedModule } from "../../runtime/wasm/instrument.js";
 import { buildModule, i32const, T, type FuncDef } from "../helpers/wasm-builder.js";
 import { Rng } from "../helpers/wasm-gen.js";
 
 export const DROP = 0x1a, END = 0x0b, BLOCK = 0x02, LOOP = 0x03, IF = 0x04, ELSE = 0x05, BR = 0x0c, BR_IF = 0x0d, VOID = 0x40;
+
+/**
+ * Expects `candidate` to run exactly as `reference`: to completion, and with every limit near the
+ * end of that run and a few on the way (`early`), the same outcome, fuel and host-seen counts.
+ * Returns the reference's full run.
+ */
+export function expectSameRuns(candidate: InstrumentedModule, reference: InstrumentedModule, label: string, early: bigint[]): string {
+  const full = run(reference, 1n << 40n);
+  expect(run(candidate, 1n << 40n), label).to.equal(full);
+  const used = BigInt(/ (\d+) \[/.exec(full)![1]!);
+  for (const limit of [used, used - 1n, used + 1n, used / 2n, used / 3n, ...early])
+    if (limit > 0n) expect(run(candidate, limit), `${label}, limit ${limit}`).to.equal(run(reference, limit));
+  return full;
+}
 
 /**
  * Runs an instrumented module's `_start` with `limit` fuel, as the job runner judges the outcome. Every
