@@ -52,11 +52,6 @@ export class RecordDir<T> {
     return write;
   }
 
-  /** Whether a change of `id` is still on its way to the disk. */
-  pending(id: bigint): boolean {
-    return this.writing.has(id);
-  }
-
   /** Every record, in ascending id order. */
   values(): T[] {
     return [...this.records.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, record]) => record);
