@@ -73,38 +73,10 @@ function columnType(f: FieldModel): string {
   }
 }
 
-/** A list element as JSON (bigints as decimal strings). */
-function elementToJson(f: FieldModel, v: unknown): unknown {
-  if (v === null || v === undefined) return null;
-  if (isBigIntLike(f)) return String(v);
-  if (f.kind === "Bytes") return String(v).toLowerCase();
-  return v;
-}
-
 function elementFromJson(f: FieldModel, v: unknown): unknown {
   if (v === null) return null;
   if (isBigIntLike(f)) return BigInt(v as string);
   return v;
-}
-
-/** A JS value to its column value. */
-export function toColumn(f: FieldModel, value: unknown): string | number | null {
-  if (value === null || value === undefined) return null;
-  if (f.list) return JSON.stringify((value as unknown[]).map((v) => elementToJson(f, v)));
-  switch (f.kind) {
-    case "BigInt":
-    case "Int8":
-    case "Timestamp":
-      return encodeBigInt(typeof value === "bigint" ? value : BigInt(value as string));
-    case "Int":
-      return Number(value);
-    case "Boolean":
-      return value ? 1 : 0;
-    case "Bytes":
-      return String(value).toLowerCase();
-    default:
-      return String(value);
-  }
 }
 
 /** A column value back to its JS value. */

@@ -50,7 +50,7 @@ function valueKindOf(schema: SchemaModel, f: FieldModel): number {
 
 const isBigIntKind = (kind: number) => kind === ValueKind.BIGINT || kind === ValueKind.INT8 || kind === ValueKind.TIMESTAMP;
 
-/** A scalar as its SQLite column (services/common/sql-layout.ts's toColumn, specialised per kind). */
+/** A scalar as its SQLite column, the form `fromColumn` (services/common/sql-layout.ts) reads back; chosen once per field. */
 function scalarColumn(f: FieldModel, kind: number): (v: unknown) => string | number | null {
   if (isBigIntKind(kind) && !f.relation) return (v) => (v === undefined ? null : encodeBigInt(v as bigint));
   switch (f.kind) {
