@@ -129,6 +129,7 @@ export class HostDaemon {
     const source: OutputSource = {
       chainId,
       market: config.market,
+      provider: config.provider,
       consumerOf: (id) => jobs.get(id)?.agreement.consumer,
       entry: (id) => outbox.get(id),
       blob: (hash) => store.get(hash),

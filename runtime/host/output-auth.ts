@@ -3,20 +3,26 @@ import { verifyMessage, type Signer } from "ethers";
 /** The longest an output-access signature may stay valid, so a leaked one soon stops working. */
 export const MAX_AUTH_LIFETIME_S = 24 * 3600;
 
-/** The EIP-191 message a consumer signs to read an agreement's outputs until `expiry` (unix seconds). */
-export function outputAccessMessage(chainId: bigint, market: string, agreementId: bigint, expiry: number): string {
-  return `troupe-output:${chainId}:${market.toLowerCase()}:${agreementId}:${expiry}`;
+/**
+ * The EIP-191 message a consumer signs to read, until `expiry` (unix seconds), the outputs of its
+ * agreements with one provider's host. The scope is the host, not one agreement: a consumer with
+ * many agreements there signs once and the host recovers the signer once (a credential per
+ * agreement made every deployment cost an ECDSA signature and recovery). Naming the provider keeps
+ * a host from replaying the credential at another host.
+ */
+export function outputAccessMessage(chainId: bigint, market: string, provider: string, expiry: number): string {
+  return `troupe-output:${chainId}:${market.toLowerCase()}:${provider.toLowerCase()}:${expiry}`;
 }
 
-/** The `Authorization` header value a consumer sends: `Troupe <expiry>:<signature>`. */
+/** The `Authorization` header value a consumer sends to `provider`'s host: `Troupe <expiry>:<signature>`. */
 export async function outputAccessHeader(
   consumer: Signer,
   chainId: bigint,
   market: string,
-  agreementId: bigint,
+  provider: string,
   expiry: number,
 ): Promise<string> {
-  const signature = await consumer.signMessage(outputAccessMessage(chainId, market, agreementId, expiry));
+  const signature = await consumer.signMessage(outputAccessMessage(chainId, market, provider, expiry));
   return `Troupe ${expiry}:${signature}`;
 }
 
@@ -60,10 +66,10 @@ export class SignerCache {
   }
 }
 
-/** Checks an `Authorization` header against the agreement's consumer; throws AccessDenied. */
+/** Checks an `Authorization` header against the agreement's consumer and this host's provider; throws AccessDenied. */
 export function checkOutputAccess(
   header: string | undefined,
-  expected: { chainId: bigint; market: string; agreementId: bigint; consumer: string },
+  expected: { chainId: bigint; market: string; provider: string; consumer: string },
   nowSeconds: number,
   signers: SignerCache = new SignerCache(1),
   mayRecover?: () => boolean,
@@ -76,7 +82,7 @@ export function checkOutputAccess(
   if (expiry > nowSeconds + MAX_AUTH_LIFETIME_S) {
     throw new AccessDenied(401, `the signature's expiry ${expiry} is more than ${MAX_AUTH_LIFETIME_S}s ahead`);
   }
-  const message = outputAccessMessage(expected.chainId, expected.market, expected.agreementId, expiry);
+  const message = outputAccessMessage(expected.chainId, expected.market, expected.provider, expiry);
   let signer: string;
   try {
     signer = signers.recover(message, match[2]!, mayRecover);

@@ -54,6 +54,8 @@ const MAX_WAIT_SECONDS = 10;
 export interface OutputSource {
   chainId: bigint;
   market: string;
+  /** The provider this host serves: output credentials name it. */
+  provider: string;
   /** The consumer of an agreement this host knows, or undefined. */
   consumerOf(id: bigint): string | undefined;
   /** The agreement's signed report and outputs, once it ran. */
@@ -206,7 +208,7 @@ export class OutputServer {
     if (method !== "GET") throw new HttpError(405, `${resource} takes GET`);
     checkOutputAccess(
       req.headers.authorization,
-      { chainId: this.source.chainId, market: this.source.market, agreementId: id, consumer },
+      { chainId: this.source.chainId, market: this.source.market, provider: this.source.provider, consumer },
       Math.floor(Date.now() / 1000),
       this.signers,
       () => this.mayRecover(client),

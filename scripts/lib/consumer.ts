@@ -5,7 +5,7 @@ import { publishContent } from "./content.js";
 import type { DeploymentInfo, MarketContracts } from "./deployment.js";
 import { hostEndpoint } from "./host-endpoint.js";
 import { METERING_VERSION, encodeInputBundle, outputHash, type InputBundle } from "../../runtime/job/index.js";
-import { outputAccessHeader } from "../../runtime/host/output-auth.js";
+import { outputCredential } from "./output-credentials.js";
 import { signUsageAcceptance } from "../../contracts/client/signing.js";
 import type { UsageReport, OutcomeCode } from "../../contracts/client/typed-data.js";
 import { CLOSE_REASON_TEXT, CloseReason, Status, STATUS_NAMES } from "../../contracts/client/status.js";
@@ -205,7 +205,6 @@ async function deployOnce(ctx: ConsumerContext, spec: DeploySpec, progress: (lin
   let verified: { report: UsageReport } | undefined;
   let cosigned = false;
   let acceptedOnChain = false;
-  let access: { header: string; expiry: number } | undefined;
   let asked = false;
 
   for (;;) {
@@ -268,13 +267,9 @@ async function deployOnce(ctx: ConsumerContext, spec: DeploySpec, progress: (lin
         });
       }
       if (!verified && endpoint) {
-        // One credential serves the polls of this agreement for an hour (signing each poll anew is wasted work).
-        const nowS = Math.floor(Date.now() / 1000);
-        if (!access || access.expiry - 60 < nowS) {
-          const expiry = nowS + 3600;
-          access = { expiry, header: await outputAccessHeader(ctx.consumer, ctx.chainId, ctx.deployment.addresses.market, id, expiry) };
-        }
-        const fetched = await fetchVerified(ctx, endpoint, id, spec.input, access.header).catch((error: Error) => {
+        // One credential serves every poll and every agreement of this consumer at this host for an hour.
+        const access = await outputCredential(ctx.consumer, ctx.chainId, ctx.deployment.addresses.market, r.winner);
+        const fetched = await fetchVerified(ctx, endpoint, id, spec.input, access).catch((error: Error) => {
           if (!(error instanceof NotReady)) progress(`host ${endpoint}: ${error.message}`);
           return undefined;
         });

@@ -14,6 +14,7 @@ import { outputAccessHeader } from "../../runtime/host/output-auth.js";
 
 const chainId = 31337n;
 const market = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
+const provider = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
 /** Attackers connect from another loopback address than the honest consumer (127.0.0.1). */
 const ATTACKER = "127.0.0.2";
 
@@ -69,7 +70,7 @@ describe("runtime-host: the output server sheds abuse (the attacker's tests)", f
     });
     let recovered = 0;
     const server = new OutputServer({
-      chainId, market,
+      chainId, market, provider,
       consumerOf: (id) => (id === 1n ? consumer.address : undefined),
       entry: (id) => outbox.get(id),
       blob: (hash) => store.get(hash),
@@ -111,7 +112,7 @@ describe("runtime-host: the output server sheds abuse (the attacker's tests)", f
     const base = `http://127.0.0.1:${await server.listen(0)}`;
     try {
       const expiry = Math.floor(Date.now() / 1000) + 600;
-      const auth = await outputAccessHeader(consumer, chainId, market, 1n, expiry);
+      const auth = await outputAccessHeader(consumer, chainId, market, provider, expiry);
       const quiet = await honestP50(base, auth, 40);
       const attack = flood(base, expiry, 4000, 32);
       await new Promise((r) => setTimeout(r, 800));

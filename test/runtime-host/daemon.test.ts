@@ -87,11 +87,11 @@ describe("runtime-host: the daemon on a live chain", function () {
     expect(reported!.args.outputHash).to.equal(outputHash(text(stdout), ["result.txt"], { "result.txt": text(checksum) }));
     expect(reported!.args.fuelUsed > 0n).to.equal(true);
 
-    const auth = await outputAccessHeader(m.consumer, m.chainId, m.deployment.addresses.market, id, Math.floor(Date.now() / 1000) + 60);
+    const auth = await outputAccessHeader(m.consumer, m.chainId, m.deployment.addresses.market, p.owner.address, Math.floor(Date.now() / 1000) + 60);
     expect(await (await fetch(`${hostUrl}/agreements/${id}/stdout`, { headers: { authorization: auth } })).text()).to.equal(stdout);
     const file = await fetch(`${hostUrl}/agreements/${id}/files/result.txt`, { headers: { authorization: auth } });
     expect(await file.text()).to.equal(checksum);
-    const stranger = await outputAccessHeader(p.owner, m.chainId, m.deployment.addresses.market, id, Math.floor(Date.now() / 1000) + 60);
+    const stranger = await outputAccessHeader(p.owner, m.chainId, m.deployment.addresses.market, p.owner.address, Math.floor(Date.now() / 1000) + 60);
     expect((await fetch(`${hostUrl}/agreements/${id}/stdout`, { headers: { authorization: stranger } })).status).to.equal(403);
     // The receipt is awaited apart from the send: the outbox says confirmed once the host has seen it.
     let report = { state: "" };
@@ -193,7 +193,7 @@ describe("runtime-host: the consumer co-signs through the daemon", function () {
         inputHash: "0x" + sha256Hex(bundle), inputURI: pathToFileURL(join(dir, "input.bin")).href,
       });
       await host.waitFor(new RegExp(`agreement ${id} ran`));
-      const auth = await outputAccessHeader(m.consumer, m.chainId, m.deployment.addresses.market, id, Math.floor(Date.now() / 1000) + 60);
+      const auth = await outputAccessHeader(m.consumer, m.chainId, m.deployment.addresses.market, p.owner.address, Math.floor(Date.now() / 1000) + 60);
       const body = (await (await fetch(`${url}/agreements/${id}/report`, { headers: { authorization: auth } })).json()) as {
         report: Record<keyof UsageReport, string | number>;
         state: string;

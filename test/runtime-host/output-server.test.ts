@@ -8,9 +8,12 @@ import { ContentStore } from "../../runtime/host/content-store.js";
 import { Outbox } from "../../runtime/host/outbox.js";
 import { OutputServer } from "../../runtime/host/output-server.js";
 import { outputAccessHeader, outputAccessMessage, MAX_AUTH_LIFETIME_S, SignerCache } from "../../runtime/host/output-auth.js";
+import { outputCredential } from "../../scripts/lib/output-credentials.js";
 
 const chainId = 31337n;
 const market = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
+const provider = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
+const otherProvider = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC";
 
 describe("runtime-host: output server", () => {
   const consumer = Wallet.createRandom();
@@ -33,6 +36,7 @@ describe("runtime-host: output server", () => {
     server = new OutputServer({
       chainId,
       market,
+      provider,
       consumerOf: (id) => (id === 1n || id === 2n || id >= 4n ? consumer.address : undefined),
       entry: (id) => outbox.get(id),
       blob: (hash) => store.get(hash),
@@ -51,7 +55,7 @@ describe("runtime-host: output server", () => {
   const get = (path: string, authorization?: string) => fetch(base + path, authorization ? { headers: { authorization } } : {});
 
   it("serves the consumer its report, manifest, stdout and output files", async () => {
-    const auth = await outputAccessHeader(consumer, chainId, market, 1n, now() + 60);
+    const auth = await outputAccessHeader(consumer, chainId, market, provider, now() + 60);
     const report = (await (await get("/agreements/1/report", auth)).json()) as { report: { fuelUsed: string } };
     expect(report).to.deep.include({ signature: "0x" + "11".repeat(65), state: "pending", cosigned: false });
     expect(report.report.fuelUsed).to.equal("1000");
@@ -70,39 +74,48 @@ describe("runtime-host: output server", () => {
     expect((await errorOf(missing))).to.match(/missing Authorization/);
     expect((await get("/agreements/1/stdout", "Troupe 12:0x1234")).status).to.equal(401);
 
-    const expired = await get("/agreements/1/stdout", await outputAccessHeader(consumer, chainId, market, 1n, now() - 1));
+    const expired = await get("/agreements/1/stdout", await outputAccessHeader(consumer, chainId, market, provider, now() - 1));
     expect(expired.status).to.equal(401);
     expect((await errorOf(expired))).to.match(/expired/);
-    const tooLong = await get("/agreements/1/stdout", await outputAccessHeader(consumer, chainId, market, 1n, now() + MAX_AUTH_LIFETIME_S + 600));
+    const tooLong = await get("/agreements/1/stdout", await outputAccessHeader(consumer, chainId, market, provider, now() + MAX_AUTH_LIFETIME_S + 600));
     expect(tooLong.status).to.equal(401);
 
-    const wrongSigner = await get("/agreements/1/stdout", await outputAccessHeader(stranger, chainId, market, 1n, now() + 60));
+    const wrongSigner = await get("/agreements/1/stdout", await outputAccessHeader(stranger, chainId, market, provider, now() + 60));
     expect(wrongSigner.status).to.equal(403);
     expect((await errorOf(wrongSigner))).to.match(/not by the agreement's consumer/);
-    // A signature for another agreement (or market) recovers to another address: refused.
-    const otherAgreement = await get("/agreements/1/stdout", await outputAccessHeader(consumer, chainId, market, 2n, now() + 60));
-    expect(otherAgreement.status).to.equal(403);
+    // A signature for another host (or market) recovers to another address: refused.
+    const otherHost = await get("/agreements/1/stdout", await outputAccessHeader(consumer, chainId, market, otherProvider, now() + 60));
+    expect(otherHost.status).to.equal(403);
   });
 
   it("remembers a recovered credential across polls, and judges it the same every time", async () => {
-    const good = await outputAccessHeader(consumer, chainId, market, 1n, now() + 60);
-    const bad = await outputAccessHeader(stranger, chainId, market, 1n, now() + 60);
+    const good = await outputAccessHeader(consumer, chainId, market, provider, now() + 60);
+    const bad = await outputAccessHeader(stranger, chainId, market, provider, now() + 60);
     for (let i = 0; i < 3; i++) {
       expect((await get("/agreements/1/stdout", good)).status).to.equal(200);
       expect((await get("/agreements/1/stdout", bad)).status).to.equal(403);
-      // The consumer's credential for agreement 1 does not open agreement 2.
-      expect((await get("/agreements/2/stdout", good)).status).to.equal(403);
+      // The credential names the host, not the agreement: it opens the consumer's other agreements here too.
+      expect((await get("/agreements/2/stdout", good)).status).to.equal(404);
     }
     const cache = new SignerCache(2);
-    const message = outputAccessMessage(chainId, market, 1n, 123);
+    const message = outputAccessMessage(chainId, market, provider, 123);
     const signature = await consumer.signMessage(message);
     expect(cache.recover(message, signature)).to.equal(consumer.address);
     expect(cache.recover(message, signature)).to.equal(consumer.address);
-    expect(cache.recover(outputAccessMessage(chainId, market, 2n, 123), signature)).to.not.equal(consumer.address);
+    expect(cache.recover(outputAccessMessage(chainId, market, otherProvider, 123), signature)).to.not.equal(consumer.address);
+  });
+
+  it("a consumer signs one credential per host and reuses it for all its agreements there", async () => {
+    const first = await outputCredential(consumer, chainId, market, provider);
+    expect(await outputCredential(consumer, chainId, market, provider)).to.equal(first);
+    expect(await outputCredential(consumer, chainId, market, otherProvider)).to.not.equal(first);
+    expect(await outputCredential(stranger, chainId, market, provider)).to.not.equal(first);
+    expect((await get("/agreements/1/stdout", first)).status).to.equal(200);
+    expect((await get("/agreements/1/stdout", await outputCredential(consumer, chainId, market, otherProvider))).status).to.equal(403);
   });
 
   it("answers 404 for unknown agreements and paths, 404 before a job has run", async () => {
-    const auth = await outputAccessHeader(consumer, chainId, market, 2n, now() + 60);
+    const auth = await outputAccessHeader(consumer, chainId, market, provider, now() + 60);
     expect((await get("/agreements/2/stdout", auth)).status).to.equal(404);
     expect((await get("/agreements/3/stdout", auth)).status).to.equal(404);
     expect((await get("/nothing")).status).to.equal(404);
@@ -116,7 +129,7 @@ describe("runtime-host: output server", () => {
       signature: "0x" + "22".repeat(65),
       outputs: { stdout: ZeroHash.slice(2), stderr: ZeroHash.slice(2), files: {} },
     });
-    const auth4 = await outputAccessHeader(consumer, chainId, market, 4n, now() + 60);
+    const auth4 = await outputAccessHeader(consumer, chainId, market, provider, now() + 60);
     const started = performance.now();
     const held = get("/agreements/4/report?wait=8", auth4);
     await new Promise((resolve) => setTimeout(resolve, 300));
@@ -128,7 +141,7 @@ describe("runtime-host: output server", () => {
     // Answered when written, not when the wait ran out.
     expect(performance.now() - started).to.be.below(4000);
 
-    const auth5 = await outputAccessHeader(consumer, chainId, market, 5n, now() + 60);
+    const auth5 = await outputAccessHeader(consumer, chainId, market, provider, now() + 60);
     const t0 = performance.now();
     expect((await get("/agreements/5/report?wait=0.4", auth5)).status).to.equal(404);
     expect(performance.now() - t0).to.be.at.least(350);
@@ -139,12 +152,12 @@ describe("runtime-host: output server", () => {
 
   it("holds at most heldPerClient report requests of one client; the next is answered at once", async () => {
     const small = new OutputServer({
-      chainId, market, consumerOf: () => consumer.address, entry: () => undefined, blob: () => undefined, note: () => undefined,
+      chainId, market, provider, consumerOf: () => consumer.address, entry: () => undefined, blob: () => undefined, note: () => undefined,
       accept: async () => ({ status: 409, message: "not in this test" }), health: () => ({ ok: true }),
     }, { heldPerClient: 2 });
     const smallBase = `http://127.0.0.1:${await small.listen(0)}`;
     try {
-      const auth = await outputAccessHeader(consumer, chainId, market, 9n, now() + 60);
+      const auth = await outputAccessHeader(consumer, chainId, market, provider, now() + 60);
       const ask = () => fetch(`${smallBase}/agreements/9/report?wait=1.2`, { headers: { authorization: auth } });
       const first = [ask(), ask()];
       await new Promise((resolve) => setTimeout(resolve, 200));

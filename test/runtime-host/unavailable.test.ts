@@ -99,7 +99,7 @@ describe("runtime-host: content that vanishes after the award is reported unavai
       unavailable: [{ what: "input", uri: inputURI, sha256: "0x" + sha256Hex(bundle) }],
     });
     // The consumer sees the failed tries (with errors and times, which are not hashed).
-    const auth = await outputAccessHeader(m.consumer, m.chainId, m.deployment.addresses.market, id, Math.floor(Date.now() / 1000) + 60);
+    const auth = await outputAccessHeader(m.consumer, m.chainId, m.deployment.addresses.market, p.owner.address, Math.floor(Date.now() / 1000) + 60);
     const detail = (await (await fetch(`${hostUrl}/agreements/${id}/unavailable`, { headers: { authorization: auth } })).json()) as {
       attempts: { what: string; error: string }[];
     };
