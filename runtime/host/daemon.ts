@@ -139,6 +139,7 @@ export class HostDaemon {
     };
     const server = new OutputServer(source);
     const port = await server.listen(config.port, config.bind);
+    engine.warmJobPool?.();
     const daemon = new HostDaemon(config, chainId, provider, wallet, market, jobs, outbox, watcher, reader, engine, executor, submitter, server, notes, log, port);
     self.daemon = daemon;
     watcher.onReorg = (reorg) => log(`chain reorganised below the confirmation depth (was at block ${reorg.was}): reading again from block ${reorg.from}`);
@@ -277,9 +278,8 @@ export class HostDaemon {
       await this.jobs.update(id, { state: "attested" });
       return;
     }
-    const status = await this.reader.status(id);
+    const [status, now] = await Promise.all([this.reader.status(id), this.reader.chainTime()]);
     if (status !== Status.Awarded) return this.miss(id, `the agreement is ${STATUS_NAMES[status]}`);
-    const now = await this.reader.chainTime();
     if (now >= agreement.deadline) return this.miss(id, `the deadline ${agreement.deadline} passed before it ran (chain time ${now})`);
 
     let result;

@@ -10,6 +10,8 @@ export interface JobEngine {
   seedFromAgreement(chainId: bigint, market: string, agreementId: bigint): Uint8Array;
   runJob(spec: JobSpec): Promise<JobResult>;
   readonly METERING_VERSION: number;
+  /** Starts the core's job processes ahead of the first job. */
+  warmJobPool?(): void;
   /** Ends the core's reused job processes, so the host can exit. */
   shutdownJobPool?(): void;
 }

@@ -5,6 +5,9 @@ import { agreementMemoryMiB, type Agreement } from "./agreement.js";
 
 /** Reads what the host needs from the market contract and its events. */
 export class MarketReader {
+  /** A read of the latest block under way, which concurrent callers of chainTime() share. */
+  private clockRead: Promise<number> | undefined;
+
   constructor(
     readonly market: TroupeMarket,
     readonly provider: Provider,
@@ -57,10 +60,20 @@ export class MarketReader {
     return Number((await this.market.request(id)).status) as StatusCode;
   }
 
-  /** The chain's clock: the latest block's timestamp, which the contract's deadlines compare against. */
-  async chainTime(): Promise<number> {
-    const block = await this.provider.getBlock("latest");
-    if (!block) throw new Error("the RPC node returned no latest block");
-    return block.timestamp;
+  /**
+   * The chain's clock: the latest block's timestamp, which the contract's deadlines compare against.
+   * Callers that ask while a read is under way share it (a burst of jobs starting reads it once).
+   */
+  chainTime(): Promise<number> {
+    this.clockRead ??= this.provider
+      .getBlock("latest")
+      .then((block) => {
+        if (!block) throw new Error("the RPC node returned no latest block");
+        return block.timestamp;
+      })
+      .finally(() => {
+        this.clockRead = undefined;
+      });
+    return this.clockRead;
   }
 }

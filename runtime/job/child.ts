@@ -41,3 +41,5 @@ process.on("message", (msg: { id: number; spec: JobSpec }) => {
   worker.postMessage(msg);
 });
 process.on("disconnect", () => process.exit(0));
+// The job thread starts now, not with the first job: a warm pool's first job does not wait for it.
+worker = start();

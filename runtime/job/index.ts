@@ -11,7 +11,7 @@ export type { OutcomeCode } from "../../contracts/client/typed-data.js";
 export { encodeInputBundle, decodeInputBundle } from "./bundle.js";
 export { seedFromAgreement } from "./seed.js";
 export { outputHash } from "./output-hash.js";
-export { shutdownJobPool } from "./pool.js";
+export { shutdownJobPool, warmJobPool } from "./pool.js";
 export { METERING_VERSION, SUPPORTED_METERING_VERSIONS } from "../wasm/cost-table.js";
 
 /**

@@ -53,6 +53,16 @@ class JobPool {
     }
   }
 
+  /**
+   * Starts idle job processes up to the pool's size, so the first jobs do not wait for a process
+   * to start (loading the runtime and its job thread takes a second or more on a busy machine,
+   * and a burst of awards would queue behind it).
+   */
+  warm(v8Flags: string[]): void {
+    const key = v8Flags.join(" ");
+    for (let n = this.all.size; n < this.max; n++) this.park(this.spawn(key, v8Flags));
+  }
+
   /** An idle process for these flags that is still alive (one may die while idle). */
   private takeIdle(key: string): Member | undefined {
     const list = this.idle.get(key) ?? [];
@@ -166,6 +176,11 @@ let pool: JobPool | undefined;
 
 export function jobPool(): JobPool {
   return (pool ??= new JobPool());
+}
+
+/** Starts the job processes before the first job needs them. */
+export function warmJobPool(v8Flags: string[] = []): void {
+  jobPool().warm(v8Flags);
 }
 
 /** Kills every job process (for tests and for a host that is shutting down). */
