@@ -1,4 +1,4 @@
-import { JsonRpcProvider } from "ethers";
+import { NativeJsonRpcProvider } from "../../contracts/client/rpc.js";
 import { loadSchemaModel } from "../common/entity-model.js";
 import { indexerConfig } from "./config.js";
 import { Indexer } from "./indexer.js";
@@ -17,7 +17,7 @@ import { ensureSubgraphBuilt } from "./mapping/ensure-build.js";
 async function main(): Promise<void> {
   const config = indexerConfig();
   if (!process.env.SUBGRAPH_MANIFEST) ensureSubgraphBuilt((m) => console.log(`indexer: ${m}`));
-  const provider = new JsonRpcProvider(config.rpcUrl, undefined, { staticNetwork: true });
+  const provider = new NativeJsonRpcProvider(config.rpcUrl, undefined, { staticNetwork: true });
   const indexer = new Indexer({
     provider,
     addresses: config.addresses,
