@@ -47,7 +47,12 @@ export class HostDaemon {
   private loopDone: Promise<void> = Promise.resolve();
   private wakeUp: () => void = () => {};
   private readonly backoff: Backoff;
-  private readonly sending = new Set<bigint>();
+  /**
+   * Reports claimed by an outbox pass deciding or sending them, or by a co-signature being written,
+   * each with the end of that claim: one holder at a time, so a report is never sent alone while its
+   * co-signature is being written, nor the co-signature refused while a pass only looks at it.
+   */
+  private readonly sending = new Map<bigint, Promise<void>>();
   /** The jobs running now, by agreement. */
   private readonly running = new Map<bigint, Promise<void>>();
   /** The outbox pass under way, if any, and whether another was asked for meanwhile. */
@@ -336,14 +341,23 @@ export class HostDaemon {
     if (!job) throw new Error(`outbox entry ${id} has no job record`);
     // A co-signature being written claimed it after this pass listed it: that write decides how it is sent.
     if (this.sending.has(id)) return;
-    this.sending.add(id);
-    try {
+    await this.claimed(id, async () => {
       // Re-read after claiming it: a co-signature may have arrived since the pass listed the outbox.
       const entry = this.outbox.get(id) ?? snapshot;
       const after = await this.submitter.submit(entry, job.agreement.deadline, pass);
       if (after.state !== entry.state || after.txHash !== entry.txHash) this.log(`agreement ${id}: report ${after.state}${after.detail ? ` (${after.detail})` : ""}`);
+    });
+  }
+
+  /** Runs `work` holding agreement `id`'s claim (see `sending`); the caller checked it was free. */
+  private async claimed<T>(id: bigint, work: () => Promise<T>): Promise<T> {
+    let release = () => {};
+    this.sending.set(id, new Promise<void>((resolve) => (release = resolve)));
+    try {
+      return await work();
     } finally {
       this.sending.delete(id);
+      release();
     }
   }
 
@@ -380,18 +394,17 @@ export class HostDaemon {
     if (signer.toLowerCase() !== consumer.toLowerCase()) {
       return { status: 403, message: `the acceptance is signed by ${signer}, not by the agreement's consumer (or not for this report)` };
     }
-    if (entry.state === "pending" && !this.sending.has(id)) {
+    // A pass that holds the report may only be looking at it (it waits for this very co-signature):
+    // wait for it to let go, then judge the report as it stands.
+    for (let claim = this.sending.get(id); claim; claim = this.sending.get(id)) await claim;
+    const current = this.outbox.get(id) ?? entry;
+    if (current.state === "pending") {
       // Claimed while it is written, so no pass sends the report alone meanwhile.
-      this.sending.add(id);
-      try {
-        await this.outbox.update(id, { consumerSignature });
-      } finally {
-        this.sending.delete(id);
-      }
+      await this.claimed(id, () => this.outbox.update(id, { consumerSignature }));
       this.wake();
       return { status: 202, message: `accepted: the host settles agreement ${id} with reportAndSettle` };
     }
-    if (entry.state === "missed") return { status: 410, message: `agreement ${id} can no longer be reported (${entry.detail ?? "missed"})` };
+    if (current.state === "missed") return { status: 410, message: `agreement ${id} can no longer be reported (${current.detail ?? "missed"})` };
     return { status: 409, message: `the report of agreement ${id} is already on its way to the chain: call acceptReport(${id}) from the consumer's account` };
   }
 

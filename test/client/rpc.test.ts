@@ -21,12 +21,12 @@ describe("client: the pinned provider's own JSON-RPC transport", function () {
     const provider = pinnedProvider(node.url, chainId, 100);
     try {
       const [from] = (await node.provider.send("eth_accounts", [])) as string[];
-      const signer = await node.provider.getSigner(from);
+      const signer = await node.provider.getSigner(from!);
       const to = Wallet.createRandom().address;
       await (await signer.sendTransaction({ to, value: parseEther("1.5") })).wait();
       expect(await provider.getBalance(to)).to.equal(parseEther("1.5"));
       // A batch of calls (ethers batches what is asked in the same tick unless told not to).
-      const [block, count] = await Promise.all([provider.getBlockNumber(), provider.getTransactionCount(from)]);
+      const [block, count] = await Promise.all([provider.getBlockNumber(), provider.getTransactionCount(from!)]);
       expect(block).to.equal(Number(await node.provider.send("eth_blockNumber", [])));
       expect(count).to.equal(Number(await node.provider.send("eth_getTransactionCount", [from, "latest"])));
       // A JSON-RPC error answer: an unknown method is an ethers error carrying the node's words.
