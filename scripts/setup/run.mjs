@@ -85,7 +85,7 @@ async function runTests(testArgs) {
 /** Mocha files at once: more than the cores of a small machine, since the end-to-end files mostly wait. */
 const TEST_JOBS = 4;
 /** About what `npm test` takes on an idle 2-core machine, fresh clone included (measured when the test step last changed). */
-const TEST_MINUTES = 8;
+const TEST_MINUTES = 7;
 
 /** Runs a command with the terminal; resolves to its exit code. */
 function exitCode(cmd, cmdArgs, env = process.env) {
