@@ -3,7 +3,8 @@ import { configVariable, defineConfig } from "hardhat/config";
 import hardhatToolboxMochaEthers from "@nomicfoundation/hardhat-toolbox-mocha-ethers";
 
 // `npm test` (scripts/setup/run.mjs) runs the mocha files in TROUPE_TEST_JOBS worker processes at
-// once: most of the slow files wait on block times, deadlines and child processes, not the CPU.
+// once: the slowest files (test/e2e, a whole local market each) spend most of their time waiting on
+// block times and deadlines, and one after the other they left a 2-core machine half idle.
 const testJobs = Number(process.env.TROUPE_TEST_JOBS ?? "1");
 
 // The compiler comes from the pinned npm `solc` package, so no build step downloads anything.
