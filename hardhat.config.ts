@@ -2,6 +2,11 @@ import { createRequire } from "node:module";
 import { configVariable, defineConfig } from "hardhat/config";
 import hardhatToolboxMochaEthers from "@nomicfoundation/hardhat-toolbox-mocha-ethers";
 
+// `npm test` (scripts/setup/run.mjs) runs the mocha files in TROUPE_TEST_JOBS worker processes at
+// once: the slowest files (test/e2e, a whole local market each) spend most of their time waiting on
+// block times and deadlines, and one after the other they left a 2-core machine half idle.
+const testJobs = Number(process.env.TROUPE_TEST_JOBS ?? "1");
+
 // The compiler comes from the pinned npm `solc` package, so no build step downloads anything.
 const require = createRequire(import.meta.url);
 const solcVersion: string = require("solc/package.json").version;
@@ -16,6 +21,9 @@ export default defineConfig({
       viaIR: true,
       evmVersion: "cancun",
     },
+  },
+  test: {
+    mocha: testJobs > 1 ? { parallel: true, jobs: testJobs } : {},
   },
   paths: {
     tests: { mocha: "test", solidity: "test/solidity" },

@@ -8,7 +8,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -101,13 +101,19 @@ export function ensureWorkloads(): Record<string, string> {
     const stampFile = out + ".stamp";
     const stamp = stampOf(w);
     if (!existsSync(out) || !existsSync(stampFile) || readFileSync(stampFile, "utf8") !== stamp) {
+      // Built under a name of this process's own, then renamed into place: test files running in
+      // parallel processes may build the same workload at once, and none may read a half-written one.
+      const part = join(BUILD_DIR, `${w.name}.${process.pid}.part.wasm`);
       try {
-        w.build(out);
+        w.build(part);
       } catch (e) {
+        rmSync(part, { force: true });
         const err = e as { stderr?: Buffer; message: string };
         throw new Error(`building workload ${w.name} failed: ${err.stderr?.toString() || err.message}`);
       }
-      writeFileSync(stampFile, stamp);
+      renameSync(part, out);
+      writeFileSync(`${stampFile}.${process.pid}`, stamp);
+      renameSync(`${stampFile}.${process.pid}`, stampFile);
     }
     paths[w.name] = out;
   }

@@ -309,8 +309,8 @@ function matchmakerSpec(i: number, o: LocalMarketOptions, d: DeploymentInfo, rpc
   };
 }
 
-/** The matchmakers' starting model, trained once from the continuum simulator (see model-cache.ts). */
-async function bootstrapModel(log: (line: string) => void): Promise<string> {
+/** The matchmakers' starting model, trained once from the continuum simulator (see model-cache.ts); `npm test` trains it before the tests. */
+export async function bootstrapModel(log: (line: string) => void): Promise<string> {
   const { dir, file } = cachedModelPath();
   if (!existsSync(file)) {
     log("training the matchmakers' model from the continuum simulator (first start only, about 1-2 min)…");

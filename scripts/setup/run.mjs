@@ -47,18 +47,61 @@ async function main() {
     case "ts":
       if (!args[0]) fail("usage: run.mjs ts <file.ts> [args]", 2);
       return runTs(args[0], args.slice(1));
-    case "test": {
-      say("running the tests: subgraph build, lint + type-check, Solidity tests, TypeScript tests (about 10 min)…");
-      const steps = [["npm", ["run", "subgraph:build"]], ["npm", ["run", "lint"]], ["npx", ["hardhat", "test", ...args]]];
-      for (const [cmd, cmdArgs] of steps) {
-        const run = spawnSync(cmd, cmdArgs, { stdio: "inherit" });
-        if (run.status !== 0) process.exit(run.status ?? 1);
-      }
-      return;
-    }
+    case "test":
+      return runTests(args);
     default:
       fail(`unknown command "${command}": start, test, ts <file> or setup`, 2);
   }
+}
+
+/**
+ * The subgraph build; then lint + type-check alongside the tests. Lint is CPU work while many tests
+ * wait on blocks, deadlines and child processes, and the tests run their mocha files in TEST_JOBS
+ * processes at once (hardhat.config.ts), so that the end-to-end files, each a whole local market
+ * that mostly waits, overlap with each other and with the rest. Before the tests start, the
+ * workloads and the matchmakers' model are made once (a fresh clone has neither), so that parallel
+ * test files do not each build them. Lint's output is held and printed after the tests'.
+ */
+async function runTests(testArgs) {
+  say(`running the tests: subgraph build, then lint + type-check alongside the Solidity and TypeScript tests (about ${TEST_MINUTES} min)…`);
+  const subgraph = spawnSync("npm", ["run", "subgraph:build"], { stdio: "inherit" });
+  if (subgraph.status !== 0) process.exit(subgraph.status ?? 1);
+  const t0 = Date.now();
+  const lint = collect("npm", ["run", "lint"]);
+  const prepared = await Promise.all([
+    exitCode(process.execPath, ["--import", "tsx", "runtime/workloads/build.ts"]),
+    exitCode(process.execPath, ["--import", "tsx", "--input-type=module", "-e",
+      "const { bootstrapModel } = await import('./scripts/local/market.ts'); await bootstrapModel((line) => console.log(`troupe  ${line.trim()}`));"]),
+  ]);
+  if (prepared.some((code) => code !== 0)) fail("the workloads or the matchmakers' model could not be made (see above)");
+  const env = { ...process.env, TROUPE_TEST_JOBS: process.env.TROUPE_TEST_JOBS ?? String(TEST_JOBS) };
+  const tests = await exitCode("npx", ["hardhat", "test", ...testArgs], env);
+  const linted = await lint;
+  process.stdout.write(linted.output);
+  say(`lint + type-check ${linted.code === 0 ? "passed" : "FAILED (see above)"} in ${Math.round(linted.seconds)} s; the tests ${tests === 0 ? "passed" : "FAILED"}; ${Math.round((Date.now() - t0) / 1000)} s after the subgraph build`);
+  if (linted.code !== 0 || tests !== 0) process.exit(tests || linted.code || 1);
+}
+
+/** Mocha files at once: more than the cores of a small machine, since the end-to-end files mostly wait. */
+const TEST_JOBS = 4;
+/** About what `npm test` takes on an idle 2-core machine, fresh clone included (measured when the test step last changed). */
+const TEST_MINUTES = 7;
+
+/** Runs a command with the terminal; resolves to its exit code. */
+function exitCode(cmd, cmdArgs, env = process.env) {
+  return new Promise((done) => spawn(cmd, cmdArgs, { stdio: "inherit", env }).on("exit", (code) => done(code ?? 1)));
+}
+
+/** Runs a command with its output held back; resolves to its exit code, output and duration. */
+function collect(cmd, cmdArgs) {
+  const t0 = Date.now();
+  return new Promise((done) => {
+    const child = spawn(cmd, cmdArgs, { stdio: ["ignore", "pipe", "pipe"] });
+    const chunks = [];
+    child.stdout.on("data", (c) => chunks.push(c));
+    child.stderr.on("data", (c) => chunks.push(c));
+    child.on("close", (code) => done({ code: code ?? 1, output: Buffer.concat(chunks).toString(), seconds: (Date.now() - t0) / 1000 }));
+  });
 }
 
 /** npm install when node_modules is missing or older than package-lock.json. */

@@ -28,10 +28,20 @@ export const E2E_MATRIX: { happy: ChainCase[]; faults: ChainCase[] } = process.e
   ? { happy: ALL, faults: ALL }
   : { happy: [ALL[0]!, ALL[1]!], faults: [ALL[2]!, ALL[3]!] };
 
-/** A port nobody listens on right now, and `count - 1` free ones after it. */
+/**
+ * The matrix's chains of one cadence. Each suite has a test file per cadence, so that `npm test`,
+ * which runs test files in parallel processes, runs a suite's chains at the same time.
+ */
+export const ofCadence = (cases: ChainCase[], cadence: "automine" | "blocks") => cases.filter((c) => (c.blockTime > 0) === (cadence === "blocks"));
+
+/**
+ * A port nobody listens on right now, and `count - 1` free ones after it. Drawn below Linux's
+ * ephemeral range (32768 and up), so that no connection or `listen(0)` of a test file running in
+ * parallel takes one of them between this check and the market's start.
+ */
 export async function freePorts(count: number): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 30_000);
+    const base = 20_000 + Math.floor(Math.random() * (12_000 - count));
     const ports = Array.from({ length: count }, (_, i) => base + i);
     if ((await Promise.all(ports.map(isFree))).every(Boolean)) return base;
   }
@@ -57,7 +67,8 @@ export async function startTestMarket(overrides: Partial<LocalMarketOptions> = {
     hostPortBase: base + 2,
     providers,
     pollMs: 250,
-    parameters: { disputeWindow: 30, commitWindow: 60, revealWindow: 60, appealWindow: 10 },
+    // Nobody appeals in these tests: a short appeal window closes a decided case sooner.
+    parameters: { disputeWindow: 30, commitWindow: 60, revealWindow: 60, appealWindow: 5 },
     // the tests' consumers publish to fresh temporary directories (TROUPE_CONTENT_DIR)
     contentDirs: [tmpdir()],
     ...overrides,

@@ -183,7 +183,9 @@ describe("runtime-host: the consumer co-signs through the daemon", function () {
     writeFileSync(join(dir, "input.bin"), bundle);
     const host = spawnHost({
       RPC_URL: node.url, HOST_KEY: p.hostKey.privateKey, PROVIDER: p.owner.address, MARKET: m.deployment.addresses.market,
-      MARKET_START_BLOCK: String(m.deployment.startBlock), DATA_DIR: join(dir, "host"), HOST_PORT: "0", POLL_INTERVAL_MS: "100",
+      // Polls a second apart: while a pass checks a waiting report the host answers an acceptance
+      // with 409 (it may be on its way), and a pass every 100 ms made that likely on a loaded machine.
+      MARKET_START_BLOCK: String(m.deployment.startBlock), DATA_DIR: join(dir, "host"), HOST_PORT: "0", POLL_INTERVAL_MS: "1000",
       CONTENT_DIRS: contentDirs(dir), COSIGN_WAIT_MS: "600000",
     });
     try {

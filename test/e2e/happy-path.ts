@@ -2,14 +2,15 @@ import { expect } from "chai";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startTestMarket, runCli, graphql, eventually, E2E_MATRIX, describeChain } from "./helpers.js";
+import { startTestMarket, runCli, graphql, eventually, describeChain, type ChainCase } from "./helpers.js";
 import { consumerAccount } from "../../scripts/local/accounts.js";
 import { ensureWorkloads } from "../../runtime/workloads/build.js";
 import type { LocalMarket } from "../../scripts/local/market.js";
 
 const M = 1_000_000n;
 
-for (const chainCase of E2E_MATRIX.happy) describe(`end to end: the happy path, every actor its own process (${describeChain(chainCase)})`, function () {
+/** The happy path on one chain; happy-path-*.test.ts run it on the chains of E2E_MATRIX.happy. */
+export const describeHappyPath = (chainCase: ChainCase) => describe(`end to end: the happy path, every actor its own process (${describeChain(chainCase)})`, function () {
   this.timeout(300_000);
   let market: LocalMarket;
   before(async () => {
