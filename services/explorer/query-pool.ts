@@ -1,10 +1,10 @@
 import { Worker } from "node:worker_threads";
 import type { WorkerConfig, WorkerReply } from "./query-worker.js";
 
-/** An answer from the pool (or its refusal), ready to send. */
+/** An answer from the pool (or its refusal), ready to send: `body` is the response's UTF-8 bytes. */
 export interface PoolAnswer {
   status: number;
-  body: string;
+  body: Buffer;
   cacheable: boolean;
 }
 
@@ -48,8 +48,8 @@ interface Slot {
   claim: Int32Array;
 }
 
-function errorBody(message: string, code: string): string {
-  return JSON.stringify({ errors: [{ message, extensions: { code } }] });
+function errorBody(message: string, code: string): Buffer {
+  return Buffer.from(JSON.stringify({ errors: [{ message, extensions: { code } }] }));
 }
 
 const WORKER_URL = new URL("./query-worker-entry.mjs", import.meta.url);
@@ -251,7 +251,8 @@ export class QueryPool {
   private finish(slot: Slot, reply: WorkerReply): void {
     if (slot.job?.id !== reply.id) return;
     const job = this.release(slot)!;
-    job.resolve({ status: reply.status, body: reply.body, cacheable: reply.cacheable });
+    const { buffer, byteOffset, byteLength } = reply.body;
+    job.resolve({ status: reply.status, body: Buffer.from(buffer, byteOffset, byteLength), cacheable: reply.cacheable });
     const next = slot.next;
     if (next) {
       slot.next = undefined;

@@ -25,7 +25,8 @@ export interface WorkerRequest {
 export interface WorkerReply {
   id: number;
   status: number;
-  body: string;
+  /** The response's UTF-8 bytes, transferred (not copied) to the pool: the main thread sends them as they are. */
+  body: Uint8Array;
   cacheable: boolean;
 }
 
@@ -33,17 +34,21 @@ const config = workerData as WorkerConfig;
 const schemaModel = parseSchemaModel(config.schemaSource);
 const model = new ReadModel(config.dbPath, schemaModel);
 const executor = new RequestExecutor(buildExplorerSchema(schemaModel), model, config.limits);
+const utf8 = new TextEncoder();
 
 parentPort!.on("message", (request: WorkerRequest) => {
   // A job sent ahead may have been taken back by the pool for a worker that became free first.
   if (Atomics.compareExchange(config.claim, 0, request.id, 0) !== request.id) return;
-  let reply: WorkerReply;
+  let answer: { status: number; body: string; cacheable: boolean };
   try {
-    reply = { id: request.id, ...executor.run(request.body) };
+    answer = executor.run(request.body);
   } catch (error) {
     const message = `internal error while running the query: ${(error as Error).message}`;
-    reply = { id: request.id, status: 500, body: JSON.stringify({ errors: [{ message }] }), cacheable: false };
+    answer = { status: 500, body: JSON.stringify({ errors: [{ message }] }), cacheable: false };
   }
-  parentPort!.postMessage(reply);
+  // Encoded here, on the worker's core, into a buffer of its own (TextEncoder's are never pooled) that moves without a copy.
+  const body = utf8.encode(answer.body);
+  const reply: WorkerReply = { id: request.id, status: answer.status, body, cacheable: answer.cacheable };
+  parentPort!.postMessage(reply, [body.buffer]);
 });
 parentPort!.postMessage({ ready: true });

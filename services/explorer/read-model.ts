@@ -10,6 +10,12 @@ export type Row = Record<string | symbol, unknown>;
 /** The block a row was read at (undefined: latest), carried to the resolvers of its fields. */
 export const ROW_BLOCK = Symbol("block");
 
+interface Bookkeeping {
+  head: IndexedBlock | undefined;
+  earliest: number;
+  firstError: number | undefined;
+}
+
 export interface IndexedBlock {
   number: number;
   hash: string;
@@ -38,6 +44,8 @@ export class ReadModel {
   /** Within `read`: what was already read of the index's bookkeeping (one snapshot, so it cannot change). */
   private memo: Map<string, unknown> | undefined;
   private readonly inTransaction: (fn: () => unknown) => unknown;
+  /** The last checkpoint read, as text and parsed. */
+  private parsed: { text: string; head: IndexedBlock } | undefined;
 
   constructor(path: string, readonly schema: SchemaModel) {
     if (!existsSync(path)) throw new Error(`no index database at ${path}: start the indexer first (DB_PATH)`);
@@ -123,20 +131,30 @@ export class ReadModel {
     return rows;
   }
 
+  /**
+   * The index's bookkeeping in one statement (every query needs it, and each statement is a few
+   * microseconds of a query's budget): the checkpoint, the earliest block kept and the first block
+   * with an indexing error. Read once per `read`; the parsed checkpoint is kept while its text is
+   * the same.
+   */
+  private bookkeeping(): Bookkeeping {
+    return this.remember("bookkeeping", () => {
+      const row = this.statement(
+        "SELECT (SELECT value FROM _meta WHERE key = 'checkpoint') AS checkpoint, (SELECT value FROM _meta WHERE key = 'earliestBlock') AS earliest, (SELECT min(block) FROM _errors) AS firstError",
+      ).get() as { checkpoint: string | null; earliest: string | null; firstError: number | null };
+      if (row.checkpoint !== this.parsed?.text) this.parsed = row.checkpoint === null ? undefined : { text: row.checkpoint, head: JSON.parse(row.checkpoint) as IndexedBlock };
+      return { head: this.parsed?.head, earliest: row.earliest === null ? 0 : Number(JSON.parse(row.earliest)), firstError: row.firstError ?? undefined };
+    });
+  }
+
   /** The last block the indexer committed, if any. */
   head(): IndexedBlock | undefined {
-    return this.remember("head", () => {
-      const row = this.statement("SELECT value FROM _meta WHERE key = 'checkpoint'").get() as { value: string } | undefined;
-      return row ? (JSON.parse(row.value) as IndexedBlock) : undefined;
-    });
+    return this.bookkeeping().head;
   }
 
   /** The oldest block whose state is kept (history before it was pruned). */
   earliest(): number {
-    return this.remember("earliest", () => {
-      const row = this.statement("SELECT value FROM _meta WHERE key = 'earliestBlock'").get() as { value: string } | undefined;
-      return row ? Number(JSON.parse(row.value)) : 0;
-    });
+    return this.bookkeeping().earliest;
   }
 
   blockByNumber(number: number): IndexedBlock | undefined {
@@ -147,12 +165,10 @@ export class ReadModel {
     return this.statement("SELECT number, hash, timestamp, parentHash FROM _blocks WHERE hash = ?").get(hash.toLowerCase()) as IndexedBlock | undefined;
   }
 
-  /** The first block with an indexing error at or before `block` (undefined: none). */
+  /** The first block with an indexing error at or before `block` (undefined: none): the first of all, if it is not after `block`. */
   firstErrorBlock(block: number): number | undefined {
-    return this.remember(`errors ${block}`, () => {
-      const row = this.statement("SELECT min(block) AS b FROM _errors WHERE block <= ?").get(block) as { b: number | null };
-      return row.b ?? undefined;
-    });
+    const first = this.bookkeeping().firstError;
+    return first !== undefined && first <= block ? first : undefined;
   }
 
   /** A name for what is indexed: the market contract's address. */

@@ -164,10 +164,9 @@ export async function startExplorer(options: ExplorerOptions): Promise<RunningEx
       return;
     }
     const answer = await pool.run(client, body);
-    const buffer = Buffer.from(answer.body);
-    if (answer.cacheable) cache.set(version, body, { status: answer.status, contentType, body: buffer });
+    if (answer.cacheable) cache.set(version, body, { status: answer.status, contentType, body: answer.body });
     if (answer.status === 429 || answer.status === 503) res.setHeader("retry-after", "1");
-    sendJson(res, answer.status, buffer, contentType);
+    sendJson(res, answer.status, answer.body, contentType);
   }
 
   async function serveStatic(path: string, res: ServerResponse): Promise<void> {

@@ -12,7 +12,8 @@ import { openIndexDb } from "../../services/indexer/database.js";
 const slow = JSON.stringify({
   query: `{ agreements(first: 1000, orderBy: fee, where: { or: [${[...Array(40).keys()].map((i) => `{ fee_lt: "${i}" }`).join(", ")}, { status_not: "X" }] }) { id fee } }`,
 });
-const fast = (id: number) => JSON.stringify({ query: `{ agreement(id: "${id}") { id status } }` });
+const NON_ASCII = "Überfällig ✓ 契約 🚀";
+const fast = (id: number | string) => JSON.stringify({ query: `{ agreement(id: "${id}") { id status } }` });
 
 describe("explorer: the query pool", function () {
   this.timeout(120_000);
@@ -27,6 +28,7 @@ describe("explorer: the query pool", function () {
     const insert = db.prepare(`INSERT INTO "Agreement" ("id", "fee", "status", "__block_start") VALUES (?, ?, ?, 1)`);
     db.transaction(() => {
       for (let i = 1; i <= 200_000; i++) insert.run(String(i), encodeBigInt(BigInt((i * 7919) % 100_003) + 1000n), i % 10 ? "Settled" : "Breached");
+      insert.run("x", encodeBigInt(1n), NON_ASCII);
     })();
     db.close();
     pool = new QueryPool({
@@ -67,12 +69,25 @@ describe("explorer: the query pool", function () {
     );
     const slowReply = await slowAnswer;
     expect(slowReply.status).to.equal(200);
-    expect((JSON.parse(slowReply.body) as { data: { agreements: unknown[] } }).data.agreements).to.have.length(1000);
+    expect((JSON.parse(slowReply.body.toString()) as { data: { agreements: unknown[] } }).data.agreements).to.have.length(1000);
     quick.flat().forEach((a, k) => {
       expect(a.status).to.equal(200);
       const id = String(1 + k);
-      expect(JSON.parse(a.body)).to.deep.equal({ data: { agreement: { id, status: Number(id) % 10 ? "Settled" : "Breached" } } });
+      expect(JSON.parse(a.body.toString())).to.deep.equal({ data: { agreement: { id, status: Number(id) % 10 ? "Settled" : "Breached" } } });
     });
     expect(quickDoneAt, `quick queries done at ${quickDoneAt.toFixed(0)} ms, the slow one at ${slowDoneAt.toFixed(0)} ms`).to.be.below(slowDoneAt);
+  });
+
+  it("answers with the worker's UTF-8 bytes as they are, several answers in a row from each worker", async () => {
+    const expected = JSON.stringify({ data: { agreement: { id: "x", status: NON_ASCII } } });
+    const answers = await Promise.all([...Array(8).keys()].map(() => pool.run("127.0.0.3", fast("x"))));
+    for (const a of answers) {
+      expect(a.status).to.equal(200);
+      expect(Buffer.isBuffer(a.body)).to.equal(true);
+      expect(a.body.length).to.equal(Buffer.byteLength(expected));
+      expect(a.body.toString("utf8")).to.equal(expected);
+    }
+    // Each answer has bytes of its own (a transferred buffer is never shared with a later answer).
+    expect(new Set(answers.map((a) => a.body.buffer)).size).to.equal(answers.length);
   });
 });
