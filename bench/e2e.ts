@@ -52,6 +52,20 @@ const configs: Config[] = values.chain || values["block-time"] || values.load
       { chain: "hardhat", blockTime: 0, load: true },
     ];
 
+/**
+ * Stops the market (and the hog) of the run under way when the bench itself is told to stop (a
+ * timeout, Ctrl-C): its node, hosts and agents must not outlive it and load the machine.
+ */
+let teardown: (() => Promise<void>) | undefined;
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    console.error(`\n${signal}: stopping the market…`);
+    // Deployments still under way fail as their market goes: that is expected now, not news.
+    process.on("uncaughtException", () => {}).on("unhandledRejection", () => {});
+    void (teardown?.() ?? Promise.resolve()).finally(() => process.exit(signal === "SIGINT" ? 130 : 143));
+  });
+}
+
 /** Two busy loops (`yes > /dev/null`), one per core, for the whole measured run. */
 function cpuHog(): () => void {
   const hogs: ChildProcess[] = Array.from({ length: cpus().length }, () => spawn("yes", [], { stdio: ["ignore", "ignore", "ignore"] }));
@@ -66,6 +80,7 @@ async function runOne(config: Config) {
     dataDir: dir, nodePort: base, explorerPort: base + 1, hostPortBase: base + 2, chain: config.chain, blockTime: config.blockTime,
     providers: DEFAULT_PROFILES.slice(0, 4).map((p) => ({ ...p, concurrentJobs })), pollMs: 250,
   }));
+  teardown = () => market.stop();
   const { chainId } = await market.provider.getNetwork();
   // One consumer per lane, as in a market of many users. They are funded before the clock starts.
   const consumers = Array.from({ length: inFlight }, (_, i) => localAccount(100 + i, market.provider));
@@ -87,6 +102,10 @@ async function runOne(config: Config) {
   let next = 0;
   const gasBefore = await gasUsedSince(market.provider, 0);
   const stopHog = config.load ? cpuHog() : () => {};
+  teardown = async () => {
+    stopHog();
+    await market.stop();
+  };
   const load0 = loadavg()[0]!;
   const started = Date.now();
 
@@ -122,6 +141,7 @@ async function runOne(config: Config) {
   stopHog();
   const gas = (await gasUsedSince(market.provider, 0)) - gasBefore;
   await market.stop();
+  teardown = undefined;
   if (process.env.BENCH_KEEP) console.log(`  (kept ${dir})`);
   else rmSync(dir, { recursive: true, force: true });
   for (const f of failures) console.error(`  ${f}`);
