@@ -1,6 +1,7 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync, unlinkSync } from "node:fs";
 import { mkdir, open, rename, unlink } from "node:fs/promises";
 import { dirname, join, basename } from "node:path";
+import { KeyedChain } from "./keyed-chain.js";
 
 /**
  * Writes `data` to `file` so that a crash leaves either the old or the new content, never a
@@ -41,7 +42,7 @@ function syncDirectory(dir: string): void {
 }
 
 /** Writes of one file, in call order: a later write never lands under an earlier one. */
-const writesOf = new Map<string, Promise<void>>();
+const writesOf = new KeyedChain<string>();
 /** Per directory: the fsync that has not started yet (every rename before it starts is covered by it), and the running one. */
 const directorySyncs = new Map<string, { next?: Promise<void>; running?: Promise<void> }>();
 let tmpSerial = 0;
@@ -54,14 +55,7 @@ let tmpSerial = 0;
  * of blocked event loop per record on this machine's disk otherwise.
  */
 export function writeFileDurable(file: string, data: string | Uint8Array): Promise<void> {
-  const previous = writesOf.get(file) ?? Promise.resolve();
-  const write = previous.catch(() => {}).then(() => writeOnce(file, data));
-  writesOf.set(file, write);
-  const forget = () => {
-    if (writesOf.get(file) === write) writesOf.delete(file);
-  };
-  write.then(forget, forget);
-  return write;
+  return writesOf.run(file, () => writeOnce(file, data));
 }
 
 /** `writeJsonAtomic` through `writeFileDurable`. */

@@ -1,6 +1,7 @@
 import { mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { readJsonFile, writeJsonDurable } from "./atomic-file.js";
+import { KeyedChain } from "./keyed-chain.js";
 
 /**
  * One JSON record per agreement in a directory, each replaced atomically. The directory is read
@@ -9,8 +10,8 @@ import { readJsonFile, writeJsonDurable } from "./atomic-file.js";
  */
 export class RecordDir<T> {
   private readonly records = new Map<bigint, T>();
-  /** The last pending write of each record: changes of one record apply in call order. */
-  private readonly writing = new Map<bigint, Promise<T>>();
+  /** Pending writes by record: changes of one record apply in call order. */
+  private readonly writing = new KeyedChain<bigint>();
 
   constructor(readonly dir: string) {
     mkdirSync(dir, { recursive: true });
@@ -37,19 +38,12 @@ export class RecordDir<T> {
    */
   change(id: bigint, compute: (current: T | undefined) => T): Promise<T> {
     if (id < 0n) return Promise.reject(new Error(`invalid agreement id ${id}`));
-    const previous = this.writing.get(id) ?? Promise.resolve(undefined);
-    const write = previous.catch(() => undefined).then(async () => {
+    return this.writing.run(id, async () => {
       const record = compute(this.records.get(id));
       await writeJsonDurable(join(this.dir, `${id}.json`), record);
       this.records.set(id, record);
       return record;
     });
-    this.writing.set(id, write);
-    const forget = () => {
-      if (this.writing.get(id) === write) this.writing.delete(id);
-    };
-    write.then(forget, forget);
-    return write;
   }
 
   /** Every record, in ascending id order. */
