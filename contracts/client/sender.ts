@@ -359,8 +359,12 @@ export class Sender {
     this.monitoring = true;
     this.monitor = (async () => {
       try {
+        // The first look comes at once, as viem's receipt wait does: a node that mines on demand, or
+        // a rollup's sequencer, has the receipt by the time the broadcast is answered.
+        let pause = 0;
         while (!this.closed && this.pending.size > 0) {
-          await sleep(this.o.pollMs);
+          await sleep(pause);
+          pause = this.o.pollMs;
           try {
             await this.poll();
           } catch (error) {

@@ -243,10 +243,11 @@ async function deployOnce(ctx: ConsumerContext, spec: DeploySpec, progress: (lin
           continue;
         }
       }
+      // A step that went through changed the request: it is read again at once.
       if (spec.acceptFirstBid && bids > 0 && nowS < Number(r.bidWindowEnd)) {
-        await tolerate(() => send("accept the first bid", asConsumer.acceptBid.populateTransaction(id, r.winner)));
+        if (await tolerate(() => send("accept the first bid", asConsumer.acceptBid.populateTransaction(id, r.winner)))) continue;
       } else if (nowS >= Number(r.bidWindowEnd)) {
-        await tolerate(() => send("close the auction", asConsumer.closeAuction.populateTransaction(id)));
+        if (await tolerate(() => send("close the auction", asConsumer.closeAuction.populateTransaction(id)))) continue;
       } else if (!spec.acceptFirstBid) {
         // Until the window ends there is only news of bids to show: look once a second, and
         // be there when it ends.
@@ -395,11 +396,14 @@ function parsed(iface: Interface, logs: readonly Log[], name: string) {
 }
 
 /** Runs a transaction that may lose a race with another actor (someone else closed the auction). */
-async function tolerate(fn: () => Promise<unknown>): Promise<void> {
+/** Runs a step another actor may have taken first; says whether it went through. */
+async function tolerate(fn: () => Promise<unknown>): Promise<boolean> {
   try {
     await fn();
+    return true;
   } catch {
     // the next poll sees the new state
+    return false;
   }
 }
 
