@@ -29,6 +29,8 @@ interface PlannedBid {
   offerId: bigint;
   reason: string;
   hash: string;
+  /** The explanation's file is written (a bid must not go out before what it references). */
+  stored: Promise<void>;
 }
 
 export interface AgentOptions {
@@ -296,9 +298,10 @@ export class MatchmakerAgent {
       if (planned.length === 0) return 0;
       let sent: Awaited<ReturnType<Sender["sendBatch"]>>;
       try {
+        await Promise.all(planned.map((b) => b.stored));
         sent = await this.sender.sendBatch(planned.map((b) => ({ tx: b.tx, gasLimit: GAS_LIMITS.bid, label: `bid on request ${b.id}` })));
       } catch (error) {
-        // The batch never reached the node: every planned bid frees its slot and is tried next tick.
+        // The explanations or the batch never made it: every planned bid frees its slot and is tried next tick.
         for (const bid of planned) this.refuse(bid.id, error);
         throw error;
       }
@@ -373,7 +376,7 @@ export class MatchmakerAgent {
       modelTrainedOn: this.o.trainer.model.file.trainedOn,
       decidedAt: now,
     };
-    const hash = this.o.store.put(explanation);
+    const { hash, stored } = this.o.store.putLater(explanation);
     const id = request.view.id;
     const tx = await this.o.chain.market.connect(this.o.signer).bid.populateTransaction(id, chosen.offerId, price, fee, hash);
     this.state.bids.set(id, {
@@ -386,7 +389,7 @@ export class MatchmakerAgent {
     });
     const offer = this.agentOffers(now).find((a) => a.offer.id === chosen.offerId)!;
     this.bidCandidates.set(id, { request: request.view, offer: offer.offer, stats: offer.stats, load: offer.load });
-    return { id, tx, offerId: chosen.offerId, reason: chosen.reason, hash };
+    return { id, tx, offerId: chosen.offerId, reason: chosen.reason, hash, stored };
   }
 
   /** The agent key's one sender: local nonce, pipelined bids, stuck bids replaced. */

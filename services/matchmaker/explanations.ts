@@ -6,6 +6,7 @@
  */
 import { createServer, type Server } from "node:http";
 import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from "node:fs";
+import { rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { keccak256, toUtf8Bytes } from "ethers";
 
@@ -18,6 +19,8 @@ export function canonicalJson(value: unknown): string {
 
 export class ExplanationStore {
   readonly dir: string;
+  /** Temporary names of writes under way are told apart by this count. */
+  private writes = 0;
 
   constructor(
     dataDir: string,
@@ -33,6 +36,22 @@ export class ExplanationStore {
     const h = hash.toLowerCase();
     if (!HASH.test(h)) throw new Error(`not a content hash: ${hash} (expected 0x + 64 hex digits)`);
     return join(this.dir, `${h}.json`);
+  }
+
+  /**
+   * Hashes an explanation at once and stores it (atomically) off the event loop: a tick that plans
+   * a burst of bids writes their explanations side by side and waits for all of them before the
+   * bids go out, instead of blocking on one synchronous write per bid.
+   */
+  putLater(explanation: unknown): { hash: string; stored: Promise<void> } {
+    const text = canonicalJson(explanation);
+    const hash = keccak256(toUtf8Bytes(text));
+    const file = join(this.dir, `${hash}.json`);
+    const tmp = `${file}.${process.pid}.${++this.writes}.tmp`;
+    const stored = existsSync(file) ? Promise.resolve() : writeFile(tmp, text).then(() => rename(tmp, file));
+    // Awaited later, maybe after it failed: it must not count as an unhandled rejection meanwhile.
+    stored.catch(() => {});
+    return { hash, stored };
   }
 
   /** Stores an explanation (atomically) and returns the hash a bid references. */
