@@ -295,10 +295,13 @@ async function deployOnce(ctx: ConsumerContext, spec: DeploySpec, progress: (lin
           const res = await fetch(`${endpoint}/agreements/${id}/acceptance`, {
             method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ signature }),
             signal: AbortSignal.timeout(10_000),
-          }).catch(() => undefined);
-          if (res?.status === 202) {
+          }).catch((error: Error) => error);
+          if (res instanceof Response && res.status === 202) {
             cosigned = true;
             progress("co-signed the report: the host settles it");
+          } else {
+            const why = res instanceof Response ? `HTTP ${res.status} ${(await res.text().catch(() => "")).slice(0, 200)}` : res.message;
+            progress(`the host did not take the co-signature (${why}): the next look tries again, or accepts on chain`);
           }
         } else if (status === Status.Reported) {
           // Reported without the co-signature (the host sent it alone, even after a 202): the chain is what counts.
