@@ -206,6 +206,11 @@ async function deployOnce(ctx: ConsumerContext, spec: DeploySpec, progress: (lin
   let cosigned = false;
   let acceptedOnChain = false;
   let asked = false;
+  let lastTrouble: string | undefined;
+  const tellOnce = (line: string) => {
+    if (line !== lastTrouble) progress(line);
+    lastTrouble = line;
+  };
 
   for (;;) {
     const r = await market.request(id);
@@ -265,8 +270,12 @@ async function deployOnce(ctx: ConsumerContext, spec: DeploySpec, progress: (lin
         const [awardedAt, bid] = await Promise.all([chainNow(), market.bidOf(id, r.winner)]);
         if (!spec.choose && !spec.acceptFirstBid) pace.sawAwardLate(awardedAt - Number(r.bidWindowEnd));
         progress(`awarded to ${r.winner} at ${fmt(bid.pricePerMFuel)}/Mfuel + ${fmt(bid.fee)}`);
+      }
+      // Looked up until found, and again after the host failed to answer: its provider may have
+      // published another endpoint meanwhile. A trouble is told once, not on every look.
+      if (!verified && !endpoint) {
         endpoint = await hostEndpoint(ctx.contracts, r.winner, ctx.deployment.startBlock).catch((error: Error) => {
-          progress(`cannot find the host of ${r.winner}: ${error.message}`);
+          tellOnce(`cannot find the host of ${r.winner}: ${error.message}`);
           return undefined;
         });
       }
@@ -274,7 +283,10 @@ async function deployOnce(ctx: ConsumerContext, spec: DeploySpec, progress: (lin
         // One credential serves every poll and every agreement of this consumer at this host for an hour.
         const access = await outputCredential(ctx.consumer, ctx.chainId, ctx.deployment.addresses.market, r.winner);
         const fetched = await fetchVerified(ctx, endpoint, id, spec.input, access).catch((error: Error) => {
-          if (!(error instanceof NotReady)) progress(`host ${endpoint}: ${error.message}`);
+          if (!(error instanceof NotReady)) {
+            tellOnce(`host ${endpoint}: ${error.message}`);
+            endpoint = undefined;
+          }
           return undefined;
         });
         if (fetched?.problem) {
@@ -401,8 +413,7 @@ function parsed(iface: Interface, logs: readonly Log[], name: string) {
   return undefined;
 }
 
-/** Runs a transaction that may lose a race with another actor (someone else closed the auction). */
-/** Runs a step another actor may have taken first; says whether it went through. */
+/** Runs a step another actor may have taken first (someone else closed the auction); says whether it went through. */
 async function tolerate(fn: () => Promise<unknown>): Promise<boolean> {
   try {
     await fn();

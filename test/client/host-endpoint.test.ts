@@ -6,7 +6,7 @@ import { expectReject } from "../helpers/expect-reject.js";
 
 const meta = (endpoint: string) => `data:application/json,${encodeURIComponent(JSON.stringify({ endpoint }))}`;
 
-describe("consumer: a provider's host endpoint, from the registry's logs", function () {
+describe("consumer: a provider's host endpoint, from the registry's logs read since the last look", function () {
   this.timeout(60_000);
   let f: Fixture;
   let contracts: MarketContracts;
@@ -30,5 +30,20 @@ describe("consumer: a provider's host endpoint, from the registry's logs", funct
     // Metadata that names no endpoint is refused with the URI.
     await (await registry.connect(f.providerA).setMetadata("data:application/json,{}")).wait();
     await expectReject(hostEndpoint(contracts, f.providerA.address, startBlock), /names no host endpoint/);
+  });
+
+  it("reads again from the start when the chain no longer holds the block it last read (a reorganisation, a reset node)", async () => {
+    const { registry } = f.deployment;
+    const startBlock = await f.ethers.provider.getBlockNumber();
+    const snapshot = await f.networkHelpers.takeSnapshot();
+    const proof = await hostKeyProof(f, f.providerB, f.hostB);
+    await (await registry.connect(f.providerB).register(f.hostB.address, 0, 1, 1000n * TOKEN, meta("http://old.example"), proof)).wait();
+    for (let i = 0; i < 3; i++) await f.networkHelpers.mine();
+    expect(await hostEndpoint(contracts, f.providerB.address, startBlock)).to.equal("http://old.example");
+    // Another history from the same block on: the provider registered elsewhere, and more blocks than before.
+    await snapshot.restore();
+    await (await registry.connect(f.providerB).register(f.hostB.address, 0, 1, 1000n * TOKEN, meta("http://new.example"), proof)).wait();
+    for (let i = 0; i < 6; i++) await f.networkHelpers.mine();
+    expect(await hostEndpoint(contracts, f.providerB.address, startBlock)).to.equal("http://new.example");
   });
 });
