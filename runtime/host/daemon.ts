@@ -19,6 +19,7 @@ import { OutputServer, type OutputSource } from "./output-server.js";
 import { briefError } from "./rpc.js";
 import { pinnedProvider, probeChainId } from "../../contracts/client/rpc.js";
 import { Submitter, submissionPass, type SubmissionPass } from "./submitter.js";
+import { WindowSettler } from "./window-settler.js";
 import { senderFor } from "../../contracts/client/sender.js";
 import { buildUsageReport, signReport } from "./usage-report.js";
 
@@ -75,6 +76,7 @@ export class HostDaemon {
     private readonly engine: JobEngine,
     private readonly executor: JobExecutor,
     private readonly submitter: Submitter,
+    private readonly settler: WindowSettler,
     private readonly server: OutputServer,
     /** The notes of unavailable content this host reported: a store of their own, served to anyone. */
     private readonly notes: ContentStore,
@@ -121,16 +123,18 @@ export class HostDaemon {
     const notes = new ContentStore(join(config.dataDir, "notes"));
     // The submitter's hook and the server call back into the daemon, which is built last.
     const self: { daemon?: HostDaemon } = {};
+    const sender = senderFor(wallet, { log });
     const submitter = new Submitter({
       market,
       provider,
       reader,
       outbox,
-      sender: senderFor(wallet, { log }),
+      sender,
       onSettled: () => self.daemon?.wake(),
       cosignWaitMs: config.cosignWaitMs,
       afterSend: (entry) => self.daemon!.crashPoint("after-send", entry.report.agreementId),
     });
+    const settler = new WindowSettler({ market, reader, outbox, sender, log, onSettled: () => self.daemon?.wake() });
     const source: OutputSource = {
       chainId,
       market: config.market,
@@ -145,7 +149,7 @@ export class HostDaemon {
     const server = new OutputServer(source);
     const port = await server.listen(config.port, config.bind);
     engine.warmJobPool?.();
-    const daemon = new HostDaemon(config, chainId, provider, wallet, market, jobs, outbox, watcher, reader, engine, executor, submitter, server, notes, log, port);
+    const daemon = new HostDaemon(config, chainId, provider, wallet, market, jobs, outbox, watcher, reader, engine, executor, submitter, settler, server, notes, log, port);
     self.daemon = daemon;
     watcher.onReorg = (reorg) => log(`chain reorganised below the confirmation depth (was at block ${reorg.was}): reading again from block ${reorg.from}`);
     log(`serving provider ${config.provider} on market ${config.market} (chain ${chainId}); outputs on http://${config.bind}:${port}`);
@@ -228,26 +232,31 @@ export class HostDaemon {
   }
 
   /**
-   * Sends or reconciles every unconfirmed report, several side by side: each is a status read and
-   * a send (the sender hands out nonces in order), and one pass may hold a report per finished job.
+   * Sends or reconciles every unconfirmed report, and settles the confirmed ones whose dispute
+   * window has passed, several side by side: each is a status read and a send (the sender hands out
+   * nonces in order), and one pass may hold a report per finished job.
    */
   private async submitOutbox(): Promise<void> {
     const pass = submissionPass(this.reader);
     // Claimed by a co-signature being written, or by an earlier pass still sending it.
-    const entries = this.outbox.unconfirmed().filter((entry) => !this.sending.has(entry.report.agreementId));
+    const free = (entry: OutboxEntry) => !this.sending.has(entry.report.agreementId);
+    const steps = [
+      ...this.outbox.unconfirmed().filter(free).map((entry) => ({ entry, what: "submission", run: () => this.submitOne(entry, pass) })),
+      ...this.outbox.confirmed().filter(free).map((entry) => ({ entry, what: "settlement", run: () => this.settleOne(entry, pass) })),
+    ];
     let failure: unknown;
     const worker = async () => {
-      for (let entry = entries.shift(); entry; entry = entries.shift()) {
+      for (let step = steps.shift(); step; step = steps.shift()) {
         try {
-          await this.submitOne(entry, pass);
+          await step.run();
         } catch (error) {
           // One stuck report must not hold up the others; the pass still counts as failed.
           failure ??= error;
-          this.log(`agreement ${entry.report.agreementId}: submission failed: ${briefError(error)}`);
+          this.log(`agreement ${step.entry.report.agreementId}: ${step.what} failed: ${briefError(error)}`);
         }
       }
     };
-    await Promise.all(Array.from({ length: Math.min(SUBMISSIONS_AT_ONCE, entries.length) }, worker));
+    await Promise.all(Array.from({ length: Math.min(SUBMISSIONS_AT_ONCE, steps.length) }, worker));
     if (failure) throw failure;
   }
 
@@ -346,6 +355,17 @@ export class HostDaemon {
       const entry = this.outbox.get(id) ?? snapshot;
       const after = await this.submitter.submit(entry, job.agreement.deadline, pass);
       if (after.state !== entry.state || after.txHash !== entry.txHash) this.log(`agreement ${id}: report ${after.state}${after.detail ? ` (${after.detail})` : ""}`);
+    });
+  }
+
+  private async settleOne(snapshot: OutboxEntry, pass: SubmissionPass): Promise<void> {
+    const id = snapshot.report.agreementId;
+    if (this.sending.has(id)) return;
+    await this.claimed(id, async () => {
+      const entry = this.outbox.get(id) ?? snapshot;
+      if (entry.state !== "confirmed") return;
+      const after = await this.settler.step(entry, pass);
+      if (after.state !== entry.state) this.log(`agreement ${id}: report ${after.state}${after.detail ? ` (${after.detail})` : ""}`);
     });
   }
 

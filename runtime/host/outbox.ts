@@ -11,9 +11,10 @@ export interface OutputManifest {
 
 /**
  * pending: signed, not yet sent; sent: a transaction carries it (`txHash`); confirmed: the chain
- * holds the report; missed: the agreement can no longer be reported (deadline, breach).
+ * holds the report; closed: the agreement is over on chain (settled, or in the court's hands), with
+ * nothing left for the host to send; missed: the agreement can no longer be reported (deadline, breach).
  */
-export type OutboxState = "pending" | "sent" | "confirmed" | "missed";
+export type OutboxState = "pending" | "sent" | "confirmed" | "closed" | "missed";
 
 export interface OutboxEntry {
   report: UsageReport;
@@ -28,6 +29,8 @@ export interface OutboxEntry {
   txHash?: string;
   /** Unix milliseconds when the entry was written. */
   createdAt: number;
+  /** The chain time at which the report was taken, for a report that stands alone: its dispute window runs from it. */
+  reportedAt?: number;
   detail?: string;
 }
 
@@ -81,6 +84,11 @@ export class Outbox {
   /** Entries the chain does not hold yet, oldest agreement first. */
   unconfirmed(): OutboxEntry[] {
     return this.all().filter((e) => e.state === "pending" || e.state === "sent");
+  }
+
+  /** Entries the chain holds whose agreement may still wait to be settled, oldest agreement first. */
+  confirmed(): OutboxEntry[] {
+    return this.all().filter((e) => e.state === "confirmed");
   }
 
   all(): OutboxEntry[] {

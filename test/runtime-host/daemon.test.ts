@@ -101,12 +101,23 @@ describe("runtime-host: the daemon on a live chain", function () {
     }
     expect(report.state).to.equal("confirmed");
 
+    // Nobody co-signed or accepted the report: the host settles it itself once the dispute window
+    // (an hour here) has passed, and not before.
     const { market, token } = m.deployment;
     const before = await token.balanceOf(p.owner.address);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(Number((await market.request(id)).status)).to.equal(Status.Reported);
     await advanceTime(m.provider, 3601);
-    await (await market.connect(m.keeper).settle(id)).wait();
-    expect(Number((await market.request(id)).status)).to.equal(Status.Settled);
+    await waitForStatus(m, id, Status.Settled);
+    await host.waitFor(new RegExp(`agreement ${id}: the dispute window passed with no dispute: settling it`));
+    const [settled] = await market.queryFilter(market.filters.AgreementSettled(id));
+    expect(settled!.args.cosigned).to.equal(false);
     expect((await token.balanceOf(p.owner.address)) > before).to.equal(true);
+    for (let i = 0; i < 50 && report.state !== "closed"; i++) {
+      report = (await (await fetch(`${hostUrl}/agreements/${id}/report`, { headers: { authorization: auth } })).json()) as { state: string };
+      if (report.state !== "closed") await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(report.state).to.equal("closed");
   });
 
   it("keeps going past a module with the wrong hash, random bytes, a trapping job, a job out of fuel and a missed deadline", async () => {

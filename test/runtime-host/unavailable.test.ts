@@ -107,10 +107,9 @@ describe("runtime-host: content that vanishes after the award is reported unavai
     for (const a of detail.attempts) expect(a).to.deep.include({ what: "input" }).and.to.have.property("error").that.matches(/answered 404/);
     expect((await fetch(`${hostUrl}/notes/0x${"00".repeat(32)}`)).status).to.equal(404);
 
-    // After the dispute window the provider is paid its fee and no fuel; the rest goes back to the consumer.
+    // After the dispute window the host settles it: the provider is paid its fee and no fuel; the rest goes back to the consumer.
     await advanceTime(m.provider, DISPUTE_WINDOW + 1);
-    await (await market.connect(m.keeper).settle(id)).wait();
-    expect(Number((await market.request(id)).status)).to.equal(Status.Settled);
+    await waitForStatus(m, id, Status.Settled);
     const [settled] = await market.queryFilter(market.filters.AgreementSettled(id));
     const [created] = await market.queryFilter(market.filters.AgreementCreated(id));
     expect(settled!.args.providerPayment).to.equal(created!.args.fee);
