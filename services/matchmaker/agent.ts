@@ -33,6 +33,14 @@ interface PlannedBid {
   stored: Promise<void>;
 }
 
+/**
+ * Bids a tick plans, signs and sends at a time. Signing is the slow part of a bid (~10 ms on a busy
+ * 2-core machine): sent as one batch, the first bids of a burst of 90 requests waited a second for
+ * the last one to be signed, while the windows of all of them ran (measured: planning 0.4 s and
+ * sending 0.9 s for one batch of 87).
+ */
+const BID_BATCH = 16;
+
 export interface AgentOptions {
   chain: MarketChain;
   signer: Signer;
@@ -286,36 +294,40 @@ export class MatchmakerAgent {
         .map((r) => ({ r, profit: this.evaluate(r.view, now, false).chosen?.quote.expectedProfit ?? -Infinity }))
         .filter((x) => x.profit > -Infinity)
         .sort((a, b) => b.profit - a.profit);
-      // A burst of requests is bid on in one batch: planned one after another (each planned bid
-      // takes its slot at once), then sent in one JSON-RPC round trip with consecutive nonces.
-      // Receipts are not awaited here: on a chain with real block times the next tick must not
-      // wait for a block; a bid that fails frees its slot when its receipt says so.
-      const planned: PlannedBid[] = [];
-      for (const { r } of ranked) {
-        const bid = await this.planBid(r, now);
-        if (bid) planned.push(bid);
-      }
-      if (planned.length === 0) return 0;
-      let sent: Awaited<ReturnType<Sender["sendBatch"]>>;
-      try {
-        await Promise.all(planned.map((b) => b.stored));
-        sent = await this.sender.sendBatch(planned.map((b) => ({ tx: b.tx, gasLimit: GAS_LIMITS.bid, label: `bid on request ${b.id}` })));
-      } catch (error) {
-        // The explanations or the batch never made it: every planned bid frees its slot and is tried next tick.
-        for (const bid of planned) this.refuse(bid.id, error);
-        throw error;
-      }
-      for (const [i, outcome] of sent.entries()) {
-        const bid = planned[i]!;
-        if (outcome instanceof Error) {
-          this.refuse(bid.id, outcome);
-          continue;
+      // A burst of requests is bid on in batches of BID_BATCH: each planned one bid after another
+      // (a planned bid takes its slot at once), its explanations written, then sent in one JSON-RPC
+      // round trip with consecutive nonces. Receipts are not awaited here: on a chain with real block
+      // times the next tick must not wait for a block; a bid that fails frees its slot when its
+      // receipt says so.
+      for (let at = 0; at < ranked.length; at += BID_BATCH) {
+        const planned: PlannedBid[] = [];
+        for (const { r } of ranked.slice(at, at + BID_BATCH)) {
+          const bid = await this.planBid(r, now);
+          if (bid) planned.push(bid);
         }
-        placed++;
-        outcome.wait().then(
-          () => this.o.log(`bid on request ${bid.id} from offer ${bid.offerId}: ${bid.reason} (explanation ${bid.hash})`),
-          (error: unknown) => this.refuse(bid.id, error),
-        );
+        if (planned.length === 0) continue;
+        let sent: Awaited<ReturnType<Sender["sendBatch"]>>;
+        try {
+          await Promise.all(planned.map((b) => b.stored));
+          sent = await this.sender.sendBatch(planned.map((b) => ({ tx: b.tx, gasLimit: GAS_LIMITS.bid, label: `bid on request ${b.id}` })));
+        } catch (error) {
+          // The explanations or the batch never made it: every bid of the batch frees its slot and is
+          // tried next tick (as are the requests of the batches after it, not planned yet).
+          for (const bid of planned) this.refuse(bid.id, error);
+          throw error;
+        }
+        for (const [i, outcome] of sent.entries()) {
+          const bid = planned[i]!;
+          if (outcome instanceof Error) {
+            this.refuse(bid.id, outcome);
+            continue;
+          }
+          placed++;
+          outcome.wait().then(
+            () => this.o.log(`bid on request ${bid.id} from offer ${bid.offerId}: ${bid.reason} (explanation ${bid.hash})`),
+            (error: unknown) => this.refuse(bid.id, error),
+          );
+        }
       }
       return placed;
     } finally {

@@ -317,4 +317,40 @@ describe("matchmaker agent against the market contracts", function () {
       rmSync(small, { recursive: true, force: true });
     }
   });
+
+  it("bids in one tick on every request of a burst larger than a batch, nonces in order across the batches", async () => {
+    const [owner, host] = [f.verifiers[1]!, f.verifiers[2]!];
+    const offerD = await registerProvider(f, owner, host, {
+      tier: Tier.Edge, region: 1, stake: 5_000n * TOKEN, offer: { pricePerMFuel: TOKEN / 100n, fee: TOKEN / 1000n, concurrentJobs: 64 },
+    });
+    const dir = mkdtempSync(join(tmpdir(), "matchmaker-agent-d-"));
+    try {
+      const agentD = new MatchmakerAgent({
+        chain: new MarketChain(f.ethers.provider as unknown as Provider, f.deployment.addresses, owner),
+        signer: owner,
+        providers: [owner.address],
+        store: new ExplanationStore(dir),
+        trainer: new OnlineTrainer(smallModel(), { retrainEvery: 1000 }),
+        content: gate(dir, contentDir, () => {}),
+        startBlock: f.deployment.startBlock,
+        log: () => {},
+      });
+      // More than two batches' worth, all open at once.
+      const burst: bigint[] = [];
+      for (let i = 0; i < 37; i++) burst.push(await postRequest(f));
+      expect(await agentD.tick()).to.be.at.least(37);
+      const blocks = new Set<number>();
+      for (const id of burst) {
+        const [bid] = await f.deployment.market.queryFilter(f.deployment.market.filters.BidPlaced(id, owner.address));
+        expect(bid, `a bid on request ${id}`).to.not.equal(undefined);
+        expect(bid!.args.offerId).to.equal(offerD);
+        blocks.add(bid!.blockNumber);
+      }
+      // The node mines each transaction on arrival: 37 bids, 37 blocks, nonces in order.
+      expect(blocks.size).to.equal(37);
+      expect(await agentD.tick()).to.equal(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
