@@ -36,7 +36,8 @@ function send(
   url: string, body: string, options: { agent: http.Agent; timeoutMs: number; headers?: Record<string, string>; maxBytes?: number },
 ): Promise<PostAnswer> {
   const { agent, timeoutMs, headers = {}, maxBytes = 256 * 1024 * 1024 } = options;
-  const request = new URL(url).protocol === "https:" ? https.request : http.request;
+  // The agent was made for the endpoint's scheme (keepAliveAgent): no URL to parse again per call.
+  const request = agent instanceof https.Agent ? https.request : http.request;
   return new Promise((resolve, reject) => {
     const req = request(url, {
       method: "POST", agent,

@@ -345,27 +345,25 @@ export class HostDaemon {
   }
 
   private async submitOne(snapshot: OutboxEntry, pass: SubmissionPass): Promise<void> {
+    const job = this.jobs.get(snapshot.report.agreementId);
+    if (!job) throw new Error(`outbox entry ${snapshot.report.agreementId} has no job record`);
+    await this.advance(snapshot, (entry) => this.submitter.submit(entry, job.agreement.deadline, pass));
+  }
+
+  private async settleOne(snapshot: OutboxEntry, pass: SubmissionPass): Promise<void> {
+    await this.advance(snapshot, async (entry) => (entry.state === "confirmed" ? this.settler.step(entry, pass) : entry));
+  }
+
+  /** Moves one outbox entry on while holding its claim, and says so when that changed it. */
+  private async advance(snapshot: OutboxEntry, move: (entry: OutboxEntry) => Promise<OutboxEntry>): Promise<void> {
     const id = snapshot.report.agreementId;
-    const job = this.jobs.get(id);
-    if (!job) throw new Error(`outbox entry ${id} has no job record`);
     // A co-signature being written claimed it after this pass listed it: that write decides how it is sent.
     if (this.sending.has(id)) return;
     await this.claimed(id, async () => {
       // Re-read after claiming it: a co-signature may have arrived since the pass listed the outbox.
       const entry = this.outbox.get(id) ?? snapshot;
-      const after = await this.submitter.submit(entry, job.agreement.deadline, pass);
+      const after = await move(entry);
       if (after.state !== entry.state || after.txHash !== entry.txHash) this.log(`agreement ${id}: report ${after.state}${after.detail ? ` (${after.detail})` : ""}`);
-    });
-  }
-
-  private async settleOne(snapshot: OutboxEntry, pass: SubmissionPass): Promise<void> {
-    const id = snapshot.report.agreementId;
-    if (this.sending.has(id)) return;
-    await this.claimed(id, async () => {
-      const entry = this.outbox.get(id) ?? snapshot;
-      if (entry.state !== "confirmed") return;
-      const after = await this.settler.step(entry, pass);
-      if (after.state !== entry.state) this.log(`agreement ${id}: report ${after.state}${after.detail ? ` (${after.detail})` : ""}`);
     });
   }
 

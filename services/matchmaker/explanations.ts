@@ -44,9 +44,7 @@ export class ExplanationStore {
    * bids go out, instead of blocking on one synchronous write per bid.
    */
   putLater(explanation: unknown): { hash: string; stored: Promise<void> } {
-    const text = canonicalJson(explanation);
-    const hash = keccak256(toUtf8Bytes(text));
-    const file = join(this.dir, `${hash}.json`);
+    const { text, hash, file } = this.named(explanation);
     const tmp = `${file}.${process.pid}.${++this.writes}.tmp`;
     const stored = existsSync(file) ? Promise.resolve() : writeFile(tmp, text).then(() => rename(tmp, file));
     // Awaited later, maybe after it failed: it must not count as an unhandled rejection meanwhile.
@@ -56,15 +54,20 @@ export class ExplanationStore {
 
   /** Stores an explanation (atomically) and returns the hash a bid references. */
   put(explanation: unknown): string {
-    const text = canonicalJson(explanation);
-    const hash = keccak256(toUtf8Bytes(text));
-    const file = join(this.dir, `${hash}.json`);
+    const { text, hash, file } = this.named(explanation);
     if (!existsSync(file)) {
       const tmp = `${file}.${process.pid}.tmp`;
       writeFileSync(tmp, text);
       renameSync(tmp, file);
     }
     return hash;
+  }
+
+  /** An explanation's canonical text, the hash a bid references, and the file it is stored in. */
+  private named(explanation: unknown): { text: string; hash: string; file: string } {
+    const text = canonicalJson(explanation);
+    const hash = keccak256(toUtf8Bytes(text));
+    return { text, hash, file: join(this.dir, `${hash}.json`) };
   }
 
   /** The explanation's exact stored text, or undefined; throws on a malformed hash. */
