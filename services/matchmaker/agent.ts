@@ -5,6 +5,7 @@
  * Outcomes of its agreements feed the online trainer. RPC failures are retried with backoff;
  * a tick that still fails is logged and the next one starts over from the last applied block.
  */
+import { createHash } from "node:crypto";
 import type { ContractTransaction, Signer } from "ethers";
 import { ENERGY_PRICE, TIERS } from "./continuum.js";
 import { type MarketChain, toTokens } from "./chain.js";
@@ -17,6 +18,7 @@ import type { OnlineTrainer } from "./online-trainer.js";
 import type { Federation } from "./federation.js";
 import type { PricingParams } from "./pricing.js";
 import { sleep } from "./retry.js";
+import { ChainClock } from "./chain-clock.js";
 import { inputMiBOf, type ContentGate, type ContentRef } from "./content-gate.js";
 import { GAS_LIMITS, senderFor, type Sender } from "../../contracts/client/sender.js";
 import { STATUS_NAMES } from "../../contracts/client/status.js";
@@ -40,6 +42,12 @@ interface PlannedBid {
  * sending 0.9 s for one batch of 87).
  */
 const BID_BATCH = 16;
+
+/**
+ * How far apart (as a share of expected profit) an agent's own draw may set two requests that earn
+ * alike, when its slots or stake cannot take every open request (see `biddingOrder`).
+ */
+const SPREAD = 0.05;
 
 export interface AgentOptions {
   chain: MarketChain;
@@ -100,7 +108,12 @@ export class MatchmakerAgent {
   private readonly bidCandidates = new Map<bigint, Candidate>();
   private ticking = false;
   private profilesReadAt = -Infinity;
+  private profileRead: Promise<void> | undefined;
+  private explorerStats: Map<string, ProviderStats> | undefined;
+  private explorerReadAt = -Infinity;
+  private explorerRead: Promise<void> | undefined;
   private agentAddress = "";
+  private readonly clock = new ChainClock();
 
   constructor(options: AgentOptions) {
     this.o = { marginSec: 2, operatingShare: 0.6, profileRefreshMs: 5_000, log: (m) => console.log(m), ...options } as typeof this.o;
@@ -108,17 +121,18 @@ export class MatchmakerAgent {
     this.state = new MarketState(options.providers, options.startBlock);
   }
 
-  /** Catches up with the chain: applies every event up to the latest block. */
-  async sync(): Promise<void> {
-    const latest = await this.o.chain.latestBlock();
-    if (latest <= this.state.cursor) return;
-    const events = await this.o.chain.events(this.state.cursor + 1, latest);
+  /** Catches up with the chain: applies every event up to the latest block. Returns that block's number and timestamp. */
+  async sync(): Promise<{ number: number; timestamp: number }> {
+    const head = await this.o.chain.head();
+    if (head.number <= this.state.cursor) return head;
+    const events = await this.o.chain.events(this.state.cursor + 1, head.number);
     for (const e of events) {
       this.state.apply(e);
       if (e.name === "RequestClosed" || e.name === "AgreementCreated") this.o.content.forget((e.args.requestId ?? e.args.agreementId) as bigint);
     }
-    this.state.cursor = latest;
+    this.state.cursor = head.number;
     this.learnFromOutcomes();
+    return head;
   }
 
   private learnFromOutcomes(): void {
@@ -133,22 +147,23 @@ export class MatchmakerAgent {
     }
   }
 
-  private async refreshProfiles(): Promise<void> {
+  /**
+   * Re-reads the providers' profiles: registration, tier, region and record (from the explorer when
+   * it answered, else the chain's counters). The stake fields, which change with every award, are
+   * taken only for a provider seen for the first time: `refreshStakes` keeps them current, and a
+   * slower read finishing after it must not put an older free stake back.
+   */
+  private async refreshProfiles(waitForExplorer = false): Promise<void> {
+    this.profilesReadAt = performance.now();
+    this.readExplorerLater(waitForExplorer);
+    if (waitForExplorer) await this.explorerRead;
     this.penaltyBps ??= await this.o.chain.penaltyBps();
     this.disputeBondWei ??= await this.o.chain.disputeBond();
     if (!this.agentAddress) this.agentAddress = await this.o.signer.getAddress();
-    let explorerStats: Map<string, ProviderStats> | undefined;
-    if (this.o.explorer) {
-      try {
-        explorerStats = await this.o.explorer.providerStats(this.o.providers);
-      } catch (error) {
-        this.o.log(`explorer unavailable, using chain counters: ${String(error)}`);
-      }
-    }
     for (const address of this.state.providers) {
       const p = await this.o.chain.providerProfile(address, this.agentAddress);
       const usage = this.state.usage.get(address);
-      const fromExplorer = explorerStats?.get(address);
+      const fromExplorer = this.explorerStats?.get(address);
       const stats: ProviderStats = {
         ...(fromExplorer ?? {
           completed: p.completed,
@@ -161,16 +176,36 @@ export class MatchmakerAgent {
         completedValue: p.completedValue,
         failedValue: p.failedValue,
       };
-      this.profiles.set(address, {
-        tier: p.tier,
-        region: p.region,
-        bonded: p.bonded && p.registered,
-        stats,
-        failureBps: p.failureBps,
-        freeStakeWei: p.freeStakeWei,
-      });
+      const known = this.profiles.get(address);
+      if (known) Object.assign(known, { tier: p.tier, region: p.region, stats });
+      else this.profiles.set(address, { tier: p.tier, region: p.region, bonded: p.bonded && p.registered, stats, failureBps: p.failureBps, freeStakeWei: p.freeStakeWei });
     }
-    this.profilesReadAt = performance.now();
+  }
+
+  /**
+   * Profiles change slowly: they are re-read every `profileRefreshMs` beside the ticks, which never
+   * wait for them (they took up to 0.2 s of a tick in a burst, while windows ran).
+   */
+  private refreshProfilesLater(): void {
+    if (this.profileRead || performance.now() - this.profilesReadAt < this.o.profileRefreshMs) return;
+    this.profileRead = this.refreshProfiles()
+      .catch((error: unknown) => this.o.log(`reading the providers' profiles failed, keeping the last ones: ${shortError(error)}`))
+      .finally(() => (this.profileRead = undefined));
+  }
+
+  /**
+   * Asks the explorer for the providers' records, at most every `profileRefreshMs` (or now, when
+   * `force`); the answer serves the next profile read. Nothing waits for it but `whyNoBid`: an
+   * explorer that is slow or down (10 s timeout) must not hold bids back.
+   */
+  private readExplorerLater(force = false): void {
+    const explorer = this.o.explorer;
+    if (!explorer || this.explorerRead || (!force && performance.now() - this.explorerReadAt < this.o.profileRefreshMs)) return;
+    this.explorerReadAt = performance.now();
+    this.explorerRead = explorer.providerStats(this.o.providers).then(
+      (stats) => void (this.explorerStats = stats),
+      (error: unknown) => this.o.log(`explorer unavailable, using chain counters: ${String(error)}`),
+    ).finally(() => (this.explorerRead = undefined));
   }
 
   /** Re-reads what changes with every award and settlement: free stake and failure rate (one view call per provider). */
@@ -263,46 +298,48 @@ export class MatchmakerAgent {
     if (this.ticking) return 0;
     this.ticking = true;
     try {
-      await this.sync();
+      this.clock.observe((await this.sync()).timestamp);
+      // A tick that bids on a burst takes seconds: a window open at its start may close before its end.
+      const chainNow = () => this.clock.now();
       if (this.o.federation) {
         // A board or peer that fails never stops bidding: the agent keeps its own model.
         await this.o.federation.tick().catch((error: unknown) => this.o.log(`federated step failed: ${shortError(error)}`));
       }
-      // Profiles change slowly (registration, bond, counters): re-read them now and then, not
-      // on every tick.
-      if (performance.now() - this.profilesReadAt >= this.o.profileRefreshMs) await this.refreshProfiles();
-      else await this.refreshStakes();
+      if (this.profilesReadAt === -Infinity) await this.refreshProfiles();
+      else {
+        this.refreshProfilesLater();
+        await this.refreshStakes();
+      }
       let placed = 0;
-      const now = await this.o.chain.chainTime();
       // A bid must be mined before the window closes: the margin is at least the time this
       // agent's transactions have been taking to be mined.
       const margin = Math.max(this.o.marginSec, Math.ceil(this.sender.inclusionMs / 1000));
-      // Slots are scarce: rank the open requests by what they would earn and bid on the best
-      // first (each bid is re-evaluated, since the previous one took a slot).
-      const candidates = [...this.state.open.values()]
-        .filter((r) => !this.state.bids.has(r.view.id) && !this.refused.has(r.view.id))
-        .filter((r) => now + margin < r.view.bidWindowEnd);
-      // Attack 10: no bid before the request's module and input were fetched and their sha-256
-      // checked (cached by hash); a request whose content fails is skipped, with the reason logged.
-      await this.o.content.checkAll(candidates.map(contentRef));
-      const ranked = candidates
-        .filter((r) => this.o.content.result(r.view.id)?.ok === true)
-        .map((r) => {
-          r.view.inputMiB = inputMiBOf(this.o.content.result(r.view.id));
-          return r;
-        })
-        .map((r) => ({ r, profit: this.evaluate(r.view, now, false).chosen?.quote.expectedProfit ?? -Infinity }))
-        .filter((x) => x.profit > -Infinity)
-        .sort((a, b) => b.profit - a.profit);
-      // A burst of requests is bid on in batches of BID_BATCH: each planned one bid after another
-      // (a planned bid takes its slot at once), its explanations written, then sent in one JSON-RPC
-      // round trip with consecutive nonces. Receipts are not awaited here: on a chain with real block
-      // times the next tick must not wait for a block; a bid that fails frees its slot when its
-      // receipt says so.
-      for (let at = 0; at < ranked.length; at += BID_BATCH) {
+      const inTime = (r: OpenRequest, now: number) => now + margin < r.view.bidWindowEnd;
+      const open = [...this.state.open.values()].filter((r) => !this.state.bids.has(r.view.id) && !this.refused.has(r.view.id) && inTime(r, chainNow()));
+      const queue = await this.biddingOrder(open, Math.floor(chainNow()));
+      // A burst of requests is bid on in batches of BID_BATCH: each one's content checked, its bids
+      // planned one after another (a planned bid takes its slot at once) and their explanations
+      // written, then sent in one JSON-RPC round trip with consecutive nonces. Receipts are not
+      // awaited here: on a chain with real block times the next tick must not wait for a block; a
+      // bid that fails frees its slot when its receipt says so.
+      let late = 0;
+      for (let at = 0; at < queue.length; at += BID_BATCH) {
+        // What the chain did while the last batch went out: a request closed, or a rival's bid that
+        // already beats this agent's (planBid bids not where it cannot win).
+        if (at > 0) this.clock.observe((await this.sync()).timestamp);
+        const stillInTime = (r: OpenRequest, now: number) => inTime(r, now) || (late++, false);
+        let now = chainNow();
+        const batch = queue.slice(at, at + BID_BATCH).filter((r) => this.state.open.has(r.view.id) && stillInTime(r, now));
+        // Attack 10: no bid before the request's module and input were fetched and their sha-256
+        // checked (cached by hash); a request whose content fails is skipped, with the reason logged.
+        await this.o.content.checkAll(batch.map(contentRef));
+        now = chainNow();
         const planned: PlannedBid[] = [];
-        for (const { r } of ranked.slice(at, at + BID_BATCH)) {
-          const bid = await this.planBid(r, now);
+        for (const r of batch.filter((r) => stillInTime(r, now))) {
+          const content = this.o.content.result(r.view.id);
+          if (!content?.ok) continue;
+          r.view.inputMiB = inputMiBOf(content);
+          const bid = await this.planBid(r, Math.floor(now));
           if (bid) planned.push(bid);
         }
         if (planned.length === 0) continue;
@@ -329,10 +366,73 @@ export class MatchmakerAgent {
           );
         }
       }
+      if (late > 0) this.o.log(`${late} of this tick's ${queue.length} requests not bid on: their windows closed (within ${margin} s) before their turn`);
       return placed;
     } finally {
       this.ticking = false;
     }
+  }
+
+  /**
+   * The order a tick bids in. When one of the agent's offers has a free slot, and its provider the
+   * stake, for every open request, the request whose window closes first goes first: in a burst
+   * ranked by profit, the last requests reached their turn after their windows closed.
+   *
+   * When slots or stake are scarce, the agent bids where it earns most: its requests are ranked by
+   * expected profit, each spread by up to SPREAD by a draw of its own (requests alike would
+   * otherwise be ranked alike by every agent, whose stakes all ran out on the same requests while
+   * the last ones of a burst got no bid from anyone). The ones its slots and stake can take are bid
+   * on first, by window end again; the rest after them, in rank order, if a slot frees meanwhile.
+   * Ranking needs every request's content checked first.
+   */
+  private async biddingOrder(open: OpenRequest[], now: number): Promise<OpenRequest[]> {
+    // Windows that close together (a burst) are taken in this agent's own order: every agent going
+    // through a burst in the same order left its last requests unbid by all of them for longest.
+    const draws = new Map(open.map((r) => [r.view.id, this.draw(r.view.id)]));
+    const byWindowEnd = (a: OpenRequest, b: OpenRequest) => a.view.bidWindowEnd - b.view.bidWindowEnd || draws.get(a.view.id)! - draws.get(b.view.id)!;
+    if ([...this.state.offers.values()].some((t) => this.takesAll(t, open, now))) return open.sort(byWindowEnd);
+    await this.o.content.checkAll(open.map(contentRef));
+    const ranked = open
+      .filter((r) => this.o.content.result(r.view.id)?.ok === true)
+      .map((r) => {
+        r.view.inputMiB = inputMiBOf(this.o.content.result(r.view.id));
+        const chosen = this.evaluate(r.view, now, false).chosen;
+        return { r, chosen, rank: chosen ? chosen.quote.expectedProfit * (1 + SPREAD * this.draw(r.view.id)) : -Infinity };
+      })
+      .filter((x) => x.rank > -Infinity)
+      .sort((a, b) => b.rank - a.rank);
+    // Which of them the free slots and stake can take, in rank order, each at its offer's floor.
+    const slots = new Map<bigint, number>();
+    const stake = new Map<string, bigint>();
+    const first: OpenRequest[] = [];
+    const later: OpenRequest[] = [];
+    for (const { r, chosen } of ranked) {
+      const terms = this.state.offers.get(chosen!.offerId)!;
+      const slotsLeft = slots.get(terms.id) ?? terms.concurrentJobs - this.state.load(terms.id, now);
+      const stakeLeft = stake.get(terms.provider) ?? this.uncommittedStakeWei(terms.provider, now);
+      const reserve = this.reserveWei(totalFor(r.maxFuel, terms.pricePerMFuelWei, terms.feeWei));
+      if (slotsLeft > 0 && stakeLeft >= reserve) {
+        slots.set(terms.id, slotsLeft - 1);
+        stake.set(terms.provider, stakeLeft - reserve);
+        first.push(r);
+      } else later.push(r);
+    }
+    return [...first.sort(byWindowEnd), ...later];
+  }
+
+  /** Whether offer `t` has a free slot, and its provider the stake to reserve, for each of `requests` (at the offer's floor). */
+  private takesAll(t: OfferTerms, requests: readonly OpenRequest[], now: number): boolean {
+    if (!this.profiles.has(t.provider) || t.expiresAt <= now) return false;
+    if (t.concurrentJobs - this.state.load(t.id, now) < requests.length) return false;
+    let reserve = 0n;
+    for (const r of requests) reserve += this.reserveWei(totalFor(r.maxFuel, t.pricePerMFuelWei, t.feeWei));
+    return reserve <= this.uncommittedStakeWei(t.provider, now);
+  }
+
+  /** A number in [0, 1) drawn for `requestId` by this agent alone (the same every time it asks). */
+  private draw(requestId: bigint): number {
+    const digest = createHash("sha256").update(`${this.agentAddress}:${requestId}`).digest();
+    return digest.readUInt32BE(0) / 2 ** 32;
   }
 
   /** Forgets a bid that did not make it; a revert is final for the request, an RPC failure is retried. */
@@ -429,7 +529,8 @@ export class MatchmakerAgent {
   /** Why the agent does or does not bid on `requestId`, offer by offer, as of now. */
   async whyNoBid(requestId: bigint, asOf?: (view: RequestView) => number): Promise<WhyNoBid> {
     await this.sync();
-    await this.refreshProfiles();
+    await this.refreshProfiles(true);
+    await this.refreshStakes();
     const [{ view, status, posted }, chainNow] = await Promise.all([this.o.chain.request(requestId), this.o.chain.chainTime()]);
     // A closed request is judged as of a moment inside its window (`asOf`), or nothing but the closed window shows.
     const now = asOf ? asOf(view) : chainNow;
@@ -456,18 +557,20 @@ export class MatchmakerAgent {
     return answer;
   }
 
-  /** Runs ticks every `intervalMs` until `signal` aborts; a failed tick backs off, never stops the loop. */
+  /** Runs ticks every `intervalMs` (at once after one that bid) until `signal` aborts; a failed tick backs off, never stops the loop. */
   async run(signal: AbortSignal, intervalMs = 2_000): Promise<void> {
     let failures = 0;
     while (!signal.aborted) {
+      let placed = 0;
       try {
-        await this.tick();
+        placed = await this.tick();
         failures = 0;
       } catch (error) {
         failures++;
         this.o.log(`tick failed (${failures} in a row): ${shortError(error)}`);
       }
-      await sleep(Math.min(60_000, intervalMs * 2 ** Math.min(failures, 5)));
+      // A tick that bid took its time, and requests posted meanwhile wait for the next one: it starts at once.
+      if (placed === 0) await sleep(Math.min(60_000, intervalMs * 2 ** Math.min(failures, 5)));
     }
   }
 }

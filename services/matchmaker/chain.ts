@@ -53,8 +53,11 @@ export class MarketChain {
     return withRetry(fn, { ...this.retry, label });
   }
 
-  latestBlock(): Promise<number> {
-    return this.call("getBlockNumber", () => this.provider.getBlockNumber());
+  /** The latest block's number and timestamp, in one call. */
+  async head(): Promise<{ number: number; timestamp: number }> {
+    const block = await this.call("getBlock", () => this.provider.getBlock("latest"));
+    if (!block) throw new Error("the RPC returned no latest block");
+    return { number: block.number, timestamp: block.timestamp };
   }
 
   /** The timestamp of the latest block: the clock the contract judges bid windows by. */

@@ -63,10 +63,12 @@ export class ContentGate {
       const last = this.checked.get(r.id);
       return !last || (!last.ok && nowMs - (this.failedAt.get(r.id) ?? -Infinity) >= (this.o.retryMs ?? 30_000));
     });
-    const width = Math.max(1, this.o.concurrency ?? 4);
-    for (let i = 0; i < due.length; i += width) {
-      await Promise.all(due.slice(i, i + width).map((r) => this.check(r, nowMs)));
-    }
+    // `concurrency` fetches at a time, each starting as soon as one ends (no group waits for its slowest).
+    let next = 0;
+    const worker = async () => {
+      while (next < due.length) await this.check(due[next++]!, nowMs);
+    };
+    await Promise.all(Array.from({ length: Math.min(Math.max(1, this.o.concurrency ?? 4), due.length) }, worker));
   }
 
   /** Fetches and checks one request's module and input (once at a time per request). */

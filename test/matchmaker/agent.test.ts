@@ -16,7 +16,11 @@ import { Outcome, type UsageReport } from "../../contracts/client/typed-data.js"
 import { smallModel } from "./small-model.js";
 import { ContentGate } from "../../services/matchmaker/content-gate.js";
 import { ContentStore } from "../../runtime/host/content-store.js";
-import { contentFields, publish } from "./content.js";
+import { contentFields, publish, sha256Bytes32 } from "./content.js";
+import { ExplorerClient } from "../../services/matchmaker/history.js";
+import { createServer, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 
 /** A gate over a fresh store in `dir`: the agent fetches and checks content before it bids. */
 function gate(dir: string, published: string, log: (m: string) => void): ContentGate {
@@ -318,23 +322,47 @@ describe("matchmaker agent against the market contracts", function () {
     }
   });
 
-  it("bids in one tick on every request of a burst larger than a batch, nonces in order across the batches", async () => {
-    const [owner, host] = [f.verifiers[1]!, f.verifiers[2]!];
-    const offerD = await registerProvider(f, owner, host, {
+  /**
+   * A provider with 64 job slots and its own agent, bidding for it alone; `run` gets the agent,
+   * and its data directory is removed afterwards.
+   */
+  async function withAmpleProvider(
+    [owner, host]: [HardhatEthersSigner, HardhatEthersSigner],
+    options: { allowLocalHttp?: boolean; explorer?: ExplorerClient; log?: (m: string) => void },
+    run: (agent: MatchmakerAgent, offerId: bigint) => Promise<void>,
+  ): Promise<void> {
+    const offerId = await registerProvider(f, owner, host, {
       tier: Tier.Edge, region: 1, stake: 5_000n * TOKEN, offer: { pricePerMFuel: TOKEN / 100n, fee: TOKEN / 1000n, concurrentJobs: 64 },
     });
-    const dir = mkdtempSync(join(tmpdir(), "matchmaker-agent-d-"));
+    const dir = mkdtempSync(join(tmpdir(), "matchmaker-agent-ample-"));
+    const log = options.log ?? (() => {});
     try {
-      const agentD = new MatchmakerAgent({
+      const content = options.allowLocalHttp
+        ? new ContentGate({
+          store: new ContentStore(join(dir, "store")), maxModuleBytes: 1 << 20, maxInputBytes: 1 << 20, retryMs: 0, log,
+          fetch: { policy: { contentDirs: [contentDir], allowAddresses: ["127.0.0.0/8"] } },
+        })
+        : gate(dir, contentDir, log);
+      const agent = new MatchmakerAgent({
         chain: new MarketChain(f.ethers.provider as unknown as Provider, f.deployment.addresses, owner),
         signer: owner,
         providers: [owner.address],
         store: new ExplanationStore(dir),
         trainer: new OnlineTrainer(smallModel(), { retrainEvery: 1000 }),
-        content: gate(dir, contentDir, () => {}),
+        content,
         startBlock: f.deployment.startBlock,
-        log: () => {},
+        log,
+        ...(options.explorer ? { explorer: options.explorer } : {}),
       });
+      await run(agent, offerId);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it("bids in one tick on every request of a burst larger than a batch, nonces in order across the batches", async () => {
+    const owner = f.verifiers[1]!;
+    await withAmpleProvider([owner, f.verifiers[2]!], {}, async (agentD, offerD) => {
       // More than two batches' worth, all open at once.
       const burst: bigint[] = [];
       for (let i = 0; i < 37; i++) burst.push(await postRequest(f));
@@ -349,6 +377,102 @@ describe("matchmaker agent against the market contracts", function () {
       // The node mines each transaction on arrival: 37 bids, 37 blocks, nonces in order.
       expect(blocks.size).to.equal(37);
       expect(await agentD.tick()).to.equal(0);
+    });
+  });
+
+  it("with a slot for every request, bids first on the one whose window closes first, not the one that earns more", async () => {
+    const owner = f.signers[11]!;
+    await withAmpleProvider([owner, f.signers[12]!], {}, async (agentE) => {
+      const large = await postRequest(f, { maxFuel: 1_000_000_000n, bidWindow: 120 });
+      const small = await postRequest(f, { maxFuel: 100_000_000n, bidWindow: 30 });
+      expect(await agentE.tick()).to.be.at.least(2);
+      const blockOf = async (id: bigint) => (await f.deployment.market.queryFilter(f.deployment.market.filters.BidPlaced(id, owner.address)))[0]!.blockNumber;
+      expect(await blockOf(small)).to.be.lessThan(await blockOf(large));
+    });
+  });
+
+  it("does not bid on a request whose window came within its margin while the tick fetched its content", async () => {
+    const owner = f.signers[13]!;
+    // The input is served over HTTP, 2.5 s late: the window (4 s, margin 2 s) is open when the tick
+    // starts and within the margin when the content is checked.
+    const input = new TextEncoder().encode("input served late");
+    const server = createServer((_req, res) => void setTimeout(() => res.end(input), 2_500));
+    await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
+    const lines: string[] = [];
+    try {
+      await withAmpleProvider([owner, f.signers[14]!], { allowLocalHttp: true, log: (m) => lines.push(m) }, async (agentF) => {
+        const { port } = server.address() as AddressInfo;
+        const id = await postRequest(f, { bidWindow: 4, inputHash: sha256Bytes32(input), inputURI: `http://127.0.0.1:${port}/input` });
+        await agentF.tick();
+        expect(await f.deployment.market.queryFilter(f.deployment.market.filters.BidPlaced(id, owner.address))).to.have.length(0);
+        // Not sent and refused: never sent.
+        expect(agentF.refused.has(id)).to.equal(false);
+        expect(lines.join("\n")).to.match(/[1-9]\d* of this tick's \d+ requests not bid on: their windows closed/);
+      });
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+
+  it("bids while the explorer has not answered: the providers' records are read beside the ticks", async () => {
+    const owner = f.signers[15]!;
+    // An explorer that takes every query and answers none until the test ends.
+    const pending: ServerResponse[] = [];
+    const server = createServer((_req, res) => void pending.push(res));
+    await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const explorer = new ExplorerClient(`http://127.0.0.1:${port}/graphql`, 120_000);
+      await withAmpleProvider([owner, f.signers[16]!], { explorer }, async (agentG) => {
+        const id = await postRequest(f);
+        expect(await agentG.tick()).to.equal(1);
+        expect((await f.deployment.market.bidOf(id, owner.address)).offerId).to.not.equal(0n);
+        expect(pending.length, "the explorer was asked").to.equal(1);
+        expect(pending[0]!.writableEnded, "and has not answered").to.equal(false);
+      });
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+});
+
+describe("matchmaker agents whose stake cannot take a whole burst", function () {
+  this.timeout(60_000);
+
+  it("spread over alike requests: two agents bid on different ones, so that together they leave fewer unbid", async () => {
+    const f = await marketFixture();
+    const dir = mkdtempSync(join(tmpdir(), "matchmaker-agent-spread-"));
+    const published = join(dir, "published");
+    const good = contentFields(published, "good");
+    try {
+      // Each provider stakes the minimum (100 tokens): a bid here reserves about 20 (the price plus the dispute bond), so each can hold 5 bids.
+      const agents = [] as { agent: MatchmakerAgent; owner: HardhatEthersSigner }[];
+      for (const [i, [owner, host]] of ([[f.providerA, f.hostA], [f.providerB, f.hostB]] as const).entries()) {
+        await registerProvider(f, owner, host, { tier: Tier.Edge, region: 1, stake: 100n * TOKEN, offer: { pricePerMFuel: TOKEN / 100n, fee: TOKEN / 1000n, concurrentJobs: 64 } });
+        const agent = new MatchmakerAgent({
+          chain: new MarketChain(f.ethers.provider as unknown as Provider, f.deployment.addresses, owner),
+          signer: owner, providers: [owner.address], store: new ExplanationStore(join(dir, `agent-${i}`)),
+          trainer: new OnlineTrainer(smallModel(), { retrainEvery: 1000 }), content: gate(join(dir, `agent-${i}`), published, () => {}),
+          startBlock: f.deployment.startBlock, log: () => {},
+        });
+        agents.push({ agent, owner });
+      }
+      const burst: bigint[] = [];
+      for (let i = 0; i < 8; i++) burst.push(await postBare(f, good));
+      // They bid at the same time, each not yet seeing the other's bids (which would steer it elsewhere).
+      await Promise.all(agents.map(({ agent }) => agent.tick()));
+      const bidBy = new Map<string, Set<bigint>>();
+      for (const { owner } of agents) {
+        const mine = new Set<bigint>();
+        for (const id of burst) if ((await f.deployment.market.bidOf(id, owner.address)).offerId !== 0n) mine.add(id);
+        expect(mine.size, "what the stake holds").to.be.within(3, 6);
+        bidBy.set(owner.address, mine);
+      }
+      const [a, b] = [...bidBy.values()] as [Set<bigint>, Set<bigint>];
+      const covered = new Set([...a, ...b]);
+      expect(covered.size, `requests bid on by either agent (${[...a]} and ${[...b]})`).to.be.greaterThan(Math.max(a.size, b.size));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
