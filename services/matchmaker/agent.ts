@@ -316,20 +316,21 @@ export class MatchmakerAgent {
       const margin = Math.max(this.o.marginSec, Math.ceil(this.sender.inclusionMs / 1000));
       const inTime = (r: OpenRequest, now: number) => now + margin < r.view.bidWindowEnd;
       const open = [...this.state.open.values()].filter((r) => !this.state.bids.has(r.view.id) && !this.refused.has(r.view.id) && inTime(r, chainNow()));
-      const queue = await this.biddingOrder(open, Math.floor(chainNow()));
+      const groups = await this.biddingOrder(open, Math.floor(chainNow()));
+      const queued = groups.reduce((n, g) => n + g.length, 0);
       // A burst of requests is bid on in batches of BID_BATCH: each one's content checked, its bids
       // planned one after another (a planned bid takes its slot at once) and their explanations
       // written, then sent in one JSON-RPC round trip with consecutive nonces. Receipts are not
       // awaited here: on a chain with real block times the next tick must not wait for a block; a
       // bid that fails frees its slot when its receipt says so.
       let late = 0;
-      for (let at = 0; at < queue.length; at += BID_BATCH) {
+      for (let first = true; groups.length > 0; first = false) {
         // What the chain did while the last batch went out: a request closed, or a rival's bid that
         // already beats this agent's (planBid bids not where it cannot win).
-        if (at > 0) this.clock.observe((await this.sync()).timestamp);
+        if (!first) this.clock.observe((await this.sync()).timestamp);
         const stillInTime = (r: OpenRequest, now: number) => inTime(r, now) || (late++, false);
         let now = chainNow();
-        const batch = queue.slice(at, at + BID_BATCH).filter((r) => this.state.open.has(r.view.id) && stillInTime(r, now));
+        const batch = this.nextBatch(groups).filter((r) => this.state.open.has(r.view.id) && stillInTime(r, now));
         // Attack 10: no bid before the request's module and input were fetched and their sha-256
         // checked (cached by hash); a request whose content fails is skipped, with the reason logged.
         await this.o.content.checkAll(batch.map(contentRef));
@@ -366,7 +367,7 @@ export class MatchmakerAgent {
           );
         }
       }
-      if (late > 0) this.o.log(`${late} of this tick's ${queue.length} requests not bid on: their windows closed (within ${margin} s) before their turn`);
+      if (late > 0) this.o.log(`${late} of this tick's ${queued} requests not bid on: their windows closed (within ${margin} s) before their turn`);
       return placed;
     } finally {
       this.ticking = false;
@@ -374,25 +375,22 @@ export class MatchmakerAgent {
   }
 
   /**
-   * The order a tick bids in. When one of the agent's offers has a free slot, and its provider the
-   * stake, for every open request, the request whose window closes first goes first: in a burst
-   * ranked by profit, the last requests reached their turn after their windows closed.
+   * The order a tick bids in, as groups taken one after the other (see `nextBatch` for the order
+   * inside a group). When one of the agent's offers has a free slot, and its provider the stake,
+   * for every open request, they are one group: in a burst ranked by profit, the last requests
+   * reached their turn after their windows closed.
    *
    * When slots or stake are scarce, the agent bids where it earns most: its requests are ranked by
    * expected profit, each spread by up to SPREAD by a draw of its own (requests alike would
    * otherwise be ranked alike by every agent, whose stakes all ran out on the same requests while
-   * the last ones of a burst got no bid from anyone). The ones its slots and stake can take are bid
-   * on first, by window end again; the rest after them, in rank order, if a slot frees meanwhile.
+   * the last ones of a burst got no bid from anyone). The ones its slots and stake can take are the
+   * first group; the rest, in rank order, the second, bid on if a slot frees meanwhile.
    * The ranking takes a request's input size as known so far (0 before its content is checked,
    * batch by batch: checking a whole burst first held its first bids back by up to 0.8 s); each
    * bid itself is decided on the checked size.
    */
-  private async biddingOrder(open: OpenRequest[], now: number): Promise<OpenRequest[]> {
-    // Windows that close together (a burst) are taken in this agent's own order: every agent going
-    // through a burst in the same order left its last requests unbid by all of them for longest.
-    const draws = new Map(open.map((r) => [r.view.id, this.draw(r.view.id)]));
-    const byWindowEnd = (a: OpenRequest, b: OpenRequest) => a.view.bidWindowEnd - b.view.bidWindowEnd || draws.get(a.view.id)! - draws.get(b.view.id)!;
-    if ([...this.state.offers.values()].some((t) => this.takesAll(t, open, now))) return open.sort(byWindowEnd);
+  private async biddingOrder(open: OpenRequest[], now: number): Promise<OpenRequest[][]> {
+    if ([...this.state.offers.values()].some((t) => this.takesAll(t, open, now))) return [open];
     const ranked = open
       .filter((r) => this.o.content.result(r.view.id)?.ok !== false)
       .map((r) => {
@@ -417,7 +415,26 @@ export class MatchmakerAgent {
         first.push(r);
       } else later.push(r);
     }
-    return [...first.sort(byWindowEnd), ...later];
+    return [first, later].filter((g) => g.length > 0);
+  }
+
+  /**
+   * Takes the next batch from the first of `groups` (dropping groups it empties). Inside a group
+   * the window that closes first goes first; among windows that close together (a burst), a
+   * request no rival has bid on yet goes before one that has a bid (every request gets a bid soonest,
+   * and a rival's better bid seen meanwhile spares this one); then the agent's own draw (agents all
+   * going through a burst in the same order left its last requests unbid by all of them longest).
+   * Re-sorted for every batch, since the chain was read again in between.
+   */
+  private nextBatch(groups: OpenRequest[][]): OpenRequest[] {
+    const group = groups[0]!;
+    const key = (r: OpenRequest) => [r.view.bidWindowEnd, r.best ? 1 : 0, this.draw(r.view.id)] as const;
+    const keyed = group.map((r) => ({ r, k: key(r) }));
+    keyed.sort((a, b) => a.k[0] - b.k[0] || a.k[1] - b.k[1] || a.k[2] - b.k[2]);
+    const batch = keyed.slice(0, BID_BATCH).map((x) => x.r);
+    group.splice(0, group.length, ...keyed.slice(BID_BATCH).map((x) => x.r));
+    if (group.length === 0) groups.shift();
+    return batch;
   }
 
   /** Whether offer `t` has a free slot, and its provider the stake to reserve, for each of `requests` (at the offer's floor). */

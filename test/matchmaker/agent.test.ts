@@ -391,6 +391,32 @@ describe("matchmaker agent against the market contracts", function () {
     });
   });
 
+  it("among windows that close together, bids first where no rival has bid yet", async () => {
+    const owner = f.signers[17]!;
+    await withAmpleProvider([owner, f.signers[18]!], {}, async (agentH) => {
+      // Six requests whose windows close at the same second; a rival bids, dearly, on three of them.
+      const ids = [await postRequest(f, { bidWindow: 90 })];
+      const end = (await f.deployment.market.request(ids[0]!)).bidWindowEnd;
+      for (let i = 1; i < 6; i++) {
+        const at = (await f.networkHelpers.time.latest()) + 1;
+        await f.networkHelpers.time.setNextBlockTimestamp(at);
+        ids.push(await postRequest(f, { bidWindow: Number(end) - at }));
+      }
+      for (const id of ids) expect((await f.deployment.market.request(id)).bidWindowEnd).to.equal(end);
+      const covered = [ids[0]!, ids[2]!, ids[4]!];
+      for (const id of covered) {
+        await (await f.deployment.market.connect(f.providerB).bid(id, offerB, 5n * TOKEN / 100n, TOKEN / 100n, keccak256("0x0a"))).wait();
+      }
+      await agentH.tick();
+      const blockOf = async (id: bigint) => (await f.deployment.market.queryFilter(f.deployment.market.filters.BidPlaced(id, owner.address)))[0]?.blockNumber;
+      const uncovered = await Promise.all(ids.filter((id) => !covered.includes(id)).map(blockOf));
+      const undercut = await Promise.all(covered.map(blockOf));
+      expect(uncovered.every((b) => b !== undefined), "a bid on every request nobody had bid on").to.equal(true);
+      expect(undercut.every((b) => b !== undefined), "and an undercutting one on the others").to.equal(true);
+      expect(Math.max(...(uncovered as number[]))).to.be.lessThan(Math.min(...(undercut as number[])));
+    });
+  });
+
   it("does not bid on a request whose window came within its margin while the tick fetched its content", async () => {
     const owner = f.signers[13]!;
     // The input is served over HTTP, 2.5 s late: the window (4 s, margin 2 s) is open when the tick
