@@ -1,6 +1,6 @@
 import { isError } from "ethers";
 import type { TroupeMarket } from "../../types/ethers-contracts/index.js";
-import { Status, STATUS_NAMES } from "../../contracts/client/status.js";
+import { Status, STATUS_NAMES, type StatusCode } from "../../contracts/client/status.js";
 import type { Sender } from "../../contracts/client/sender.js";
 import type { MarketReader } from "./market-reader.js";
 import type { Outbox, OutboxEntry } from "./outbox.js";
@@ -38,15 +38,17 @@ export class WindowSettler {
     const { market, reader, outbox, sender } = this.o;
     const id = entry.report.agreementId;
     if (this.inFlight.has(id)) return entry;
+    // An agreement no longer Reported is over on chain (settled, or in the court's hands): nothing left to do.
+    const closedAs = (status: StatusCode) => outbox.update(id, { state: "closed", detail: `${STATUS_NAMES[status]} on chain` });
     if (entry.reportedAt === undefined) {
       const status = await reader.status(id);
-      if (status !== Status.Reported) return outbox.update(id, { state: "closed", detail: `${STATUS_NAMES[status]} on chain` });
+      if (status !== Status.Reported) return closedAs(status);
       entry = await outbox.update(id, { reportedAt: Number((await market.reportOf(id)).reportedAt) });
     }
     // The contract settles only after the window's last second.
     if ((await pass.chainTime()) <= entry.reportedAt! + (await this.window())) return entry;
     const status = await reader.status(id);
-    if (status !== Status.Reported) return outbox.update(id, { state: "closed", detail: `${STATUS_NAMES[status]} on chain` });
+    if (status !== Status.Reported) return closedAs(status);
     let tx;
     try {
       // Sent with its gas estimated (no fixed cap): someone may settle or dispute it just before, and a lost race costs nothing.

@@ -24,6 +24,12 @@ import { GAS_LIMITS, senderFor, type Sender } from "../../contracts/client/sende
 import { STATUS_NAMES } from "../../contracts/client/status.js";
 import { NO_HISTORY, type Candidate, type OfferView, type ProviderStats, type RequestView } from "./types.js";
 
+/** An open request in a tick's bidding order, with the agent's own draw for it (see `draw`). */
+interface Queued {
+  r: OpenRequest;
+  draw: number;
+}
+
 /** A bid decided in a tick, waiting to be sent with the others. */
 interface PlannedBid {
   id: bigint;
@@ -389,22 +395,24 @@ export class MatchmakerAgent {
    * batch by batch: checking a whole burst first held its first bids back by up to 0.8 s); each
    * bid itself is decided on the checked size.
    */
-  private async biddingOrder(open: OpenRequest[], now: number): Promise<OpenRequest[][]> {
-    if ([...this.state.offers.values()].some((t) => this.takesAll(t, open, now))) return [open];
-    const ranked = open
-      .filter((r) => this.o.content.result(r.view.id)?.ok !== false)
-      .map((r) => {
+  private async biddingOrder(open: OpenRequest[], now: number): Promise<Queued[][]> {
+    // Each request's draw is made once per tick: `nextBatch` sorts by it again for every batch.
+    const queued = open.map((r) => ({ r, draw: this.draw(r.view.id) }));
+    if ([...this.state.offers.values()].some((t) => this.takesAll(t, open, now))) return [queued];
+    const ranked = queued
+      .filter(({ r }) => this.o.content.result(r.view.id)?.ok !== false)
+      .map(({ r, draw }) => {
         const chosen = this.evaluate(r.view, now, false).chosen;
-        return { r, chosen, rank: chosen ? chosen.quote.expectedProfit * (1 + SPREAD * this.draw(r.view.id)) : -Infinity };
+        return { r, draw, chosen, rank: chosen ? chosen.quote.expectedProfit * (1 + SPREAD * draw) : -Infinity };
       })
       .filter((x) => x.rank > -Infinity)
       .sort((a, b) => b.rank - a.rank);
     // Which of them the free slots and stake can take, in rank order, each at its offer's floor.
     const slots = new Map<bigint, number>();
     const stake = new Map<string, bigint>();
-    const first: OpenRequest[] = [];
-    const later: OpenRequest[] = [];
-    for (const { r, chosen } of ranked) {
+    const first: Queued[] = [];
+    const later: Queued[] = [];
+    for (const { r, draw, chosen } of ranked) {
       const terms = this.state.offers.get(chosen!.offerId)!;
       const slotsLeft = slots.get(terms.id) ?? terms.concurrentJobs - this.state.load(terms.id, now);
       const stakeLeft = stake.get(terms.provider) ?? this.uncommittedStakeWei(terms.provider, now);
@@ -412,8 +420,8 @@ export class MatchmakerAgent {
       if (slotsLeft > 0 && stakeLeft >= reserve) {
         slots.set(terms.id, slotsLeft - 1);
         stake.set(terms.provider, stakeLeft - reserve);
-        first.push(r);
-      } else later.push(r);
+        first.push({ r, draw });
+      } else later.push({ r, draw });
     }
     return [first, later].filter((g) => g.length > 0);
   }
@@ -426,13 +434,11 @@ export class MatchmakerAgent {
    * going through a burst in the same order left its last requests unbid by all of them longest).
    * Re-sorted for every batch, since the chain was read again in between.
    */
-  private nextBatch(groups: OpenRequest[][]): OpenRequest[] {
+  private nextBatch(groups: Queued[][]): OpenRequest[] {
     const group = groups[0]!;
-    const key = (r: OpenRequest) => [r.view.bidWindowEnd, r.best ? 1 : 0, this.draw(r.view.id)] as const;
-    const keyed = group.map((r) => ({ r, k: key(r) }));
-    keyed.sort((a, b) => a.k[0] - b.k[0] || a.k[1] - b.k[1] || a.k[2] - b.k[2]);
-    const batch = keyed.slice(0, BID_BATCH).map((x) => x.r);
-    group.splice(0, group.length, ...keyed.slice(BID_BATCH).map((x) => x.r));
+    const rivalBid = (q: Queued) => (q.r.best ? 1 : 0);
+    group.sort((a, b) => a.r.view.bidWindowEnd - b.r.view.bidWindowEnd || rivalBid(a) - rivalBid(b) || a.draw - b.draw);
+    const batch = group.splice(0, BID_BATCH).map((q) => q.r);
     if (group.length === 0) groups.shift();
     return batch;
   }

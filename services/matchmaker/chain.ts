@@ -62,9 +62,7 @@ export class MarketChain {
 
   /** The timestamp of the latest block: the clock the contract judges bid windows by. */
   async chainTime(): Promise<number> {
-    const block = await this.call("getBlock", () => this.provider.getBlock("latest"));
-    if (!block) throw new Error("the RPC returned no latest block");
-    return block.timestamp;
+    return (await this.head()).timestamp;
   }
 
   /** Market and offer-book events in [from, to], fetched `chunk` blocks at a time. */

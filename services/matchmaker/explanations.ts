@@ -5,10 +5,11 @@
  * content-addressed JSON under another `kind` (the consumer's choices, model updates).
  */
 import { createServer, type Server } from "node:http";
-import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from "node:fs";
+import { mkdirSync, readFileSync, existsSync } from "node:fs";
 import { rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { keccak256, toUtf8Bytes } from "ethers";
+import { writeFileAtomic } from "../../runtime/host/atomic-file.js";
 
 const HASH = /^0x[0-9a-f]{64}$/;
 
@@ -55,11 +56,8 @@ export class ExplanationStore {
   /** Stores an explanation (atomically) and returns the hash a bid references. */
   put(explanation: unknown): string {
     const { text, hash, file } = this.named(explanation);
-    if (!existsSync(file)) {
-      const tmp = `${file}.${process.pid}.tmp`;
-      writeFileSync(tmp, text);
-      renameSync(tmp, file);
-    }
+    // Not fsynced (as before): a bid is sent after this returns, and its explanation is served, not a record of funds.
+    if (!existsSync(file)) writeFileAtomic(file, text, { durable: false });
     return hash;
   }
 
